@@ -1,0 +1,41 @@
+# The two commands of the README: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+PRESET ?= ci
+JOBS ?= $(shell nproc)
+
+.PHONY: deps configure build test demo bench fuzz install clean format lint
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@test -f build/build.ninja || cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	cmake --build build -j $(JOBS)
+
+test: build
+	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+demo: build
+	scripts/demo.sh
+
+bench: deps
+	cmake --preset release >/dev/null && cmake --build build-release -j $(JOBS)
+	bench/run.sh
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null && cmake --build build-fuzz -j $(JOBS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: build
+	cmake --install build
+
+format:
+	find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+lint: build
+	run-clang-tidy -p build -quiet src
+
+clean:
+	rm -rf build build-dev build-release build-fuzz
