@@ -1,0 +1,294 @@
+#include "ocsf/jsonl_formatter.h"
+
+#include <array>
+
+#include "ocsf/json_writer.h"
+
+#ifndef WARDEN_VERSION
+#define WARDEN_VERSION "0.0.0"
+#endif
+
+namespace warden::ocsf {
+
+namespace {
+
+// Every writer below adds members in byte order of their keys; ObjectWriter asserts it.
+
+void writeFile(ObjectWriter& w, const File& f) {
+  if (!f.sha256.empty()) {
+    w.array("hashes", std::array<int, 1>{0}, [&](int) {
+      ObjectWriter h(w.buffer());
+      h.str("algorithm", "SHA-256");
+      h.i64("algorithm_id", 3);
+      h.str("value", f.sha256);
+      h.close();
+    });
+  }
+  w.str("name", f.name);
+  w.str("path", f.path);
+  w.str("type", fileTypeCaption(f.type_id));
+  w.i64("type_id", static_cast<int>(f.type_id));
+}
+
+void writeProcess(ObjectWriter& w, const Process& p) {
+  w.str("cmd_line", p.cmd_line);
+  if (p.file) w.object("file", [&](ObjectWriter& o) { writeFile(o, *p.file); });
+  w.str("name", p.name);
+  if (p.parent_process) w.object("parent_process", [&](ObjectWriter& o) { writeProcess(o, *p.parent_process); });
+  if (p.pid) w.i64("pid", *p.pid);
+  if (p.uid) {
+    // OCSF's process.uid is a process identifier; the Unix user id belongs in user.uid.
+    w.object("user", [&](ObjectWriter& o) { o.str("uid", std::to_string(*p.uid)); });
+  }
+  w.str("working_directory", p.working_directory);
+}
+
+void writeEndpoint(ObjectWriter& w, const Endpoint& e) {
+  w.str("hostname", e.hostname);
+  w.str("ip", e.ip);
+  if (e.port) w.i64("port", *e.port);
+}
+
+void writeDevice(ObjectWriter& w, const Device& d) {
+  if (d.container) {
+    w.object("container", [&](ObjectWriter& c) {
+      if (!d.container->image_name.empty()) {
+        c.object("image", [&](ObjectWriter& i) {
+          i.str("name", d.container->image_name);
+          i.str("uid", d.container->image_name);  // the schema requires image.uid
+        });
+      }
+      c.str("name", d.container->name);
+      c.str("uid", d.container->uid);
+    });
+  }
+  w.str("hostname", d.hostname);
+  w.object("os", [&](ObjectWriter& o) {
+    o.str("name", d.os.name);
+    o.str("type", d.os.type_id == 200 ? "Linux" : "Other");
+    o.i64("type_id", d.os.type_id);
+  });
+  w.str("type", d.type_id == 0 ? "Unknown" : (d.type_id == 1 ? "Server" : (d.type_id == 6 ? "Virtual" : "Other")));
+  w.i64("type_id", d.type_id);
+}
+
+void writeMetadata(ObjectWriter& w, const Metadata& m) {
+  w.str("correlation_uid", m.correlation_uid);
+  w.str("log_name", m.log_name);
+  w.object("product", [&](ObjectWriter& p) {
+    p.str("name", "Warden");
+    p.str("vendor_name", "Warden");
+    p.str("version", m.product_version.empty() ? std::string_view(WARDEN_VERSION) : m.product_version);
+  });
+  // Profiles in byte order, like everything else canonical.
+  if (m.profiles != 0) {
+    static constexpr std::pair<Profile, std::string_view> kNames[] = {
+        {kProfileContainer, "container"},
+        {kProfileHost, "host"},
+        {kProfileNetworkProxy, "network_proxy"},
+        {kProfileSecurityControl, "security_control"},
+    };
+    Value::Array names;
+    for (const auto& [bit, name] : kNames) {
+      if (m.profiles & bit) names.emplace_back(name);
+    }
+    w.value("profiles", Value(std::move(names)));
+  }
+  if (m.sequence != 0) w.u64("sequence", m.sequence);
+  w.str("uid", m.uid);
+  w.str("version", "1.7.0");
+}
+
+// unmapped: the event's free-form object with integrity {prev} merged in at its sorted place.
+void writeUnmapped(ObjectWriter& w, const Event& e) {
+  const bool has_prev = !e.integrity_prev.empty();
+  if (!has_prev && e.unmapped.isEmptyForJson()) return;
+  w.object("unmapped", [&](ObjectWriter& u) {
+    bool integrity_done = !has_prev;
+    auto writeIntegrity = [&] {
+      u.object("integrity", [&](ObjectWriter& i) { i.str("prev", e.integrity_prev); });
+      integrity_done = true;
+    };
+    if (e.unmapped.isObject()) {
+      for (const auto& [k, v] : e.unmapped.asObject()) {
+        if (!integrity_done && std::string_view(k) > "integrity") writeIntegrity();
+        if (k == "integrity" || v.isEmptyForJson()) continue;  // the key is reserved for the chain
+        appendJsonValue(u.member(k), v);
+      }
+    }
+    if (!integrity_done) writeIntegrity();
+  });
+}
+
+}  // namespace
+
+void appendJsonl(std::string& out, const Event& e) {
+  ObjectWriter w(out);
+  const auto cls = e.class_uid;
+  if (e.action) {
+    w.str("action", actionCaption(*e.action));
+    w.i64("action_id", static_cast<int>(*e.action));
+  }
+  w.i64("activity_id", e.activity_id);
+  w.str("activity_name", e.activityName());
+  if (e.actor) w.object("actor", [&](ObjectWriter& a) { a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); }); });
+  w.array("answers", e.answers, [&](const DnsAnswer& a) {
+    ObjectWriter o(out);
+    o.str("rdata", a.rdata);
+    o.str("type", a.type);
+    o.close();
+  });
+  if (e.api) {
+    w.object("api", [&](ObjectWriter& a) {
+      a.str("operation", e.api->operation);
+      if (!e.api->service_name.empty()) a.object("service", [&](ObjectWriter& s) { s.str("name", e.api->service_name); });
+    });
+  }
+  if (e.app) {
+    w.object("app", [&](ObjectWriter& a) {
+      a.str("name", e.app->name);
+      a.str("uid", e.app->uid);
+      a.str("url_string", e.app->url_string);
+      a.str("vendor_name", e.app->vendor_name);
+      a.str("version", e.app->version);
+    });
+  }
+  w.array("attacks", e.attacks, [&](const Attack& at) {
+    ObjectWriter o(out);
+    o.object("tactic", [&](ObjectWriter& t) {
+      t.str("name", at.tactic_name);
+      t.str("uid", at.tactic_uid);
+    });
+    o.object("technique", [&](ObjectWriter& t) {
+      t.str("name", at.technique_name);
+      t.str("uid", at.technique_uid);
+    });
+    o.close();
+  });
+  if (e.auth_type) {
+    w.str("auth_type", authTypeCaption(*e.auth_type));
+    w.i64("auth_type_id", static_cast<int>(*e.auth_type));
+  }
+  w.str("category_name", categoryName(cls));
+  w.i64("category_uid", categoryUid(cls));
+  w.str("class_name", className(cls));
+  w.i64("class_uid", static_cast<int>(cls));
+  if (e.confidence) {
+    w.str("confidence", confidenceCaption(*e.confidence));
+    w.i64("confidence_id", static_cast<int>(*e.confidence));
+  }
+  if (e.connection_info) {
+    w.object("connection_info", [&](ObjectWriter& c) {
+      c.str("direction", directionCaption(e.connection_info->direction_id));
+      c.i64("direction_id", static_cast<int>(e.connection_info->direction_id));
+      c.str("protocol_name", e.connection_info->protocol_name);
+    });
+  }
+  if (e.count) w.i64("count", *e.count);
+  if (e.device) w.object("device", [&](ObjectWriter& d) { writeDevice(d, *e.device); });
+  if (e.disposition) {
+    w.str("disposition", dispositionCaption(*e.disposition));
+    w.i64("disposition_id", static_cast<int>(*e.disposition));
+  }
+  if (e.dst_endpoint) w.object("dst_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.dst_endpoint); });
+  if (e.duration) w.i64("duration", *e.duration);
+  w.value("evidences", e.evidences);
+  if (e.exit_code) w.i64("exit_code", *e.exit_code);
+  if (e.file) w.object("file", [&](ObjectWriter& o) { writeFile(o, *e.file); });
+  if (e.file_result) w.object("file_result", [&](ObjectWriter& o) { writeFile(o, *e.file_result); });
+  if (e.finding_info) {
+    w.object("finding_info", [&](ObjectWriter& f) {
+      f.str("desc", e.finding_info->desc);
+      f.str("title", e.finding_info->title);
+      if (!e.finding_info->types.empty()) {
+        Value::Array types(e.finding_info->types.begin(), e.finding_info->types.end());
+        f.value("types", Value(std::move(types)));
+      }
+      f.str("uid", e.finding_info->uid);
+    });
+  }
+  if (e.firewall_rule) {
+    w.object("firewall_rule", [&](ObjectWriter& f) {
+      f.str("name", e.firewall_rule->name);
+      f.str("type", e.firewall_rule->type);
+    });
+  }
+  if (e.http_request) {
+    w.object("http_request", [&](ObjectWriter& h) {
+      h.str("http_method", e.http_request->http_method);
+      h.object("url", [&](ObjectWriter& u) {
+        const Url& url = e.http_request->url;
+        u.str("hostname", url.hostname);
+        u.str("path", url.path);
+        if (url.port) u.i64("port", *url.port);
+        u.str("query_string", url.query_string);
+        u.str("scheme", url.scheme);
+      });
+      h.str("user_agent", e.http_request->user_agent);
+    });
+  }
+  if (e.http_response) w.object("http_response", [&](ObjectWriter& h) { h.i64("code", e.http_response->code); });
+  if (e.is_alert) w.boolean("is_alert", *e.is_alert);
+  if (e.is_src_dst_assignment_known) w.boolean("is_src_dst_assignment_known", *e.is_src_dst_assignment_known);
+  if (e.launch_type) {
+    w.str("launch_type", launchTypeCaption(*e.launch_type));
+    w.i64("launch_type_id", static_cast<int>(*e.launch_type));
+  }
+  w.str("log_provider", e.log_provider);
+  if (e.log_type) {
+    w.str("log_type", logTypeCaption(*e.log_type));
+    w.i64("log_type_id", static_cast<int>(*e.log_type));
+  }
+  w.str("message", e.message);
+  w.object("metadata", [&](ObjectWriter& m) { writeMetadata(m, e.metadata); });
+  if (e.observation_point) {
+    w.str("observation_point", observationPointCaption(*e.observation_point));
+    w.i64("observation_point_id", static_cast<int>(*e.observation_point));
+  }
+  if (e.process) w.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.process); });
+  if (e.proxy_endpoint) w.object("proxy_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.proxy_endpoint); });
+  if (e.query) {
+    w.object("query", [&](ObjectWriter& q) {
+      q.str("hostname", e.query->hostname);
+      q.str("type", e.query->type);
+    });
+  }
+  if (e.rcode) {
+    w.str("rcode", rcodeCaption(*e.rcode));
+    w.i64("rcode_id", static_cast<int>(*e.rcode));
+  }
+  if (!e.remediation.empty()) w.object("remediation", [&](ObjectWriter& r) { r.str("desc", e.remediation); });
+  if (e.risk_level) {
+    w.str("risk_level", riskLevelCaption(*e.risk_level));
+    w.i64("risk_level_id", static_cast<int>(*e.risk_level));
+  }
+  w.str("severity", severityCaption(e.severity));
+  w.i64("severity_id", static_cast<int>(e.severity));
+  if (e.src_endpoint) w.object("src_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.src_endpoint); });
+  if (e.status) w.str("status", statusCaption(*e.status));
+  w.str("status_detail", e.status_detail);
+  if (e.status) w.i64("status_id", static_cast<int>(*e.status));
+  w.i64("time", e.time);
+  if (e.traffic) {
+    w.object("traffic", [&](ObjectWriter& t) {
+      if (e.traffic->bytes_in) t.i64("bytes_in", *e.traffic->bytes_in);
+      if (e.traffic->bytes_out) t.i64("bytes_out", *e.traffic->bytes_out);
+    });
+  }
+  std::string type_name;
+  type_name.reserve(64);
+  type_name.append(className(cls)).append(": ").append(e.activityName());
+  w.str("type_name", type_name);
+  w.i64("type_uid", e.typeUid());
+  writeUnmapped(w, e);
+  w.close();
+}
+
+std::string toJsonl(const Event& event) {
+  std::string out;
+  out.reserve(1024);
+  appendJsonl(out, event);
+  return out;
+}
+
+}  // namespace warden::ocsf

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "ocsf/event.h"
+
+namespace warden::ocsf {
+
+// Renders an Event as its shorthand (events.md "Shorthand"): `<PREFIX>:<ACTIVITY> <SEV> <detail>`,
+// always exactly one line (control characters written as \u{hex}; `\`, `[`, `]` escaped inside
+// bracket items), no trailing space, no newline added.
+// Stateless and thread-safe; `out` is appended to, never cleared.
+void appendShorthand(std::string& out, const Event& event);
+std::string toShorthand(const Event& event);
+
+// The warden.log line without its newline: `<YYYY-MM-DDTHH:MM:SS.mmmZ> OCSF <shorthand>`.
+void appendLogLine(std::string& out, const Event& event);
+
+}  // namespace warden::ocsf
