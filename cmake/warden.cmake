@@ -23,5 +23,5 @@ function(warden_unit_tests name)
   add_executable(${name}_tests ${srcs})
   target_link_libraries(${name}_tests PRIVATE ${ARGN} warden_test_support GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit
-                       ENVIRONMENT "WARDEN_SOURCE_DIR=${CMAKE_SOURCE_DIR};WARDEN_BINARY=$<TARGET_FILE:warden>")
+                       ENVIRONMENT "WARDEN_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endfunction()

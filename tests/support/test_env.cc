@@ -16,8 +16,12 @@ std::filesystem::path sourceDir() {
 }
 
 std::filesystem::path wardenBinary() {
-  const char* b = std::getenv("WARDEN_BINARY");
-  return b ? std::filesystem::path(b) : sourceDir() / "build" / "warden";
+  if (const char* b = std::getenv("WARDEN_BINARY")) return b;
+  // Test binaries live in <build>/tests/; the warden binary in <build>/.
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) return self.parent_path().parent_path() / "warden";
+  return sourceDir() / "build" / "warden";
 }
 
 std::filesystem::path schemaPath() { return sourceDir() / ".." / "shared" / "ocsf" / "schema-1.7.0.json"; }

@@ -7,7 +7,8 @@
 
 namespace warden::testing {
 
-// The source tree (WARDEN_SOURCE_DIR, set by CTest) and the built binary (WARDEN_BINARY).
+// The source tree (WARDEN_SOURCE_DIR, set by CTest) and the built binary (WARDEN_BINARY if set,
+// else the warden beside the test binary's tests/ directory).
 std::filesystem::path sourceDir();
 std::filesystem::path wardenBinary();
 // ../shared/ocsf/schema-1.7.0.json beside the source tree.
