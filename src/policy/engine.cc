@@ -1,0 +1,268 @@
+#include "policy/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+
+namespace warden::policy {
+namespace {
+
+constexpr std::string_view kReadOnlyMethods[] = {"GET", "HEAD", "OPTIONS"};
+constexpr std::string_view kReadWriteMethods[] = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"};
+
+std::string hostPort(std::string_view host, uint16_t port) {
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string joinPorts(const std::vector<uint16_t>& ports) {
+  std::string out;
+  for (const auto p : ports) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(p);
+  }
+  return out;
+}
+
+std::string joinBinaries(const NetworkRule& rule) {
+  std::string out;
+  for (const auto& b : rule.binaries) {
+    if (!out.empty()) out += ", ";
+    out += b.path.pattern();
+  }
+  return out;
+}
+
+// The executable or ancestor path that some binaries entry of `rule` matches, or nullptr.
+const std::string* matchBinary(const NetworkRule& rule, const ConnectRequest& request) {
+  for (const auto& b : rule.binaries) {
+    if (!request.executable.empty() && b.path.matches(request.executable)) return &request.executable;
+  }
+  for (const auto& ancestor : request.ancestors) {
+    if (ancestor.empty()) continue;
+    for (const auto& b : rule.binaries) {
+      if (b.path.matches(ancestor)) return &ancestor;
+    }
+  }
+  return nullptr;
+}
+
+bool accessAllows(Access access, std::string_view method) {
+  switch (access) {
+    case Access::kReadOnly:
+      return std::find(std::begin(kReadOnlyMethods), std::end(kReadOnlyMethods), method) !=
+             std::end(kReadOnlyMethods);
+    case Access::kReadWrite:
+      return std::find(std::begin(kReadWriteMethods), std::end(kReadWriteMethods), method) !=
+             std::end(kReadWriteMethods);
+    case Access::kFull:
+      return method != "CONNECT";
+  }
+  return false;
+}
+
+std::string_view accessMethods(Access access) {
+  switch (access) {
+    case Access::kReadOnly:
+      return "GET, HEAD, OPTIONS";
+    case Access::kReadWrite:
+      return "GET, HEAD, OPTIONS, POST, PUT, PATCH";
+    case Access::kFull:
+      return "every method but CONNECT";
+  }
+  return "";
+}
+
+// Applies the endpoint's enforcement to a deny.
+Decision denyOrObserve(const Endpoint& endpoint, std::string reason) {
+  Decision d;
+  d.rule = endpoint.rule;
+  d.enforcement = endpoint.enforcement;
+  d.endpoint = &endpoint;
+  d.reason = std::move(reason);
+  if (endpoint.enforcement == Enforcement::kAudit) {
+    d.verdict = Verdict::kAllow;
+    d.would_deny = true;
+  }
+  return d;
+}
+
+}  // namespace
+
+std::string_view actionName(Action action) {
+  switch (action) {
+    case Action::kAllowed:
+      return "ALLOWED";
+    case Action::kDenied:
+      return "DENIED";
+    case Action::kObserved:
+      return "OBSERVED";
+  }
+  return "DENIED";
+}
+
+Decision decideConnect(const Policy& policy, const ConnectRequest& request) {
+  Decision d;
+  const auto host = normalizeHost(request.host);
+  if (!host) {
+    d.reason = fmt::format("'{}' is not a valid host name or IP address", request.host.substr(0, 255));
+    return d;
+  }
+  if (request.port == 0) {
+    d.reason = fmt::format("port 0 is not a valid destination for {}", *host);
+    return d;
+  }
+
+  // Endpoints matching host and port whose binaries did not match, in file order.
+  std::vector<std::pair<const NetworkRule*, const Endpoint*>> binary_misses;
+  // An endpoint matching the host on some other port (for the reason).
+  const Endpoint* host_only = nullptr;
+  for (const auto& rule : policy.network) {
+    const std::string* binary = nullptr;
+    bool binary_checked = false;
+    for (const auto& endpoint : rule.endpoints) {
+      if (!endpoint.host.matchesNormalized(*host)) continue;
+      if (!endpoint.allowsPort(request.port)) {
+        if (host_only == nullptr) host_only = &endpoint;
+        continue;
+      }
+      if (!binary_checked) {
+        binary = matchBinary(rule, request);
+        binary_checked = true;
+      }
+      if (binary != nullptr) {
+        d.verdict = Verdict::kAllow;
+        d.rule = rule.name;
+        d.enforcement = endpoint.enforcement;
+        d.endpoint = &endpoint;
+        d.matched_binary = *binary;
+        d.reason =
+            fmt::format("allowed by rule {} ({} for {})", rule.name, hostPort(*host, request.port), *binary);
+        return d;
+      }
+      binary_misses.emplace_back(&rule, &endpoint);
+    }
+  }
+
+  const std::string target = hostPort(*host, request.port);
+  if (binary_misses.empty()) {
+    if (host_only != nullptr) {
+      d.reason = fmt::format("no policy allows {} (rule {} allows {} on port{} {} only)", target,
+                             host_only->rule, host_only->host.pattern(),
+                             host_only->ports.size() > 1 ? "s" : "", joinPorts(host_only->ports));
+    } else {
+      d.reason = fmt::format("no policy allows {}", target);
+    }
+    return d;
+  }
+
+  const std::string caller = request.executable.empty() ? std::string("<unknown>") : request.executable;
+  std::string reason = fmt::format("binary {} is not allowed by ", caller);
+  const NetworkRule* previous = nullptr;
+  for (const auto& [rule, endpoint] : binary_misses) {
+    if (rule == previous) continue;
+    if (previous != nullptr) reason += " or ";
+    reason += fmt::format("rule {} (allowed: {})", rule->name, joinBinaries(*rule));
+    previous = rule;
+  }
+  for (const auto& [rule, endpoint] : binary_misses) {
+    if (endpoint->enforcement == Enforcement::kAudit) return denyOrObserve(*endpoint, std::move(reason));
+  }
+  return denyOrObserve(*binary_misses.front().second, std::move(reason));
+}
+
+Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
+  Decision allow;
+  allow.verdict = Verdict::kAllow;
+  allow.rule = endpoint.rule;
+  allow.enforcement = endpoint.enforcement;
+  allow.endpoint = &endpoint;
+  if (!endpoint.hasL7Rules()) {
+    allow.reason =
+        fmt::format("allowed by rule {} (no request rules on {})", endpoint.rule, endpoint.host.pattern());
+    return allow;
+  }
+  const std::string what = fmt::format("{} {}", request.method, request.path);
+  for (const auto& deny : endpoint.deny_rules) {
+    if (deny.matches(request.method, request.path, request.query)) {
+      return denyOrObserve(
+          endpoint, fmt::format("{} is denied by rule {} (deny: {})", what, endpoint.rule, deny.describe()));
+    }
+  }
+  if (endpoint.access) {
+    if (accessAllows(*endpoint.access, request.method)) {
+      allow.reason =
+          fmt::format("allowed by rule {} (access {})", endpoint.rule, accessName(*endpoint.access));
+      return allow;
+    }
+    return denyOrObserve(
+        endpoint, fmt::format("{} is not allowed by rule {} (access {} allows {})", what, endpoint.rule,
+                              accessName(*endpoint.access), accessMethods(*endpoint.access)));
+  }
+  for (const auto& rule : endpoint.allow_rules) {
+    if (rule.matches(request.method, request.path, request.query)) {
+      allow.reason = fmt::format("allowed by rule {} ({})", endpoint.rule, rule.describe());
+      return allow;
+    }
+  }
+  std::string allowed;
+  for (const auto& rule : endpoint.allow_rules) {
+    if (!allowed.empty()) allowed += ", ";
+    allowed += rule.describe();
+  }
+  if (allowed.empty()) allowed = "nothing";
+  return denyOrObserve(
+      endpoint, fmt::format("{} is not allowed by rule {} (allowed: {})", what, endpoint.rule, allowed));
+}
+
+Decision decideRequest(const Policy& policy, const Decision& connect, const HttpRequest& request) {
+  if (connect.endpoint == nullptr || connect.verdict != Verdict::kAllow) {
+    Decision d;
+    d.rule = connect.rule;
+    d.reason = fmt::format("{} {} is on a connection the policy did not allow", request.method, request.path);
+    return d;
+  }
+#ifndef NDEBUG
+  const NetworkRule* rule = policy.findRule(connect.endpoint->rule);
+  assert(rule != nullptr && connect.endpoint >= rule->endpoints.data() &&
+         connect.endpoint < rule->endpoints.data() + rule->endpoints.size());
+#else
+  (void)policy;
+#endif
+  Decision d = decideRequest(*connect.endpoint, request);
+  d.matched_binary = connect.matched_binary;
+  // A connection observed under audit stays observed: the request was only let through by audit.
+  if (connect.would_deny && !d.would_deny) {
+    d.would_deny = true;
+    d.reason = connect.reason;
+  }
+  return d;
+}
+
+bool couldEverAllowHost(const Policy& policy, std::string_view name) {
+  const auto host = normalizeHost(name);
+  if (!host) return false;
+  for (const auto& rule : policy.network) {
+    for (const auto& endpoint : rule.endpoints) {
+      if (endpoint.host.matchesNormalized(*host)) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> packageSources(const Policy& policy) {
+  std::vector<std::string> out;
+  out.reserve(policy.audit.package_sources.size());
+  for (const auto& h : policy.audit.package_sources) out.push_back(h.pattern());
+  return out;
+}
+
+bool isPackageSource(const Policy& policy, std::string_view host) {
+  const auto normalized = normalizeHost(host);
+  if (!normalized) return false;
+  return std::any_of(policy.audit.package_sources.begin(), policy.audit.package_sources.end(),
+                     [&](const HostPattern& h) { return h.matchesNormalized(*normalized); });
+}
+
+}  // namespace warden::policy
