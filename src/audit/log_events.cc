@@ -1,0 +1,158 @@
+#include "audit/log_events.h"
+
+#include <fmt/format.h>
+
+#include "common/encoding.h"
+
+namespace warden::audit {
+
+using ocsf::Event;
+using ocsf::Value;
+
+void fillMissingSessionFields(Event& event, const SessionContext& session) {
+  event.metadata.profiles |= ocsf::kProfileHost | ocsf::kProfileContainer;
+  if (event.metadata.uid.empty()) event.metadata.uid = uuidV7(event.time);
+  if (event.metadata.correlation_uid.empty()) event.metadata.correlation_uid = session.session_id;
+  if (event.metadata.product_version.empty()) event.metadata.product_version = session.product_version;
+  if (!event.device) {
+    ocsf::Device d;
+    d.hostname = session.hostname;
+    d.container = ocsf::Container{.name = session.session_name.empty() ? session.session_id : session.session_name,
+                                  .uid = session.session_id,
+                                  .image_name = session.image_name};
+    event.device = std::move(d);
+  }
+}
+
+namespace {
+
+Event logEvent(const SessionContext& session, int64_t time, int activity_id, std::string_view activity_name,
+               ocsf::Severity severity) {
+  Event e = ocsf::newEvent(session, ocsf::Kind::kLog, ocsf::ClassUid::kEventLogActivity, activity_id, time);
+  e.activity_name = std::string(activity_name);
+  e.severity = severity;
+  e.log_provider = "warden";
+  e.log_type = ocsf::LogType::kApplication;
+  return e;
+}
+
+Value writeFailureValue(const WriteFailureFacts& f, bool recovered) {
+  Value v = Value::object();
+  v.set("file", f.file);
+  v.set("error", f.error);
+  v.set("since", f.since);
+  if (recovered) {
+    v.set("lines_delayed", f.lines_delayed);
+    v.set("lines_lost", f.lines_lost);
+  }
+  return v;
+}
+
+}  // namespace
+
+Event logStartEvent(const SessionContext& session, int64_t time, std::string_view public_key_hex,
+                    std::string_view key_id) {
+  Event e = logEvent(session, time, 6, "", ocsf::Severity::kInformational);
+  e.status = ocsf::Status::kSuccess;
+  e.message = "audit log started";
+  Value key = Value::object();
+  key.set("algorithm", "Ed25519");
+  key.set("public_key", public_key_hex);
+  key.set("key_id", key_id);
+  e.unmapped.set("signing_key", std::move(key));
+  return e;
+}
+
+Event checkpointEvent(const SessionContext& session, int64_t time, const CheckpointFacts& f) {
+  Event e = logEvent(session, time, 99, "Checkpoint", ocsf::Severity::kInformational);
+  e.message = fmt::format("{}checkpoint seq {}-{}", f.final ? "final " : "", f.first_seq, f.last_seq);
+  Value cp = Value::object();
+  cp.set("first_seq", f.first_seq);
+  cp.set("last_seq", f.last_seq);
+  cp.set("head", f.head_hex);
+  cp.set("key_id", f.key_id);
+  if (!f.signature_hex.empty()) cp.set("signature", f.signature_hex);
+  if (f.final) cp.set("final", true);
+  e.unmapped.set("checkpoint", std::move(cp));
+  return e;
+}
+
+Event lossEvent(const SessionContext& session, int64_t time, const LossFacts& f) {
+  Event e = logEvent(session, time, 99, "Loss", ocsf::Severity::kHigh);
+  e.status = ocsf::Status::kFailure;
+  e.count = static_cast<int64_t>(f.count);
+  if (f.operational_lines > 0) {
+    e.message = fmt::format("{} events and {} log lines shed (audit queue full) around seq {}-{}", f.count,
+                            f.operational_lines, f.first_seq, f.last_seq);
+  } else {
+    e.message = fmt::format("{} events shed (audit queue full) around seq {}-{}", f.count, f.first_seq, f.last_seq);
+  }
+  Value loss = Value::object();
+  loss.set("count", f.count);
+  loss.set("first_seq", f.first_seq);
+  loss.set("last_seq", f.last_seq);
+  if (f.operational_lines > 0) loss.set("operational_lines", f.operational_lines);
+  e.unmapped.set("loss", std::move(loss));
+  return e;
+}
+
+Event rotateEvent(const SessionContext& session, int64_t time, std::string_view reason,
+                  const std::vector<RotatedFile>& files, uint64_t deleted) {
+  Event e = logEvent(session, time, 5, "", ocsf::Severity::kInformational);
+  e.status = ocsf::Status::kSuccess;
+  std::string names;
+  Value list = Value::array();
+  for (const auto& f : files) {
+    Value v = Value::object();
+    v.set("file", f.file);
+    v.set("rotated_to", f.rotated_to);
+    list.push(std::move(v));
+    if (!names.empty()) names.append(", ");
+    names.append(f.file).append(" -> ").append(f.rotated_to);
+  }
+  e.message = fmt::format("log rotated ({}): {}", reason, names);
+  Value rot = Value::object();
+  rot.set("reason", reason);
+  rot.set("files", std::move(list));
+  if (deleted > 0) rot.set("deleted", deleted);
+  e.unmapped.set("rotation", std::move(rot));
+  return e;
+}
+
+Event writeFailureEvent(const SessionContext& session, int64_t time, const WriteFailureFacts& f) {
+  Event e = logEvent(session, time, 99, "Write Failure", ocsf::Severity::kHigh);
+  e.status = ocsf::Status::kFailure;
+  e.status_detail = f.error;
+  e.message = fmt::format("writing {} failed: {}; lines are held in memory and retried", f.file, f.error);
+  e.unmapped.set("write_failure", writeFailureValue(f, false));
+  return e;
+}
+
+Event writeRecoveredEvent(const SessionContext& session, int64_t time, const WriteFailureFacts& f) {
+  Event e = logEvent(session, time, 99, "Write Recovered",
+                     f.lines_lost > 0 ? ocsf::Severity::kHigh : ocsf::Severity::kMedium);
+  e.status = ocsf::Status::kSuccess;
+  e.status_detail = f.error;
+  e.message = fmt::format("writing {} works again after '{}': {} lines written late, {} lines could not be written",
+                          f.file, f.error, f.lines_delayed, f.lines_lost);
+  e.unmapped.set("write_failure", writeFailureValue(f, true));
+  return e;
+}
+
+Event jsonlConfigEvent(const SessionContext& session, int64_t time, bool enabled,
+                       std::optional<uint64_t> config_revision, std::string_view failure) {
+  ocsf::ConfigChange c;
+  c.config_revision = config_revision;
+  if (failure.empty()) {
+    c.state = std::string(ocsf::kConfigUpdated);
+    c.message = enabled ? "OCSF JSONL output enabled" : "OCSF JSONL output disabled";
+  } else {
+    c.state = std::string(ocsf::kConfigFailed);
+    c.message = fmt::format("OCSF JSONL output could not be {}", enabled ? "enabled" : "disabled");
+    c.errors.emplace_back(failure);
+    c.severity = ocsf::Severity::kMedium;  // the audit trail itself is intact (warden.log)
+  }
+  return ocsf::configChange(session, time, c);
+}
+
+}  // namespace warden::audit

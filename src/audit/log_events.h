@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ocsf/builders.h"
+#include "ocsf/event.h"
+
+namespace warden::audit {
+
+using ocsf::SessionContext;
+
+// The events the audit pipeline builds about itself (events.md "Integrity", class table row
+// "audit log health"), enriched from the session like every builder's event (ocsf::newEvent).
+// Pure functions of their arguments plus a fresh metadata.uid (UUIDv7); thread-safe.
+// metadata.sequence and integrity_prev are left for the writer to assign. Class 1008 events
+// carry log_provider "warden" and log_type Application (the schema wants one of the log_*).
+
+// Fills what a producer left empty: metadata.uid (a fresh UUIDv7 for the event time),
+// metadata.correlation_uid, the host + container profiles, and device from the session. Leaves
+// everything that is set alone. The writer runs it on every event; builders' events need nothing.
+void fillMissingSessionFields(ocsf::Event& event, const SessionContext& session);
+
+// LOG:START — Event Log Activity, Start (6); sequence 1 of every session. Carries the session's
+// public key: unmapped.signing_key {algorithm: "Ed25519", public_key (hex raw 32 bytes), key_id}.
+ocsf::Event logStartEvent(const SessionContext& session, int64_t time, std::string_view public_key_hex,
+                          std::string_view key_id);
+
+struct CheckpointFacts {
+  uint64_t first_seq = 0;      // first sequence covered since the previous checkpoint
+  uint64_t last_seq = 0;       // the sequence just before the checkpoint event itself
+  std::string head_hex;        // hex(h_last_seq)
+  std::string key_id;
+  std::string signature_hex;   // Ed25519 over checkpointMessage(...); empty if signing failed
+  bool final = false;
+};
+// LOG:CHECKPOINT — Event Log Activity, Other (99) "Checkpoint": unmapped.checkpoint {first_seq,
+// last_seq, head, key_id, signature, final (only when true)}.
+ocsf::Event checkpointEvent(const SessionContext& session, int64_t time, const CheckpointFacts& facts);
+
+struct LossFacts {
+  uint64_t count = 0;              // events shed at emit() (never sequenced)
+  uint64_t first_seq = 0;          // window of sequence numbers written while shedding happened
+  uint64_t last_seq = 0;
+  uint64_t operational_lines = 0;  // plain warden.log lines shed the same way
+};
+// LOG:LOSS — Event Log Activity, Other (99) "Loss", severity High:
+// unmapped.loss {count, first_seq, last_seq, operational_lines (when non-zero)}.
+ocsf::Event lossEvent(const SessionContext& session, int64_t time, const LossFacts& facts);
+
+struct RotatedFile {
+  std::string file;        // "warden.log"
+  std::string rotated_to;  // "warden.log.2026-11-23"
+};
+// LOG:ROTATE — Event Log Activity, Rotate (5): unmapped.rotation {reason ("daily"|"size"),
+// files [{file, rotated_to}], deleted (how many old rotated files were pruned, when non-zero)}.
+ocsf::Event rotateEvent(const SessionContext& session, int64_t time, std::string_view reason,
+                        const std::vector<RotatedFile>& files, uint64_t deleted);
+
+struct WriteFailureFacts {
+  std::string file;             // "warden.log" or "warden-ocsf.log"
+  std::string error;            // strerror text, e.g. "No space left on device"
+  int64_t since = 0;            // epoch ms of the first failed write
+  uint64_t lines_delayed = 0;   // lines held in memory and written late
+  uint64_t lines_lost = 0;      // lines that could not be kept (memory bound) and were dropped
+};
+// LOG:WRITE FAILURE — Event Log Activity, Other (99) "Write Failure", severity High, status
+// Failure: writing `file` failed; unmapped.write_failure {file, error, since}.
+ocsf::Event writeFailureEvent(const SessionContext& session, int64_t time, const WriteFailureFacts& facts);
+// LOG:WRITE RECOVERED — Other (99) "Write Recovered", severity Medium (High when lines were
+// lost), status Success: writing works again; unmapped.write_failure {file, error, since,
+// lines_delayed, lines_lost}.
+ocsf::Event writeRecoveredEvent(const SessionContext& session, int64_t time, const WriteFailureFacts& facts);
+
+// CONFIG:UPDATED (or FAILED) for the JSONL toggle — Device Config State Change (5019), Log (1):
+// unmapped.state "UPDATED", message "OCSF JSONL output enabled"/"... disabled",
+// unmapped.config_revision when given. With a non-empty `failure` the state is "FAILED",
+// severity Medium, and the message says why enabling failed.
+ocsf::Event jsonlConfigEvent(const SessionContext& session, int64_t time, bool enabled,
+                             std::optional<uint64_t> config_revision, std::string_view failure = {});
+
+}  // namespace warden::audit

@@ -1,0 +1,92 @@
+#include "audit/log_events.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "audit_test_util.h"
+#include "ocsf/jsonl_formatter.h"
+#include "ocsf/schema.h"
+#include "ocsf/shorthand.h"
+#include "ocsf/validator.h"
+#include "support/test_env.h"
+
+namespace warden::audit {
+namespace {
+
+using testutil::kNoon;
+using testutil::testSession;
+
+class LogEventsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto loaded = ocsf::Schema::load(warden::testing::schemaPath());
+    if (loaded.ok()) schema_ = new ocsf::Schema(std::move(loaded).value());
+  }
+  static void TearDownTestSuite() {
+    delete schema_;
+    schema_ = nullptr;
+  }
+  void SetUp() override {
+    if (schema_ == nullptr) GTEST_SKIP() << "schema not found at " << warden::testing::schemaPath();
+  }
+  // Problems with the event as written (sequence and prev filled as the writer would).
+  static std::string problems(ocsf::Event e) {
+    e.metadata.sequence = 7;
+    e.integrity_prev = std::string(64, 'a');
+    std::string out;
+    for (const auto& p : ocsf::Validator(*schema_).validateLine(ocsf::toJsonl(e))) {
+      out.append(p.path).append(": ").append(p.message).append("\n");
+    }
+    return out;
+  }
+  static ocsf::Schema* schema_;
+};
+ocsf::Schema* LogEventsTest::schema_ = nullptr;
+
+TEST_F(LogEventsTest, EveryPipelineEventIsValidOcsf) {
+  const auto s = testSession();
+  EXPECT_EQ(problems(logStartEvent(s, kNoon, std::string(64, 'b'), "0123456789abcdef")), "");
+  EXPECT_EQ(problems(checkpointEvent(s, kNoon, CheckpointFacts{.first_seq = 1, .last_seq = 1000,
+                                                               .head_hex = std::string(64, 'c'),
+                                                               .key_id = "0123456789abcdef",
+                                                               .signature_hex = std::string(128, 'd'),
+                                                               .final = true})),
+            "");
+  EXPECT_EQ(problems(lossEvent(s, kNoon, LossFacts{.count = 5, .first_seq = 10, .last_seq = 20, .operational_lines = 1})),
+            "");
+  EXPECT_EQ(problems(rotateEvent(s, kNoon, "daily", {{"warden.log", "warden.log.2026-11-23"}}, 1)), "");
+  const WriteFailureFacts wf{.file = "warden.log", .error = "No space left on device", .since = kNoon,
+                             .lines_delayed = 3, .lines_lost = 1};
+  EXPECT_EQ(problems(writeFailureEvent(s, kNoon, wf)), "");
+  EXPECT_EQ(problems(writeRecoveredEvent(s, kNoon, wf)), "");
+  EXPECT_EQ(problems(jsonlConfigEvent(s, kNoon, true, 4)), "");
+  EXPECT_EQ(problems(jsonlConfigEvent(s, kNoon, true, std::nullopt, "Permission denied")), "");
+}
+
+TEST(LogEventsShorthandTest, CheckpointAndLossReadAsEventsMdShowsThem) {
+  const auto s = testSession();
+  auto cp = checkpointEvent(s, kNoon, CheckpointFacts{.first_seq = 1, .last_seq = 5000, .head_hex = "ab12cd34ef",
+                                                      .key_id = "5f1e0000", .signature_hex = "00", .final = false});
+  EXPECT_EQ(ocsf::toShorthand(cp), "LOG:CHECKPOINT [INFO] [seq:1-5000 head:ab12cd34 key:5f1e]");
+  auto loss = lossEvent(s, kNoon, LossFacts{.count = 12, .first_seq = 40, .last_seq = 90, .operational_lines = 0});
+  EXPECT_EQ(ocsf::toShorthand(loss), "LOG:LOSS [HIGH] [count:12 seq:40-90]");
+  auto cfg = jsonlConfigEvent(s, kNoon, true, 4);
+  EXPECT_EQ(ocsf::toShorthand(cfg), "CONFIG:UPDATED [INFO] OCSF JSONL output enabled [config_revision:4]");
+}
+
+TEST(LogEventsTest2, FillsOnlyWhatAProducerLeftEmpty) {
+  ocsf::Event e;
+  e.time = kNoon;
+  e.metadata.correlation_uid = "other";
+  fillMissingSessionFields(e, testSession());
+  EXPECT_EQ(e.metadata.correlation_uid, "other");
+  EXPECT_EQ(e.metadata.uid.size(), 36u);
+  ASSERT_TRUE(e.device.has_value());
+  EXPECT_EQ(e.device->hostname, "host1");
+  ASSERT_TRUE(e.device->container.has_value());
+  EXPECT_EQ(e.device->container->uid, testSession().session_id);
+}
+
+}  // namespace
+}  // namespace warden::audit
