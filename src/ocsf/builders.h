@@ -1,0 +1,318 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ocsf/event.h"
+
+namespace warden::ocsf {
+
+// Builders: one function per event Warden emits (events.md class table). Each returns a
+// fully-formed Event — class, activity, type, severity (events.md "Severity"), status, message —
+// enriched from a SessionContext: `device` (host, Linux, the session as container), `metadata`
+// (profiles, a fresh UUIDv7 uid, correlation_uid = session id, product version). The audit writer
+// adds metadata.sequence and the integrity link; nothing else needs to be filled in afterwards.
+// Severity is the class's default for the case; a caller that knows better (an unsolicited 101
+// is High, events.md "Severity") raises event.severity on the returned value.
+//
+// Builders are pure functions of their arguments (plus the random part of the UUIDv7): stateless,
+// thread-safe, never throw on any input (only std::bad_alloc). Inputs are plain structs with
+// defaults; every field that can come from the agent is copied as data, never interpreted.
+//
+// Secrets: builders never add a credential. URL query strings are always replaced by
+// "[redacted]" and user-info (`user:pass@`) is dropped from any URL a builder is given. argv and
+// cmd_line are recorded as the kernel reported them (see docs/formats.md, "OCSF mapping").
+
+// What every event of one session shares. Immutable after set-up; borrowed by the builders.
+struct SessionContext {
+  std::string hostname;         // the host the supervisor runs on (device.hostname)
+  std::string session_id;       // device.container.uid, metadata.correlation_uid, SESSION app.uid
+  std::string session_name;     // device.container.name ("agent-7"); the id when empty
+  std::string image_name;       // device.container.image.name, when there is one
+  Endpoint proxy;               // the proxy's listening ip:port (proxy_endpoint on NET/HTTP)
+  std::string product_version;  // metadata.product.version; WARDEN_VERSION when empty
+};
+
+// ----- Shared steps, also for builders that live elsewhere (src/audit/log_events.*) -----
+
+// A new event of `kind`/`cls`/`activity_id` at `time`, enriched from `ctx`: device, metadata
+// (host + container profiles, uid, correlation_uid, product_version), severity Informational.
+Event newEvent(const SessionContext& ctx, Kind kind, ClassUid cls, int activity_id, int64_t time);
+// Adds the profiles the event's content calls for: network_proxy on NET and HTTP, and
+// security_control whenever action, disposition or firewall_rule is set. Idempotent.
+void applyProfiles(Event& event);
+
+// ----- URL helpers -----
+
+// Splits an absolute URL ("https://user:pw@host:8443/p/a?q=1#f") or an origin-form request target
+// ("/p/a?q=1") into a Url: user-info and fragment dropped, the query replaced by "[redacted]"
+// whenever there was one (even an empty "?"). Never fails: what does not parse ends up in path.
+Url splitUrl(std::string_view url);
+// The same URL as a string safe to record: "https://host:8443/p/a?[redacted]".
+std::string redactUrl(std::string_view url);
+
+// ----- Network Activity (NET) -----
+
+// What the proxy knows about one client connection.
+struct Connection {
+  std::optional<Process> actor;  // the calling process, when identified
+  Endpoint src;                  // the agent's side (sandbox ip:port)
+  Endpoint dst;                  // the target: hostname when known, ip when resolved, port
+  std::string protocol = "tcp";  // connection_info.protocol_name
+};
+
+// A policy decision as recorded: action_id/disposition_id, firewall_rule and the reason.
+struct Decision {
+  Action action = Action::kAllowed;  // Allowed, Denied, or Observed (audit-mode would-be deny)
+  std::string rule = "-";            // the policy rule's name, "-" when none matched
+  std::string engine = "policy";     // "policy", "ssrf", "l7", "nftables"
+  std::string reason;                // status_detail; shown as [reason:...] on DENIED
+};
+
+// Open 1: a CONNECT/forward connection decided. Allowed: Informational; Denied: Medium.
+Event netOpen(const SessionContext& ctx, int64_t time, const Connection& conn, const Decision& decision);
+// Close 2: traffic {bytes_in, bytes_out} (bytes from/to the agent's point of view: in = received
+// by the agent) and duration in ms. Informational.
+Event netClose(const SessionContext& ctx, int64_t time, const Connection& conn, int64_t bytes_in,
+               int64_t bytes_out, int64_t duration_ms);
+// Other 99 "Upgrade": the connection switched protocols (`upgrade`, e.g. "websocket") and left
+// L7 inspection. Informational when allowed.
+Event netUpgrade(const SessionContext& ctx, int64_t time, const Connection& conn, const Decision& decision,
+                 std::string_view upgrade = "websocket");
+// Refuse 5: a direct connection that bypassed the proxy (the nftables log line). Observation
+// point Neither (3), firewall_rule {bypass-detect, nftables}, Denied, Blocked, Medium; `reason`
+// in status_detail. Dual-emit a finding after it.
+Event netRefuse(const SessionContext& ctx, int64_t time, const Connection& conn, std::string_view reason);
+// Listen 7: the proxy is listening on `listen` (ctx.proxy when its ip is empty). Informational.
+Event netListen(const SessionContext& ctx, int64_t time, const Endpoint& listen = {});
+
+// A relay error: what the proxy answered the client (502 Bad Gateway, 504 Gateway Timeout) and why.
+struct RelayError {
+  int response_code = 502;  // unmapped.response_code
+  std::string detail;       // status_detail, e.g. "connect to 203.0.113.7:443: connection refused"
+};
+// Fail 4: the upstream could not be reached (502/504). Low, status Failure.
+Event netFail(const SessionContext& ctx, int64_t time, const Connection& conn, const RelayError& error);
+// Reset 3: the upstream or the client reset the connection mid-relay. Low, status Failure.
+Event netReset(const SessionContext& ctx, int64_t time, const Connection& conn, const RelayError& error);
+
+// ----- HTTP Activity (HTTP) -----
+
+struct HttpExchange {
+  std::optional<Process> actor;
+  Endpoint src;
+  std::string method = "GET";        // activity by method; anything else is 99 with the method as name
+  std::string url;                   // absolute ("https://host/path?q") or origin-form ("/path?q")
+  std::string host;                  // used when `url` is origin-form (the CONNECT target / Host)
+  std::optional<int> port;           // likewise
+  std::string scheme = "https";      // likewise
+  std::optional<int> response_code;  // http_response.code, when there is a response
+  std::string user_agent;
+};
+// An HTTP request decided at L7. Allowed/Observed: Informational; Denied: Medium.
+Event httpRequest(const SessionContext& ctx, int64_t time, const HttpExchange& exchange,
+                  const Decision& decision);
+// The activity id for a method (case-sensitive per RFC 9110): GET 3, POST 6, …, 99 otherwise.
+int httpActivityId(std::string_view method);
+
+// ----- DNS Activity (DNS) -----
+
+struct DnsLookup {
+  std::optional<Process> actor;
+  Endpoint src;       // the asking socket in the sandbox
+  Endpoint resolver;  // the answering resolver; ctx.proxy's ip port 53 when empty
+  std::string hostname;
+  std::string type = "A";
+  std::vector<DnsAnswer> answers;
+  std::optional<DnsRcode> rcode;
+  std::optional<Decision> decision;  // when policy answered (e.g. NXDOMAIN for a name no rule allows)
+};
+// Query 1 (a query and, when known, what it was answered with); Response 2. Informational;
+// Low when the rcode is an error (NXDOMAIN, SERVFAIL, …), with status Failure; Medium when a
+// decision denied it.
+Event dnsQuery(const SessionContext& ctx, int64_t time, const DnsLookup& lookup);
+Event dnsResponse(const SessionContext& ctx, int64_t time, const DnsLookup& lookup);
+
+// ----- SSH Activity (SSH) -----
+
+enum class SshActivity : int { kOpen = 1, kClose = 2, kFail = 4, kRefuse = 5, kListen = 7, kOther = 99 };
+
+struct SshSession {
+  Endpoint src;  // the client
+  Endpoint dst;  // the sandbox's SSH endpoint
+  std::optional<AuthType> auth_type;
+  std::optional<Process> actor;
+  std::string other_name;  // activity_name for kOther ("Replay")
+  std::string message;
+};
+// Open/Listen/Close: Informational; Fail: Low; Refuse or a Denied decision: Medium.
+Event sshActivity(const SessionContext& ctx, int64_t time, SshActivity activity, const SshSession& ssh,
+                  const std::optional<Decision>& decision = std::nullopt);
+
+// ----- Process Activity (PROC) -----
+
+// Launch 1: `process` (name, pid, uid, file, cwd, parent chain), argv as unmapped.argv, cmd_line
+// from argv when the process has none. The actor is the parent when known, else the process.
+Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process,
+                 const std::vector<std::string>& argv, LaunchType launch_type = LaunchType::kExec);
+
+struct ProcessExit {
+  int exit_code = 0;
+  std::optional<int> signal;     // the terminating signal, written "SIGKILL" in status_detail
+  bool killed_by_limit = false;  // killed for a timeout or a resource limit: Critical
+};
+// Terminate 2: exit_code; the signal in status_detail. Informational unless killed_by_limit.
+Event procTerminate(const SessionContext& ctx, int64_t time, const Process& process, const ProcessExit& exit);
+// Other 99 "Signal": `signal` delivered to `process` by `sender` (when known). Informational.
+Event procSignal(const SessionContext& ctx, int64_t time, const Process& process, int signal,
+                 const std::optional<Process>& sender = std::nullopt);
+// "SIGKILL" for 9, …; "SIG<n>" for numbers without a name.
+std::string signalName(int signal);
+
+// ----- File System Activity (FILE) -----
+
+enum class FileActivity : int {
+  kCreate = 1,
+  kRead = 2,
+  kUpdate = 3,
+  kDelete = 4,
+  kRename = 5,
+  kMount = 12,
+  kUnmount = 13,
+  kOpen = 14,
+};
+
+struct FileAccess {
+  FileActivity activity = FileActivity::kRead;
+  Process actor;                     // with pid and uid
+  File file;                         // name is derived from path when empty
+  std::optional<File> target;        // file_result: the rename target, the mount point
+  std::optional<Decision> decision;  // when a control (Landlock, fanotify) decided; Denied: Medium
+};
+Event fileActivity(const SessionContext& ctx, int64_t time, const FileAccess& access);
+
+// ----- Detection Finding (FINDING) -----
+
+struct FindingInput {
+  std::string uid;    // finding_info.uid; a fresh UUIDv7 when empty
+  std::string title;  // "Unsolicited 101 Switching Protocols"
+  std::string desc;
+  std::vector<std::string> types;  // "unsolicited-101"
+  std::vector<Attack> attacks;     // MITRE ATT&CK, where one applies
+  Value evidences;                 // array of evidence objects (see evidenceOf)
+  std::string remediation;         // remediation.desc, when there is a fix
+  bool is_alert = true;
+  Confidence confidence = Confidence::kHigh;
+  RiskLevel risk_level = RiskLevel::kHigh;
+  Severity severity = Severity::kHigh;
+  Disposition disposition = Disposition::kBlocked;  // the shorthand activity (FINDING:BLOCKED)
+  std::optional<Process> actor;
+  std::optional<FirewallRule> rule;
+  std::string message;  // defaults to the title
+};
+// Create 1. High unless the input says otherwise.
+Event finding(const SessionContext& ctx, int64_t time, const FindingInput& input);
+// One evidence object from a domain event, for dual emit: the actor, endpoints, connection info,
+// HTTP request/response, query, process, file and api it carries, as OCSF objects.
+Value evidenceOf(const Event& domain_event);
+
+// ----- Device Config State Change (CONFIG) -----
+
+inline constexpr std::string_view kConfigLoaded = "LOADED";
+inline constexpr std::string_view kConfigUpdated = "UPDATED";
+inline constexpr std::string_view kConfigFailed = "FAILED";
+inline constexpr std::string_view kConfigDegraded = "DEGRADED";
+
+struct ConfigChange {
+  std::string state{kConfigLoaded};         // unmapped.state; the shorthand activity
+  std::string message;                      // "policy loaded", "OCSF JSONL output enabled"
+  std::string policy_version;               // unmapped.policy_version
+  std::string policy_hash;                  // unmapped.policy_hash (hex SHA-256 of the policy file)
+  std::optional<uint64_t> config_revision;  // unmapped.config_revision
+  std::vector<std::string> errors;          // unmapped.errors; the first is status_detail
+  std::optional<Severity> severity;         // default: FAILED High, DEGRADED Medium, else Informational
+};
+// Log 1. FAILED: status Failure; otherwise Success.
+Event configChange(const SessionContext& ctx, int64_t time, const ConfigChange& change);
+
+// ----- Application Lifecycle (LIFECYCLE, SESSION, PKG) -----
+
+enum class LifecycleActivity { kStart, kStop, kReady, kFailed };
+struct LifecycleInput {
+  LifecycleActivity activity = LifecycleActivity::kStart;
+  std::string component = "supervisor";  // unmapped.component
+  std::string message;
+  std::string error;   // status_detail on kFailed
+  bool fatal = false;  // kFailed and the supervisor cannot continue: Fatal instead of Critical
+};
+// The supervisor: Start 3, Stop 4, Other 99 "Ready"/"Failed"; app {name "Warden", version}.
+Event lifecycle(const SessionContext& ctx, int64_t time, const LifecycleInput& input);
+
+enum class SessionActivity { kCreate, kStart, kPause, kResume, kStop, kCleanup };
+enum class StopReason { kExit, kTimeout, kOom, kSignal, kApi, kPolicyViolation };
+// "exit", "timeout", "oom", "signal", "api", "policy_violation".
+std::string_view stopReasonName(StopReason reason);
+
+struct SessionInput {
+  SessionActivity activity = SessionActivity::kStart;
+  std::optional<StopReason> reason;  // kStop: status_detail
+  std::optional<int> exit_code;      // kStop: unmapped.exit_code
+  std::string message;               // kCleanup: what happened to the filesystem state
+};
+// The sandbox session: Start 3, Stop 4, Other 99 "Create"/"Pause"/"Resume"/"Cleanup";
+// app {name "warden-session", uid session id}. Stop severity: timeout/oom Critical,
+// policy_violation Medium, signal Low, exit/api Informational.
+Event session(const SessionContext& ctx, int64_t time, const SessionInput& input);
+
+struct PackageInstall {
+  std::optional<Process> actor;
+  std::string manager;  // "pip", "npm", "apt", "cargo"
+  std::string name;
+  std::string version;            // what was installed
+  std::string requested_version;  // what was asked for ("", ">=2", "latest")
+  std::string source_url;         // recorded redacted (no query, no user-info)
+  std::string sha256;             // of the downloaded artifact
+};
+// Install 1: app {name, version, url_string}, unmapped.package {manager, requested_version, sha256}.
+Event pkgInstall(const SessionContext& ctx, int64_t time, const PackageInstall& pkg);
+
+// ----- API Activity (TOOL) -----
+
+struct ToolCall {
+  Process actor;
+  Endpoint src;               // where the call came from; the sandbox when empty
+  std::string tool;           // api.operation ("read_file")
+  std::string service;        // api.service.name ("filesystem" MCP server)
+  std::string input_summary;  // a summary, never raw secrets; cut to 256 bytes
+  std::string result_status = "success";
+  Status status = Status::kSuccess;
+};
+// Other 99 "Call". Informational; Low on failure.
+Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call);
+
+// ----- Base Event (LIMIT, EVENT) -----
+
+struct LimitHit {
+  std::string type;  // "oom", "memory", "cpu", "pids", "timeout"
+  uint64_t measured = 0;
+  uint64_t limit = 0;
+  std::string action;              // "kill", "throttle", "deny"
+  std::optional<Process> process;  // actor.process, when known
+};
+// Other 99 "Resource Limit", unmapped.limit {type, measured, limit, action}. Critical when the
+// action is "kill", otherwise Low.
+Event resourceLimit(const SessionContext& ctx, int64_t time, const LimitHit& hit);
+
+struct OperationalInput {
+  Severity severity = Severity::kInformational;
+  std::string name;  // activity_name; "Other" when empty
+  std::string message;
+  Value unmapped;  // a few facts
+};
+// Other 99: anything operational that fits no other class.
+Event operationalEvent(const SessionContext& ctx, int64_t time, const OperationalInput& input);
+
+}  // namespace warden::ocsf
