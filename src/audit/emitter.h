@@ -33,9 +33,9 @@ class Emitter {
 };
 
 // Appends `<YYYY-MM-DDTHH:MM:SS.mmmZ> <LEVEL> <component>: <message>` (no newline) to `out`.
-// Every control character (C0, DEL, C1) is written `\u{hex}` and every byte that is not part
-// of well-formed UTF-8 as `\u{fffd}`, as in shorthand; the message is cut to
-// `max_message_bytes` at a UTF-8 boundary with `...` appended. Stateless and thread-safe.
+// `component` and `message` are escaped as shorthand escapes free text (ocsf::appendShorthandText),
+// so the line stays one line; the message is cut to `max_message_bytes` at a UTF-8 boundary with
+// `...` appended. Stateless and thread-safe.
 void appendOperationalLine(std::string& out, int64_t epoch_millis, Level level, std::string_view component,
                            std::string_view message, size_t max_message_bytes = 4096);
 

@@ -661,6 +661,8 @@ std::string_view activityOf(const Event& e, std::string& scratch) {
 
 }  // namespace
 
+void appendShorthandText(std::string& out, std::string_view text) { appendEscaped(out, text); }
+
 void appendShorthand(std::string& out, const Event& e) {
   const size_t start = out.size();
   out.append(kindPrefix(e.kind));

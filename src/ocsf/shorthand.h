@@ -13,6 +13,12 @@ namespace warden::ocsf {
 void appendShorthand(std::string& out, const Event& event);
 std::string toShorthand(const Event& event);
 
+// Appends free text escaped exactly as shorthand escapes it: control characters (C0, DEL, C1,
+// line/paragraph separators, bidi controls) as \u{hex}, bytes outside well-formed UTF-8 as
+// \x{hex}, and `\`, `[`, `]` backslash-escaped — so the text can never span two lines or imitate
+// a bracket item. Used for warden.log's operational lines too.
+void appendShorthandText(std::string& out, std::string_view text);
+
 // The warden.log line without its newline: `<YYYY-MM-DDTHH:MM:SS.mmmZ> OCSF <shorthand>`.
 void appendLogLine(std::string& out, const Event& event);
 

@@ -26,9 +26,13 @@ TEST(OperationalLineTest, EscapesControlCharactersSoOneLineStaysOneLine) {
             "2026-11-23T12:00:00.000Z INFO pro\\u{a}xy: a\\u{a}b\\u{d}c\\u{0}d\\u{7f}e\\u{85}f");
 }
 
-TEST(OperationalLineTest, ReplacesInvalidUtf8AndKeepsValidUtf8) {
+TEST(OperationalLineTest, WritesInvalidUtf8BytesAsHexAndKeepsValidUtf8) {
   EXPECT_EQ(line("c", "ok \xc3\xa9 bad \xff \xed\xa0\x80 \xf0\x9f\x98\x80"),
-            "2026-11-23T12:00:00.000Z INFO c: ok \xc3\xa9 bad \\u{fffd} \\u{fffd}\\u{fffd}\\u{fffd} \xf0\x9f\x98\x80");
+            "2026-11-23T12:00:00.000Z INFO c: ok \xc3\xa9 bad \\x{ff} \\x{ed}\\x{a0}\\x{80} \xf0\x9f\x98\x80");
+}
+
+TEST(OperationalLineTest, EscapesBracketsSoAMessageCannotImitateAnItem) {
+  EXPECT_EQ(line("c", "x [reason:fake]"), "2026-11-23T12:00:00.000Z INFO c: x \\[reason:fake\\]");
 }
 
 TEST(OperationalLineTest, CutsLongMessagesAtAUtf8Boundary) {
