@@ -1,17 +1,21 @@
-# warden_library(NAME DEPS...): a static library from every src/NAME/*.cc.
+# warden_library(NAME DEPS...): the static library warden_NAME from every src/NAME/*.cc.
+# warden_folder_library(TARGET FOLDER DEPS...): the same for a nested folder (src/proxy/server).
 # Adding a source file needs no CMake edit; a new folder needs one line in src/CMakeLists.txt.
 function(warden_library name)
-  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${name}/*.cc
-                                   ${CMAKE_SOURCE_DIR}/src/${name}/*/*.cc)
+  warden_folder_library(warden_${name} ${name} ${ARGN})
+endfunction()
+
+function(warden_folder_library target folder)
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${folder}/*.cc)
   if(NOT srcs)  # a folder still being built: headers only
-    add_library(warden_${name} INTERFACE)
-    target_include_directories(warden_${name} INTERFACE ${CMAKE_SOURCE_DIR}/src)
-    target_link_libraries(warden_${name} INTERFACE ${ARGN})
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${CMAKE_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${ARGN})
     return()
   endif()
-  add_library(warden_${name} STATIC ${srcs})
-  target_include_directories(warden_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
-  target_link_libraries(warden_${name} PUBLIC ${ARGN})
+  add_library(${target} STATIC ${srcs})
+  target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(${target} PUBLIC ${ARGN})
 endfunction()
 
 # warden_unit_tests(NAME DEPS...): one GoogleTest binary from tests/unit/NAME/*_test.cc.

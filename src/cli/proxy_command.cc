@@ -1,13 +1,251 @@
-#include <cstdio>
+// `warden proxy --policy FILE [--listen ADDR:PORT] [--log-dir DIR] [--ocsf-json]
+//  [--allow-loopback-upstream] [--max-connections N] [--threads N]`: the egress proxy alone, as an
+// explicit HTTP/HTTPS proxy for processes on this host (product.md). Runs until SIGINT/SIGTERM;
+// SIGHUP (or an edit of the policy file) reloads the policy. Exit 0 after a clean stop, 1 when it
+// cannot start (bad policy, address in use, log directory), 2 on a usage error.
 
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <string>
+
+#include "audit/pipeline.h"
 #include "cli/dispatch.h"
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "ocsf/builders.h"
+#include "policy/diagnostics.h"
+#include "policy/loader.h"
+#include "policy/snapshot.h"
+#include "proxy/caller_identity.h"
+#include "proxy/server/connection_caller.h"
+#include "proxy/server/policy_reloader.h"
+#include "proxy/tls_ca.h"
+#include "proxy/server/server.h"
 
 namespace warden::cli {
+namespace {
 
-// Placeholder until the proxy command lands; replaced whole by its implementation.
-int proxyCommand(int, char**) {
-  std::fprintf(stderr, "warden proxy: not built yet\n");
-  return kExitFailure;
+// "127.0.0.1:3128", "[::1]:3128", ":3128" (loopback). False if it does not parse.
+bool parseListen(const std::string& text, std::string* address, uint16_t* port) {
+  std::string host;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (host.empty()) host = "127.0.0.1";
+  if (port_text.empty() || port_text.size() > 5) return false;
+  unsigned long value = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (value > 65535) return false;
+  *address = host;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+std::string defaultLogDir(int64_t now_ms) {
+  const std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return fmt::format("/var/log/warden/proxy-{}", buf);
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+// Idle tunnels hold descriptors (two sockets and, with splice, two pipes each): raise the soft limit.
+void raiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int proxyCommand(int argc, char** argv) {
+  CLI::App app{"The egress proxy alone: an explicit HTTP/HTTPS proxy for processes on this host.", "warden proxy"};
+  std::string policy_file;
+  std::string listen = "127.0.0.1:3128";
+  std::string log_dir;
+  bool ocsf_json = false;
+  bool allow_loopback = false;
+  size_t max_connections = 4096;
+  int threads = 0;
+  app.add_option("--policy", policy_file, "the policy file (YAML)")->required();
+  app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app.add_option("--log-dir", log_dir, "log directory (default: /var/log/warden/proxy-<timestamp>)");
+  app.add_flag("--ocsf-json", ocsf_json, "also write OCSF JSONL (warden-ocsf.log)");
+  app.add_flag("--allow-loopback-upstream", allow_loopback,
+               "let loopback upstreams through when a rule's allowed_ips covers them (tests only)");
+  app.add_option("--max-connections", max_connections, "client connections served at once; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--threads", threads, "io threads (0: one per core, at most 4)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  proxy::ServerOptions options;
+  if (!parseListen(listen, &options.listen_address, &options.listen_port)) {
+    std::fprintf(stderr, "warden proxy: --listen '%s': expected ADDR:PORT, e.g. 127.0.0.1:3128\n", listen.c_str());
+    return kExitUsage;
+  }
+  options.max_connections = max_connections;
+  options.threads = threads;
+  options.targets.allow_loopback_upstream = allow_loopback;
+
+  // 1. The policy: refuse to start on a bad one.
+  policy::Diagnostics diagnostics;
+  auto loaded = policy::loadPolicyFile(policy_file, &diagnostics);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n",
+                 diagnostics.empty() ? loaded.error().message().c_str() : diagnostics.toString().c_str());
+    return kExitFailure;
+  }
+  auto initial = std::make_shared<const policy::Policy>(std::move(loaded).value());
+
+  // 2. Signals go to this thread only (sigwait below): block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit();
+
+  // 3. The audit pipeline.
+  const int64_t now = SystemClock::instance().nowMillis();
+  if (log_dir.empty()) log_dir = defaultLogDir(now);
+  audit::PipelineOptions pipeline_options;
+  pipeline_options.log_dir = log_dir;
+  pipeline_options.session.hostname = hostName();
+  pipeline_options.session.session_id = uuidV7(now);
+  pipeline_options.session.session_name = "warden-proxy";
+  pipeline_options.jsonl_enabled = ocsf_json;
+  const ocsf::SessionContext session = pipeline_options.session;
+  auto pipeline_result = audit::Pipeline::start(std::move(pipeline_options));
+  if (!pipeline_result.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n", pipeline_result.error().toString().c_str());
+    return kExitFailure;
+  }
+  std::unique_ptr<audit::Pipeline> pipeline = std::move(pipeline_result).value();
+
+  policy::PolicyStore store(initial);
+  {
+    ocsf::ConfigChange change;
+    change.state = std::string(ocsf::kConfigLoaded);
+    change.message = fmt::format("policy loaded from {}: {} rule{}", policy_file, initial->network.size(),
+                                 initial->network.size() == 1 ? "" : "s");
+    change.policy_version = std::to_string(initial->version);
+    change.policy_hash = initial->hash;
+    pipeline->emit(ocsf::configChange(session, now, change));
+  }
+  if (allow_loopback) {
+    ocsf::ConfigChange change;
+    change.state = std::string(ocsf::kConfigDegraded);
+    change.message = "loopback upstreams allowed (--allow-loopback-upstream) where allowed_ips covers them";
+    pipeline->emit(ocsf::configChange(session, now, change));
+  }
+
+  // 4. Caller identity: /proc of this host's network namespace.
+  proxy::CallerLookup caller_lookup;
+  if (auto resolver = proxy::CallerIdentityResolver::create({}); resolver.ok()) {
+    caller_lookup = proxy::makeProcCallerLookup(std::shared_ptr<proxy::CallerIdentityResolver>(std::move(resolver).value()));
+  } else {
+    pipeline->operational(audit::Level::kWarn, "proxy",
+                          "caller identity unavailable: " + resolver.error().toString() + "; binary rules cannot match");
+  }
+
+  // 5. The session CA for TLS termination: ca.pem and ca-bundle.pem in the log directory.
+  auto ca = proxy::CertificateAuthority::create(log_dir);
+  if (!ca.ok()) {
+    std::fprintf(stderr, "warden proxy: session CA: %s\n", ca.error().toString().c_str());
+    (void)pipeline->close();
+    return kExitFailure;
+  }
+  std::shared_ptr<proxy::CertificateAuthority> authority = std::move(ca).value();
+
+  // 6. The listener.
+  auto server_result =
+      proxy::Server::create(options, store, *pipeline, session, std::move(caller_lookup), authority);
+  if (!server_result.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n", server_result.error().toString().c_str());
+    (void)pipeline->close();
+    return kExitFailure;
+  }
+  std::unique_ptr<proxy::Server> server = std::move(server_result).value();
+  server->start();
+
+  // 7. Hot reload.
+  std::unique_ptr<proxy::PolicyReloader> reloader;
+  if (auto r = proxy::PolicyReloader::create({.policy_file = policy_file}, store, *pipeline, server->session());
+      r.ok()) {
+    reloader = std::move(r).value();
+    reloader->start();
+  } else {
+    pipeline->operational(audit::Level::kWarn, "proxy",
+                          "policy file watch unavailable: " + r.error().toString() + "; reload with SIGHUP");
+  }
+
+  const std::string address = server->localAddress();
+  std::printf("warden proxy listening on %s (log dir %s)\n", address.c_str(), log_dir.c_str());
+  std::printf("HTTP_PROXY=http://%s\nHTTPS_PROXY=http://%s\nhttp_proxy=http://%s\nhttps_proxy=http://%s\n",
+              address.c_str(), address.c_str(), address.c_str(), address.c_str());
+  const std::string bundle = authority->bundlePath().string();
+  std::printf("SSL_CERT_FILE=%s\nREQUESTS_CA_BUNDLE=%s\nCURL_CA_BUNDLE=%s\nGIT_SSL_CAINFO=%s\nNODE_EXTRA_CA_CERTS=%s\n",
+              bundle.c_str(), bundle.c_str(), bundle.c_str(), bundle.c_str(), authority->certificatePath().c_str());
+  std::fflush(stdout);
+
+  // 8. Run until SIGINT/SIGTERM.
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      if (reloader) {
+        reloader->trigger();
+      }
+      continue;
+    }
+    break;
+  }
+  pipeline->operational(audit::Level::kInfo, "proxy", "stopping");
+  if (reloader) reloader->stop();
+  server->stop();
+  const auto closed = pipeline->close();
+  if (!closed.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n", closed.error().toString().c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 }  // namespace warden::cli

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark from the release build, printed as a table.
+# Figures go into BENCHMARKS.md with the machine and this command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+b=build-release/bench
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== formatting, one core (target: NET >= 1,000,000 events/s for JSONL and shorthand)"
+"$b/format_bench" --benchmark_min_time=0.3 2>/dev/null | sed -n '/^Benchmark/,$p'
+echo
+echo "== pipeline, 2 producers, chain + checkpoints (target: >= 300,000 events/s, 0 shed, emit p99 <= 5 us)"
+echo "== verify (target: >= 200,000 events/s)"
+"$b/pipeline_bench" --benchmark_counters_tabular=true 2>/dev/null | sed -n '/^Benchmark/,$p'

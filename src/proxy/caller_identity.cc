@@ -1,0 +1,397 @@
+#include "proxy/caller_identity.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/encoding.h"
+#include "common/unique_fd.h"
+
+namespace warden::proxy {
+namespace {
+
+constexpr size_t kMaxTableLineBytes = 4096;
+constexpr size_t kMaxLinkBytes = 64 * 1024;
+constexpr size_t kMaxSmallFileBytes = 64 * 1024;
+constexpr size_t kMaxFdsRecheck = 1 << 16;
+
+// Closes a DIR* on scope exit.
+struct DirCloser {
+  void operator()(DIR* dir) const { closedir(dir); }
+};
+using UniqueDir = std::unique_ptr<DIR, DirCloser>;
+
+UniqueFd openReadOnly(const std::filesystem::path& path) {
+  return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+}
+
+// Reads at most `max` bytes of a file (proc files report size 0, so read until EOF).
+Result<std::string> readBounded(const std::filesystem::path& path, size_t max) {
+  UniqueFd fd = openReadOnly(path);
+  if (!fd.valid()) return errnoError(fmt::format("open {}", path.string()));
+  std::string out;
+  char buf[4096];
+  while (out.size() < max) {
+    const ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), max - out.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errnoError(fmt::format("read {}", path.string()));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// readlinkat() into a string, growing the buffer up to kMaxLinkBytes.
+Result<std::string> readLinkAt(int dir_fd, const char* name) {
+  std::string buf(256, '\0');
+  while (true) {
+    const ssize_t n = ::readlinkat(dir_fd, name, buf.data(), buf.size());
+    if (n < 0) return errnoError(fmt::format("readlink {}", name));
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (buf.size() >= kMaxLinkBytes) return outOfRange(fmt::format("readlink {}: target too long", name));
+    buf.resize(buf.size() * 4);
+  }
+}
+
+Result<std::string> readLink(const std::filesystem::path& path) { return readLinkAt(AT_FDCWD, path.c_str()); }
+
+// Calls `on_line` for every line of a file, reading it in chunks; lines longer than
+// kMaxTableLineBytes are skipped. `on_line` returns false to stop.
+Result<void> forEachLine(const std::filesystem::path& path, const std::function<bool(std::string_view)>& on_line) {
+  UniqueFd fd = openReadOnly(path);
+  if (!fd.valid()) return errnoError(fmt::format("open {}", path.string()));
+  std::string pending;
+  bool skipping = false;  // inside an over-long line
+  char buf[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errnoError(fmt::format("read {}", path.string()));
+    }
+    if (n == 0) break;
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    while (!chunk.empty()) {
+      const size_t nl = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, nl);
+      if (!skipping) {
+        if (pending.size() + piece.size() > kMaxTableLineBytes) {
+          skipping = true;
+          pending.clear();
+        } else {
+          pending.append(piece);
+        }
+      }
+      if (nl == std::string_view::npos) break;
+      if (!skipping && !on_line(pending)) return okResult();
+      pending.clear();
+      skipping = false;
+      chunk.remove_prefix(nl + 1);
+    }
+  }
+  if (!skipping && !pending.empty()) on_line(pending);
+  return okResult();
+}
+
+std::string trimNewline(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+struct SocketOwner {
+  int pid = 0;
+  int fd = -1;  // the fd number under which it holds the socket
+  uint64_t start_time = 0;
+};
+
+// True if the process at `pid_dir` holds `target` ("socket:[N]"), looking at `likely_fd` first.
+bool holdsSocket(const std::filesystem::path& pid_dir, int likely_fd, const std::string& target) {
+  auto link = readLink(pid_dir / "fd" / std::to_string(likely_fd));
+  if (link.ok() && *link == target) return true;
+  UniqueDir fds(::opendir((pid_dir / "fd").c_str()));
+  if (!fds) return false;
+  const int dir_fd = ::dirfd(fds.get());
+  size_t seen = 0;
+  while (const dirent* entry = ::readdir(fds.get())) {
+    if (entry->d_name[0] == '.') continue;
+    if (++seen > kMaxFdsRecheck) return false;
+    auto other = readLinkAt(dir_fd, entry->d_name);
+    if (other.ok() && *other == target) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CallerIdentityResolver>> CallerIdentityResolver::create(CallerLookupOptions options) {
+  if (options.proc_root.empty()) return invalidArgument("caller identity: proc_root is empty");
+  if (options.net_pid.empty() || options.net_pid.find('/') != std::string::npos) {
+    return invalidArgument(fmt::format("caller identity: net_pid '{}' is not a pid or \"self\"", options.net_pid));
+  }
+  if (options.max_ancestors == 0 || options.max_processes == 0 || options.max_fd_entries == 0) {
+    return invalidArgument("caller identity: scan bounds must be positive");
+  }
+  struct stat st {};
+  if (::stat(options.proc_root.c_str(), &st) != 0) {
+    return errnoError(fmt::format("caller identity: proc root {}", options.proc_root.string()));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return invalidArgument(fmt::format("caller identity: proc root {} is not a directory", options.proc_root.string()));
+  }
+  return std::unique_ptr<CallerIdentityResolver>(new CallerIdentityResolver(std::move(options)));
+}
+
+Result<uint64_t> CallerIdentityResolver::findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const {
+  const TcpEndpoint want_local = client.normalized();
+  const TcpEndpoint want_remote = proxy.normalized();
+  const std::filesystem::path net_dir = options_.proc_root / options_.net_pid / "net";
+  bool saw_orphan = false;
+  bool read_any = false;
+  for (const char* table : {"tcp", "tcp6"}) {
+    uint64_t found = 0;
+    auto read = forEachLine(net_dir / table, [&](std::string_view line) {
+      const auto entry = parseTcpTableLine(line);
+      if (!entry) return true;
+      // The client's own socket: its local end is the client, its remote end the proxy.
+      if (entry->local.normalized() != want_local || entry->remote.normalized() != want_remote) return true;
+      if (entry->inode == 0) {
+        saw_orphan = true;  // closed by its owner (FIN_WAIT, TIME_WAIT): no process holds it
+        return true;
+      }
+      found = entry->inode;
+      return false;
+    });
+    if (!read.ok()) {
+      if (read.error().code() == Code::kNotFound) continue;  // no tcp6 without IPv6
+      return read.error().withContext("caller identity");
+    }
+    read_any = true;
+    if (found != 0) return found;
+  }
+  if (!read_any) return notFound(fmt::format("caller identity: no TCP tables under {}", net_dir.string()));
+  return notFound(fmt::format("caller identity: no live socket {} -> {} in {}{}", client.toString(),
+                              proxy.toString(), net_dir.string(),
+                              saw_orphan ? " (the client closed it; its process is gone or let go)" : ""));
+}
+
+void CallerIdentityResolver::hashExecutable(int pid, CallerIdentity& identity) {
+  const std::filesystem::path exe_link = options_.proc_root / std::to_string(pid) / "exe";
+  // Through the link, not the path: the running binary even if the path was replaced or removed.
+  UniqueFd fd = openReadOnly(exe_link);
+  if (!fd.valid()) {
+    identity.exe_error = errnoError(fmt::format("open {}", exe_link.string())).toString();
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    identity.exe_error = errnoError(fmt::format("fstat {}", exe_link.string())).toString();
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    identity.exe_error = fmt::format("{} is not a regular file", exe_link.string());
+    return;
+  }
+  if (static_cast<uint64_t>(st.st_size) > options_.max_exe_bytes) {
+    identity.exe_error = fmt::format("{} is {} bytes, over the {} byte hashing bound", identity.exe,
+                                     st.st_size, options_.max_exe_bytes);
+    return;
+  }
+  const FileKey key{.dev = st.st_dev,
+                    .ino = st.st_ino,
+                    .size = st.st_size,
+                    .mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec,
+                    .ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
+  std::string hash;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = hash_cache_.find(key); it != hash_cache_.end()) hash = it->second;
+  }
+  if (hash.empty()) {
+    Sha256Stream sha;
+    char buf[64 * 1024];
+    while (true) {
+      const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        identity.exe_error = errnoError(fmt::format("read {}", exe_link.string())).toString();
+        return;
+      }
+      if (n == 0) break;
+      sha.update(std::string_view(buf, static_cast<size_t>(n)));
+    }
+    hash = sha.finishHex();
+    std::lock_guard lock(mu_);
+    if (hash_cache_.size() >= kMaxHashCacheEntries) hash_cache_.clear();
+    hash_cache_.emplace(key, hash);
+  }
+  identity.exe_sha256 = hash;
+  if (identity.exe.empty()) return;
+  std::lock_guard lock(mu_);
+  const auto [it, inserted] = first_seen_.emplace(identity.exe, hash);
+  identity.exe_first_use = inserted;
+  identity.first_seen_sha256 = it->second;
+  identity.binary_changed = it->second != hash;
+}
+
+Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client, const TcpEndpoint& proxy) {
+  auto inode = findSocketInode(client, proxy);
+  if (!inode.ok()) return inode.error();
+  const std::string target = fmt::format("socket:[{}]", *inode);
+
+  // Every process holding the socket. Bounded: processes and fd entries visited.
+  UniqueDir proc(::opendir(options_.proc_root.c_str()));
+  if (!proc) return errnoError(fmt::format("caller identity: opendir {}", options_.proc_root.string()));
+  std::vector<SocketOwner> owners;
+  size_t processes = 0;
+  size_t fd_entries = 0;
+  bool exhausted = false;
+  while (const dirent* entry = ::readdir(proc.get())) {
+    const auto pid = parsePidName(entry->d_name);
+    if (!pid) continue;
+    if (++processes > options_.max_processes) {
+      exhausted = true;
+      break;
+    }
+    const std::filesystem::path fd_path = options_.proc_root / entry->d_name / "fd";
+    UniqueDir fds(::opendir(fd_path.c_str()));
+    if (!fds) continue;  // vanished (ENOENT), another user's (EACCES), a zombie: skip
+    const int dir_fd = ::dirfd(fds.get());
+    while (const dirent* fd_entry = ::readdir(fds.get())) {
+      if (fd_entry->d_name[0] == '.') continue;
+      if (++fd_entries > options_.max_fd_entries) {
+        exhausted = true;
+        break;
+      }
+      auto link = readLinkAt(dir_fd, fd_entry->d_name);
+      if (link.ok() && *link == target) {
+        owners.push_back(SocketOwner{.pid = *pid, .fd = std::atoi(fd_entry->d_name)});
+        break;  // one fd per process is enough
+      }
+    }
+    if (exhausted) break;
+  }
+  if (owners.empty()) {
+    if (exhausted) {
+      return resourceExhausted(fmt::format(
+          "caller identity: scan bound reached ({} processes, {} fds) before finding the owner of {}",
+          options_.max_processes, options_.max_fd_entries, target));
+    }
+    return notFound(fmt::format("caller identity: no process holds {} ({} -> {}); the client exited",
+                                target, client.toString(), proxy.toString()));
+  }
+
+  // With inherited fds several processes hold the socket. Fork inheritance only reaches processes
+  // younger than the creator, so the oldest holder is the caller; the rest are reported.
+  std::optional<ProcStat> primary_stat;
+  size_t primary = owners.size();
+  for (size_t i = 0; i < owners.size(); ++i) {
+    auto text = readBounded(options_.proc_root / std::to_string(owners[i].pid) / "stat", kMaxSmallFileBytes);
+    if (!text.ok()) continue;
+    auto parsed = parseStatLine(trimNewline(*text));
+    if (!parsed) continue;
+    owners[i].start_time = parsed->start_time;
+    if (primary == owners.size() || parsed->start_time < primary_stat->start_time ||
+        (parsed->start_time == primary_stat->start_time && parsed->pid < primary_stat->pid)) {
+      primary = i;
+      primary_stat = std::move(parsed);
+    }
+  }
+  if (primary == owners.size()) return notFound(fmt::format("caller identity: the holders of {} exited", target));
+
+  const SocketOwner& owner = owners[primary];
+  const std::filesystem::path pid_dir = options_.proc_root / std::to_string(owner.pid);
+  CallerIdentity identity;
+  identity.pid = owner.pid;
+  identity.start_time = owner.start_time;
+  identity.socket_inode = *inode;
+  for (size_t i = 0; i < owners.size(); ++i) {
+    if (i != primary) identity.other_owner_pids.push_back(owners[i].pid);
+  }
+  std::sort(identity.other_owner_pids.begin(), identity.other_owner_pids.end());
+
+  auto comm = readBounded(pid_dir / "comm", 256);
+  identity.name = comm.ok() ? trimNewline(std::move(*comm)) : primary_stat->comm;
+  if (auto exe = readLink(pid_dir / "exe"); exe.ok()) {
+    ExeLink link = parseExeLink(*exe);
+    identity.exe = std::move(link.path);
+    identity.exe_deleted = link.deleted;
+    hashExecutable(owner.pid, identity);
+  } else {
+    identity.exe_error = exe.error().toString();  // EACCES: another user's process and we are not root
+  }
+  if (auto status = readBounded(pid_dir / "status", kMaxSmallFileBytes); status.ok()) {
+    if (auto uids = parseStatusUids(*status)) {
+      identity.uid = uids->real;
+      identity.euid = uids->effective;
+    }
+  }
+  if (auto raw = readBounded(pid_dir / "cmdline", options_.max_cmdline_bytes); raw.ok()) {
+    Cmdline cmdline = splitCmdline(*raw, options_.max_cmdline_args);
+    identity.cmdline = std::move(cmdline.argv);
+    identity.cmdline_truncated = cmdline.truncated || raw->size() >= options_.max_cmdline_bytes;
+  }
+  if (auto cwd = readLink(pid_dir / "cwd"); cwd.ok()) identity.cwd = std::move(*cwd);
+
+  // Ancestors, parent first, up to the stop pid or init. Processes that vanish end the chain.
+  int next = owner.pid == options_.stop_pid ? 0 : primary_stat->ppid;
+  while (next > 0 && identity.ancestors.size() < options_.max_ancestors) {
+    const std::filesystem::path dir = options_.proc_root / std::to_string(next);
+    auto text = readBounded(dir / "stat", kMaxSmallFileBytes);
+    if (!text.ok()) break;
+    auto parsed = parseStatLine(trimNewline(*text));
+    if (!parsed) break;
+    AncestorProcess ancestor{.pid = next, .name = parsed->comm};
+    if (auto name = readBounded(dir / "comm", 256); name.ok()) ancestor.name = trimNewline(std::move(*name));
+    if (auto exe = readLink(dir / "exe"); exe.ok()) ancestor.exe = parseExeLink(*exe).path;
+    identity.ancestors.push_back(std::move(ancestor));
+    if (next == options_.stop_pid || next == 1) break;
+    next = parsed->ppid;
+  }
+
+  // The pid could have died and been reused between the fd scan and the reads above: the process
+  // with this start time must still hold the socket (under any fd: processes dup2() sockets around,
+  // as bash does for `exec 3<>/dev/tcp/...` and `printf >&3`).
+  auto stat_again = readBounded(pid_dir / "stat", kMaxSmallFileBytes);
+  std::optional<ProcStat> parsed_again;
+  if (stat_again.ok()) parsed_again = parseStatLine(trimNewline(*stat_again));
+  if (!holdsSocket(pid_dir, owner.fd, target) || !parsed_again || parsed_again->start_time != owner.start_time) {
+    return notFound(fmt::format("caller identity: pid {} let go of {} during the lookup", owner.pid, target));
+  }
+  return identity;
+}
+
+Result<CallerIdentity> CallerIdentityResolver::lookupAcceptedSocket(int fd) {
+  sockaddr_storage peer{};
+  sockaddr_storage local{};
+  socklen_t peer_len = sizeof(peer);
+  socklen_t local_len = sizeof(local);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+    return errnoError("caller identity: getpeername");
+  }
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) {
+    return errnoError("caller identity: getsockname");
+  }
+  const auto client = TcpEndpoint::fromSockaddr(reinterpret_cast<const sockaddr*>(&peer), peer_len);
+  const auto proxy = TcpEndpoint::fromSockaddr(reinterpret_cast<const sockaddr*>(&local), local_len);
+  if (!client || !proxy) return invalidArgument("caller identity: not a TCP/IP socket");
+  return lookup(*client, *proxy);
+}
+
+}  // namespace warden::proxy

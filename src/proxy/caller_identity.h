@@ -1,0 +1,120 @@
+#pragma once
+
+// Caller identity (sandbox.md "Egress proxy" / "Caller identity"): which process opened the TCP
+// connection the proxy just accepted. From the connection's 4-tuple, find the socket inode in
+// <proc>/<net_pid>/net/tcp{,6}, then the process(es) holding `socket:[inode]` in <proc>/*/fd, then the
+// executable (<proc>/<pid>/exe, hashed through that link, never through argv[0] or the path), and the
+// ancestor chain. Executables are hashed on first use; a different binary later seen at the same path
+// is reported as `binary_changed` (the caller denies and records it).
+//
+// Cost: a lookup scans every <proc>/<pid>/fd directory (bounded by CallerLookupOptions). That is fine
+// in standalone mode on a developer machine; a sandbox limits the scan to its own pid namespace by
+// passing proc_root = "/proc/<init pid>/root/proc" (the sandbox's private /proc, as the proxy sees it
+// through the init process's root; pids in results are then namespace-local) or by running the
+// resolver for the sandbox's few processes. The proxy does one lookup per accepted client connection
+// and keeps the result for the life of that connection (every request on it has the same caller);
+// it never looks up per request.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "proxy/proc_parse.h"
+
+namespace warden::proxy {
+
+struct CallerLookupOptions {
+  std::filesystem::path proc_root = "/proc";
+  // Whose network namespace holds the client's socket: "self" when callers share the proxy's host
+  // network (standalone), or the sandbox's init pid (as seen in proc_root).
+  std::string net_pid = "self";
+  // The ancestor chain stops after this pid (the session's first process), at pid 1, or at ppid 0.
+  int stop_pid = 1;
+  size_t max_ancestors = 64;
+  // Bounds on the fd scan; exceeding one without a match is ResourceExhausted.
+  size_t max_processes = 1 << 16;
+  size_t max_fd_entries = 1 << 21;
+  // Bounds on what is kept from a process.
+  size_t max_cmdline_bytes = 64 * 1024;
+  size_t max_cmdline_args = 1024;
+  // Executables larger than this are not hashed (exe_sha256 stays empty, exe_error says why).
+  uint64_t max_exe_bytes = uint64_t{2} << 30;
+};
+
+struct AncestorProcess {
+  int pid = 0;
+  std::string name;  // comm
+  std::string exe;   // empty if unreadable
+};
+
+struct CallerIdentity {
+  int pid = 0;
+  uint64_t start_time = 0;      // clock ticks since boot; (pid, start_time) names one process
+  std::string name;             // /proc/<pid>/comm: set by the process itself, a label, not an identity
+  std::string exe;              // /proc/<pid>/exe target, " (deleted)" stripped; empty if unreadable
+  bool exe_deleted = false;     // the file was unlinked or replaced after exec; exe_sha256 is of the
+                                // running binary all the same (hashed through /proc/<pid>/exe)
+  std::string exe_sha256;       // lower-case hex; empty if it could not be read (see exe_error)
+  std::string exe_error;        // why exe or exe_sha256 is empty (permission, size bound)
+  bool exe_first_use = false;   // this lookup recorded the path's first-seen hash
+  bool binary_changed = false;  // the path's first-seen hash differs from this binary's
+  std::string first_seen_sha256;  // the path's first-seen hash (== exe_sha256 unless changed)
+  uint32_t uid = 0;             // real uid (Uid: line of /proc/<pid>/status)
+  uint32_t euid = 0;
+  std::vector<std::string> cmdline;  // argv as the process left it: recorded, never trusted
+  bool cmdline_truncated = false;
+  std::string cwd;                   // empty if unreadable
+  std::vector<AncestorProcess> ancestors;  // parent first, up to and including stop_pid (or pid 1)
+  std::vector<int> other_owner_pids;       // other processes holding the same socket (inherited fds)
+  uint64_t socket_inode = 0;
+};
+
+// Resolves connections to processes. Holds the per-path first-seen executable hashes and a hash cache
+// keyed by (dev, inode, size, mtime, ctime), so repeated lookups do not re-read binaries. Thread-safe:
+// lookups may run concurrently from any thread (the caches take a mutex; /proc reads take none).
+// Lookups block on file I/O (/proc, and hashing an executable on first use) — run them off the
+// event loop or accept that cost. Owns nothing but its caches; outlives no one.
+class CallerIdentityResolver {
+ public:
+  static Result<std::unique_ptr<CallerIdentityResolver>> create(CallerLookupOptions options);
+
+  // `client` is the peer address of the accepted socket, `proxy` its local address. NotFound when no
+  // live process holds the client's socket (it already exited, or lives in another network namespace);
+  // ResourceExhausted when the scan bounds ran out; PermissionDenied when /proc/<net_pid>/net is closed.
+  Result<CallerIdentity> lookup(const TcpEndpoint& client, const TcpEndpoint& proxy);
+  // The same for an accepted socket fd (getpeername/getsockname).
+  Result<CallerIdentity> lookupAcceptedSocket(int fd);
+
+  const CallerLookupOptions& options() const { return options_; }
+
+ private:
+  struct FileKey {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns;
+    int64_t ctime_ns;
+    auto operator<=>(const FileKey&) const = default;
+  };
+  static constexpr size_t kMaxHashCacheEntries = 4096;
+
+  explicit CallerIdentityResolver(CallerLookupOptions options) : options_(std::move(options)) {}
+
+  Result<uint64_t> findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
+  // Hashes the executable through <proc>/<pid>/exe; fills exe_sha256/exe_error and the first-use flags.
+  void hashExecutable(int pid, CallerIdentity& identity);
+
+  const CallerLookupOptions options_;
+  std::mutex mu_;
+  std::map<FileKey, std::string> hash_cache_;          // Guarded by mu_. Cleared when full.
+  std::map<std::string, std::string> first_seen_;      // Guarded by mu_. path -> first hash; never shrinks
+};
+
+}  // namespace warden::proxy

@@ -1,0 +1,78 @@
+#pragma once
+
+// One client connection of the egress proxy: the services every connection borrows, and the
+// coroutine that serves a connection from accept to NET:CLOSE.
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/emitter.h"
+#include "common/clock.h"
+#include "ocsf/builders.h"
+#include "policy/snapshot.h"
+#include "proxy/server/resolver.h"
+
+namespace warden::proxy {
+
+class CertificateAuthority;  // proxy/tls_ca.h: TLS termination (absent: TLS to L7 endpoints fails closed)
+
+// Who is on the other end of an accepted socket (sandbox.md "Caller identity"). Filled by a
+// CallerLookup: the /proc lookup in production, a fake in tests.
+struct CallerInfo {
+  int64_t pid = 0;
+  std::string name;                    // comm / basename of exe
+  std::string executable;              // /proc/<pid>/exe target
+  std::optional<int64_t> uid;
+  std::string cmd_line;
+  std::vector<std::string> ancestors;  // ancestors' executables, nearest first
+  bool binary_changed = false;         // the executable's SHA-256 differs from its first use
+  std::string binary_change_detail;
+};
+
+// Looks up the caller of a connection from its 4-tuple. May block briefly (it reads /proc); called
+// once per connection on the connection's thread. Must be thread-safe. nullopt when unknown.
+using CallerLookup = std::function<std::optional<CallerInfo>(const boost::asio::ip::tcp::endpoint& peer,
+                                                             const boost::asio::ip::tcp::endpoint& local)>;
+
+// Every wait a connection makes is bounded by one of these.
+struct ProxyTimeouts {
+  std::chrono::milliseconds client_idle{60'000};    // before a request's first byte (keep-alive idle)
+  std::chrono::milliseconds request_head{10'000};   // first byte to the end of the head (slowloris)
+  std::chrono::milliseconds body_idle{30'000};      // a request body stalls
+  std::chrono::milliseconds resolve{5'000};
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds response{60'000};       // request sent -> response head; body stalls
+  std::chrono::milliseconds write{30'000};          // a peer does not read
+  std::chrono::milliseconds tls_handshake{10'000};
+  std::chrono::milliseconds tunnel_idle{600'000};   // raw tunnels and upgraded connections
+};
+
+// What every connection of one proxy shares. Owned by the Server, borrowed by connections; it
+// outlives them. Thread-safe: connections on every io thread read it at once (PolicyStore and the
+// Emitter are thread-safe; the rest is immutable after start).
+struct ProxyServices {
+  ProxyTimeouts timeouts;
+  TargetPolicy targets;
+  policy::PolicyStore* policies = nullptr;
+  audit::Emitter* emitter = nullptr;
+  const ocsf::SessionContext* session = nullptr;
+  const Clock* clock = nullptr;
+  CallerLookup caller_lookup;     // may be empty: callers are unknown (no binary rule can match)
+  std::shared_ptr<CertificateAuthority> tls;  // may be null: no TLS termination
+  std::atomic<uint64_t> connections_served{0};
+};
+
+// Serves one accepted client connection: the first request head decides CONNECT (tunnel) or forward
+// proxying; ends with NET:CLOSE. Runs on the socket's executor; owns `client` and everything it opens.
+// Never throws (a stray exception from a third-party call is caught and logged).
+boost::asio::awaitable<void> serveConnection(ProxyServices& services, boost::asio::ip::tcp::socket client);
+
+}  // namespace warden::proxy

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace warden::testing {
+
+// A real nginx (/usr/sbin/nginx) serving a temp directory on 127.0.0.1, for integration tests. It
+// runs in the foreground (`daemon off; master_process off`) as a child of the test, with its own
+// prefix, config, logs and document root under a temp directory; start() returns once it accepts
+// connections. The destructor stops it (SIGQUIT, then SIGKILL) and reaps it. Not thread-safe.
+//
+// Locations: / serves files from docRoot(); /echo answers "echo <method> <uri>"; /big serves
+// `big.bin` (1 MiB); everything else 404.
+class NginxServer {
+ public:
+  // TLS: serve HTTPS with this certificate and key (PEM files) instead of plain HTTP.
+  struct Tls {
+    std::filesystem::path certificate;
+    std::filesystem::path key;
+  };
+  // nullptr (and *why set) when nginx is missing or does not come up within 10 s.
+  static std::unique_ptr<NginxServer> start(std::string* why = nullptr, const Tls* tls = nullptr);
+  ~NginxServer();
+  NginxServer(const NginxServer&) = delete;
+  NginxServer& operator=(const NginxServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::filesystem::path& docRoot() const { return www_; }
+  // access.log: one line per request ("$request $status $connection").
+  std::string accessLog() const;
+
+ private:
+  NginxServer() = default;
+
+  std::filesystem::path root_;
+  std::filesystem::path www_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A free TCP port on 127.0.0.1 (bound to port 0, then released). There is a small window in which
+// another process could take it; tests that need certainty bind themselves.
+uint16_t freeLoopbackPort();
+
+// Writes a self-signed ECDSA certificate for 127.0.0.1 (SAN IP:127.0.0.1, DNS:localhost) with the
+// openssl command line; false when openssl fails.
+bool makeSelfSignedCertificate(const std::filesystem::path& certificate, const std::filesystem::path& key);
+
+}  // namespace warden::testing
