@@ -12,3 +12,11 @@ echo
 echo "== pipeline, 2 producers, chain + checkpoints (target: >= 300,000 events/s, 0 shed, emit p99 <= 5 us)"
 echo "== verify (target: >= 200,000 events/s)"
 "$b/pipeline_bench" --benchmark_counters_tabular=true 2>/dev/null | sed -n '/^Benchmark/,$p'
+echo
+echo "== egress proxy (issue 3): wrk 1 KiB GET vs squid/tinyproxy, CONNECT bulk vs direct, RSS with 1,000 idle tunnels"
+echo "== (targets: warden >= 1.5x squid requests/s with a lower p99; CONNECT >= 80 % of direct; <= 64 MiB)"
+if missing=$(for t in wrk nginx squid tinyproxy curl python3; do command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || printf '%s ' "$t"; done) && [ -n "$missing" ]; then
+  echo "skipped: missing ${missing}(scripts/install-deps.sh installs them)"
+else
+  bench/proxy_bench.sh
+fi
