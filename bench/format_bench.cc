@@ -32,7 +32,8 @@ const Event* firstOfKind(Kind kind) {
   return nullptr;
 }
 
-void BM_Jsonl(benchmark::State& state, Kind kind) {
+// Renders the first sample of `kind` with `format` over and over into one reused buffer.
+void benchFormat(benchmark::State& state, Kind kind, void (*format)(std::string&, const Event&)) {
   const Event* e = firstOfKind(kind);
   if (e == nullptr) {
     state.SkipWithError("no sample of this kind");
@@ -42,28 +43,15 @@ void BM_Jsonl(benchmark::State& state, Kind kind) {
   out.reserve(4096);
   for (auto _ : state) {
     out.clear();
-    appendJsonl(out, *e);
+    format(out, *e);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
 
-void BM_Shorthand(benchmark::State& state, Kind kind) {
-  const Event* e = firstOfKind(kind);
-  if (e == nullptr) {
-    state.SkipWithError("no sample of this kind");
-    return;
-  }
-  std::string out;
-  out.reserve(4096);
-  for (auto _ : state) {
-    out.clear();
-    appendLogLine(out, *e);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+void BM_Jsonl(benchmark::State& state, Kind kind) { benchFormat(state, kind, appendJsonl); }
+void BM_Shorthand(benchmark::State& state, Kind kind) { benchFormat(state, kind, appendLogLine); }
 
 #define WARDEN_FORMAT_BENCH(kind)                                      \
   BENCHMARK_CAPTURE(BM_Jsonl, kind, Kind::k##kind);                   \

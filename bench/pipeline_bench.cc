@@ -34,48 +34,66 @@ ocsf::SessionContext benchSession() {
   return ctx;
 }
 
-// Writes `events` through a fresh pipeline; returns the log dir. Counters go on `state`.
-std::filesystem::path runPipeline(benchmark::State& state, uint64_t events, int producers, bool jsonl) {
-  const auto dir = benchDir();
+// Writes `events` from `producers` threads through a fresh pipeline into a new directory.
+struct Run {
+  std::filesystem::path dir;
+  GenerateReport report;
+  PipelineStats stats;
+  double seconds = 0;  // from the first emit() until close() returned (everything on disk)
+  std::string error;
+};
+
+Run writeSession(uint64_t events, int producers, bool jsonl, uint32_t latency_sample_every) {
+  Run run;
+  run.dir = benchDir();
   PipelineOptions options;
-  options.log_dir = dir;
+  options.log_dir = run.dir;
   options.session = benchSession();
   options.jsonl_enabled = jsonl;
   auto pipeline = Pipeline::start(options);
   if (!pipeline.ok()) {
-    state.SkipWithError(pipeline.error().message().c_str());
-    return dir;
+    run.error = pipeline.error().message();
+    return run;
   }
   GenerateOptions g;
   g.events = events;
   g.producers = producers;
+  g.latency_sample_every = latency_sample_every;
   const auto t0 = std::chrono::steady_clock::now();
-  const GenerateReport report = generateSession(**pipeline, options.session, g);
+  run.report = generateSession(**pipeline, options.session, g);
   const auto closed = (*pipeline)->close();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto stats = (*pipeline)->stats();
-  if (!closed.ok()) state.SkipWithError(closed.error().message().c_str());
-  state.SetIterationTime(secs);
-  state.counters["events_per_s"] = static_cast<double>(events) / secs;
-  state.counters["emit_p50_ns"] = report.latencyQuantile(0.50);
-  state.counters["emit_p99_ns"] = report.latencyQuantile(0.99);
-  state.counters["shed"] = static_cast<double>(stats.shed);
-  state.counters["checkpoints"] = static_cast<double>(stats.checkpoints);
-  return dir;
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.stats = (*pipeline)->stats();
+  if (!closed.ok()) run.error = closed.error().message();
+  return run;
+}
+
+void reportRun(benchmark::State& state, const Run& run, uint64_t events) {
+  if (!run.error.empty()) state.SkipWithError(run.error.c_str());
+  state.SetIterationTime(run.seconds);
+  state.counters["events_per_s"] = static_cast<double>(events) / run.seconds;
+  state.counters["emit_p50_ns"] = run.report.latencyQuantile(0.50);
+  state.counters["emit_p99_ns"] = run.report.latencyQuantile(0.99);
+  state.counters["shed"] = static_cast<double>(run.stats.shed);
+  state.counters["checkpoints"] = static_cast<double>(run.stats.checkpoints);
 }
 
 void BM_PipelineBothFiles(benchmark::State& state) {
+  const auto events = static_cast<uint64_t>(state.range(0));
   for (auto _ : state) {
-    const auto dir = runPipeline(state, static_cast<uint64_t>(state.range(0)), 2, true);
-    std::filesystem::remove_all(dir);
+    const Run run = writeSession(events, 2, true, 16);
+    reportRun(state, run, events);
+    std::filesystem::remove_all(run.dir);
   }
 }
 BENCHMARK(BM_PipelineBothFiles)->Arg(1'000'000)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_PipelineShorthandOnly(benchmark::State& state) {
+  const auto events = static_cast<uint64_t>(state.range(0));
   for (auto _ : state) {
-    const auto dir = runPipeline(state, static_cast<uint64_t>(state.range(0)), 2, false);
-    std::filesystem::remove_all(dir);
+    const Run run = writeSession(events, 2, false, 16);
+    reportRun(state, run, events);
+    std::filesystem::remove_all(run.dir);
   }
 }
 BENCHMARK(BM_PipelineShorthandOnly)->Arg(1'000'000)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
@@ -83,26 +101,12 @@ BENCHMARK(BM_PipelineShorthandOnly)->Arg(1'000'000)->UseManualTime()->Iterations
 void BM_Verify(benchmark::State& state) {
   const auto events = static_cast<uint64_t>(state.range(0));
   // The log is written once, outside the timed region.
-  std::filesystem::path dir;
-  {
-    const auto d = benchDir();
-    PipelineOptions options;
-    options.log_dir = d;
-    options.session = benchSession();
-    options.jsonl_enabled = true;
-    auto pipeline = Pipeline::start(options);
-    if (!pipeline.ok()) {
-      state.SkipWithError(pipeline.error().message().c_str());
-      return;
-    }
-    GenerateOptions g;
-    g.events = events;
-    g.producers = 1;
-    g.latency_sample_every = 0;
-    generateSession(**pipeline, options.session, g);
-    (void)(*pipeline)->close();
-    dir = d;
+  const Run run = writeSession(events, 1, true, 0);
+  if (!run.error.empty()) {
+    state.SkipWithError(run.error.c_str());
+    return;
   }
+  const std::filesystem::path dir = run.dir;
   uint64_t verified = 0;
   for (auto _ : state) {
     const VerifyReport report = verifyPaths({dir.string()}, VerifyOptions{});

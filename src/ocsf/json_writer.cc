@@ -3,6 +3,7 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace warden::ocsf {
 
@@ -29,14 +30,35 @@ size_t utf8Seq(const unsigned char* p, const unsigned char* end) {
   return n;
 }
 
+// True when none of the 8 bytes at p needs attention: each is >= 0x20, < 0x80, not '"', not '\\'.
+// Word-at-a-time test (the classic has-zero-byte trick) so long clean runs cost ~1/8 per byte.
+bool cleanWord(const unsigned char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const auto hasZero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (v - kOnes * 0x20) & ~v & kHigh;  // some byte < 0x20 (or >= 0x80)
+  return ((v & kHigh) | below_space | hasZero(v ^ (kOnes * '"')) | hasZero(v ^ (kOnes * '\\'))) == 0;
+}
+
 }  // namespace
 
 void appendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
+  appendJsonStringContent(out, s);
+  out.push_back('"');
+}
+
+void appendJsonStringContent(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   const auto* run = p;  // start of bytes to copy verbatim
   while (p < end) {
+    if (end - p >= 8 && cleanWord(p)) {
+      p += 8;
+      continue;
+    }
     const unsigned char c = *p;
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++p;
@@ -64,7 +86,6 @@ void appendJsonString(std::string& out, std::string_view s) {
     run = p;
   }
   out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
-  out.push_back('"');
 }
 
 void appendJsonInt(std::string& out, int64_t v) {

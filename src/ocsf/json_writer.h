@@ -12,6 +12,8 @@ namespace warden::ocsf {
 // strings escaped minimally — `\"`, `\\`, and every byte below 0x20 as `\u00XX` — and any byte
 // that is not part of well-formed UTF-8 replaced by U+FFFD, so every line is valid UTF-8 JSON.
 void appendJsonString(std::string& out, std::string_view s);
+// The same escaping without the surrounding quotes, for a string written in pieces.
+void appendJsonStringContent(std::string& out, std::string_view s);
 void appendJsonInt(std::string& out, int64_t v);
 void appendJsonUint(std::string& out, uint64_t v);
 void appendJsonDouble(std::string& out, double v);

@@ -80,19 +80,25 @@ void writeMetadata(ObjectWriter& w, const Metadata& m) {
     p.str("vendor_name", "Warden");
     p.str("version", m.product_version.empty() ? std::string_view(WARDEN_VERSION) : m.product_version);
   });
-  // Profiles in byte order, like everything else canonical.
+  // Profiles in byte order, like everything else canonical; written straight into the buffer
+  // (this runs for every event, so no temporary array).
   if (m.profiles != 0) {
     static constexpr std::pair<Profile, std::string_view> kNames[] = {
-        {kProfileContainer, "container"},
-        {kProfileHost, "host"},
-        {kProfileNetworkProxy, "network_proxy"},
-        {kProfileSecurityControl, "security_control"},
+        {kProfileContainer, "\"container\""},
+        {kProfileHost, "\"host\""},
+        {kProfileNetworkProxy, "\"network_proxy\""},
+        {kProfileSecurityControl, "\"security_control\""},
     };
-    Value::Array names;
+    std::string& out = w.member("profiles");
+    out.push_back('[');
+    bool first = true;
     for (const auto& [bit, name] : kNames) {
-      if (m.profiles & bit) names.emplace_back(name);
+      if ((m.profiles & bit) == 0) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      out.append(name);
     }
-    w.value("profiles", Value(std::move(names)));
+    out.push_back(']');
   }
   if (m.sequence != 0) w.u64("sequence", m.sequence);
   w.str("uid", m.uid);
@@ -275,10 +281,14 @@ void appendJsonl(std::string& out, const Event& e) {
       if (e.traffic->bytes_out) t.i64("bytes_out", *e.traffic->bytes_out);
     });
   }
-  std::string type_name;
-  type_name.reserve(64);
-  type_name.append(className(cls)).append(": ").append(e.activityName());
-  w.str("type_name", type_name);
+  {  // "<class_name>: <activity_name>", written in pieces to avoid a temporary string
+    std::string& o = w.member("type_name");
+    o.push_back('"');
+    o.append(className(cls));
+    o.append(": ");
+    appendJsonStringContent(o, e.activityName());
+    o.push_back('"');
+  }
   w.i64("type_uid", e.typeUid());
   writeUnmapped(w, e);
   w.close();

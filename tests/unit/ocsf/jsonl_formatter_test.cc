@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "ocsf/json_writer.h"
@@ -111,6 +113,41 @@ TEST(JsonStringTest, KeepsAMegabyteStringIntact) {
   e.message = big;
   const auto j = nlohmann::json::parse(toJsonl(e));
   EXPECT_EQ(j["message"].get<std::string>().size(), big.size());
+}
+
+// Byte-at-a-time reference for ASCII input: what appendJsonString must produce.
+std::string referenceEscape(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out.push_back(static_cast<char>(c));
+  }
+  return out + "\"";
+}
+
+TEST(JsonStringTest, WordAtATimeScanFindsEverySpecialByteAtEveryPosition) {
+  for (const char special : {'"', '\\', '\n', '\0', '\x1f', '\x01'}) {
+    for (size_t len = 1; len <= 40; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = special;
+        std::string out;
+        appendJsonString(out, s);
+        ASSERT_EQ(out, referenceEscape(s)) << "len " << len << " at " << at << " byte " << int(special);
+      }
+    }
+  }
+  // A high byte anywhere (here a valid two-byte sequence) leaves the fast path correctly.
+  std::string s(20, 'a');
+  s.replace(9, 2, "\xc3\xa9");
+  std::string out;
+  appendJsonString(out, s);
+  EXPECT_EQ(out, "\"" + s + "\"");
 }
 
 TEST(ValueTest, ObjectKeysStaySortedAndLastWriteWins) {
