@@ -64,7 +64,11 @@ std::string serializeResponseHead(const HttpResponseHead& head, bool close) {
   out += fmt::format("HTTP/1.1 {} {}\r\n", head.status, head.reason);
   const bool upgrade = head.isSwitchingProtocols();
   for (const HeaderField& f : head.headers) {
-    if (isHopByHop(f.name, upgrade) || namedByConnection(head.headers, f.name)) continue;
+    if (isHopByHop(f.name, upgrade)) continue;
+    // A 101's "Connection: Upgrade" names Upgrade, which must still reach the client (clients such as
+    // node's llhttp treat a 101 without both fields as an ordinary response and fail the handshake).
+    const bool kept_upgrade = upgrade && equalsIgnoreCase(f.name, "upgrade");
+    if (!kept_upgrade && namedByConnection(head.headers, f.name)) continue;
     out += f.name;
     out += ": ";
     out += f.value;
