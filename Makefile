@@ -25,7 +25,7 @@ bench: deps
 	bench/run.sh
 
 fuzz: deps
-	cmake --preset fuzz >/dev/null && cmake --build build-fuzz -j $(JOBS)
+	cmake --preset fuzz >/dev/null && cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: build

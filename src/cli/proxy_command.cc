@@ -176,9 +176,12 @@ int proxyCommand(int argc, char** argv) {
     pipeline->emit(ocsf::configChange(session, now, change));
   }
 
-  // 4. Caller identity: /proc of this host's network namespace.
+  // 4. Caller identity: /proc of this host's network namespace. Clients are other processes: this
+  // one is never its own caller, so its fds (one per connection) are not scanned.
   proxy::CallerLookup caller_lookup;
-  if (auto resolver = proxy::CallerIdentityResolver::create({}); resolver.ok()) {
+  proxy::CallerLookupOptions lookup_options;
+  lookup_options.skip_pid = static_cast<int>(::getpid());
+  if (auto resolver = proxy::CallerIdentityResolver::create(lookup_options); resolver.ok()) {
     caller_lookup = proxy::makeProcCallerLookup(std::shared_ptr<proxy::CallerIdentityResolver>(std::move(resolver).value()));
   } else {
     pipeline->operational(audit::Level::kWarn, "proxy",

@@ -18,6 +18,7 @@
 
 #include "common/encoding.h"
 #include "common/unique_fd.h"
+#include "proxy/sock_diag.h"
 
 namespace warden::proxy {
 namespace {
@@ -158,7 +159,42 @@ Result<std::unique_ptr<CallerIdentityResolver>> CallerIdentityResolver::create(C
   return std::unique_ptr<CallerIdentityResolver>(new CallerIdentityResolver(std::move(options)));
 }
 
-Result<uint64_t> CallerIdentityResolver::findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const {
+bool CallerIdentityResolver::sockDiagUsable() const {
+  if (!options_.use_sock_diag) return false;
+  const std::filesystem::path root = options_.proc_root.lexically_normal();
+  if (root != "/proc" && root != "/proc/") return false;  // a fake or another pid namespace's tree
+  if (options_.net_pid == "self") return true;
+  // Another pid (a sandbox's init): only if it shares our network namespace. Checked per lookup: the
+  // pid may exit and be reused. Anything unreadable means no.
+  struct stat theirs {};
+  struct stat ours {};
+  if (::stat((root / options_.net_pid / "ns" / "net").c_str(), &theirs) != 0) return false;
+  if (::stat("/proc/thread-self/ns/net", &ours) != 0) return false;
+  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+Result<CallerIdentityResolver::SocketHit> CallerIdentityResolver::findSocketInode(const TcpEndpoint& client,
+                                                                                  const TcpEndpoint& proxy) const {
+  if (sockDiagUsable()) {
+    auto reply = querySockDiag(client, proxy, options_.sock_diag_timeout);
+    if (reply.ok() && reply->status == SockDiagStatus::kFound) {
+      if (reply->socket.inode == 0) {
+        return notFound(fmt::format("caller identity: socket {} -> {} has no owner (the client closed it; its "
+                                    "process is gone or let go)",
+                                    client.toString(), proxy.toString()));
+      }
+      return SocketHit{.inode = reply->socket.inode, .source = SocketSource::kSockDiag};
+    }
+    // Transport errors (EPERM, no NETLINK_SOCK_DIAG), kernel errors, ENOENT (not authoritative: no
+    // tcp_diag module, link-local sockets) and anything malformed: read the table instead.
+  }
+  auto inode = findSocketInodeInTable(client, proxy);
+  if (!inode.ok()) return inode.error();
+  return SocketHit{.inode = *inode, .source = SocketSource::kProcTable};
+}
+
+Result<uint64_t> CallerIdentityResolver::findSocketInodeInTable(const TcpEndpoint& client,
+                                                                const TcpEndpoint& proxy) const {
   const TcpEndpoint want_local = client.normalized();
   const TcpEndpoint want_remote = proxy.normalized();
   const std::filesystem::path net_dir = options_.proc_root / options_.net_pid / "net";
@@ -251,9 +287,10 @@ void CallerIdentityResolver::hashExecutable(int pid, CallerIdentity& identity) {
 }
 
 Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client, const TcpEndpoint& proxy) {
-  auto inode = findSocketInode(client, proxy);
-  if (!inode.ok()) return inode.error();
-  const std::string target = fmt::format("socket:[{}]", *inode);
+  auto hit = findSocketInode(client, proxy);
+  if (!hit.ok()) return hit.error();
+  const uint64_t inode = hit->inode;
+  const std::string target = fmt::format("socket:[{}]", inode);
 
   // Every process holding the socket. Bounded: processes and fd entries visited.
   UniqueDir proc(::opendir(options_.proc_root.c_str()));
@@ -264,7 +301,7 @@ Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client,
   bool exhausted = false;
   while (const dirent* entry = ::readdir(proc.get())) {
     const auto pid = parsePidName(entry->d_name);
-    if (!pid) continue;
+    if (!pid || *pid == options_.skip_pid) continue;
     if (++processes > options_.max_processes) {
       exhausted = true;
       break;
@@ -320,7 +357,8 @@ Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client,
   CallerIdentity identity;
   identity.pid = owner.pid;
   identity.start_time = owner.start_time;
-  identity.socket_inode = *inode;
+  identity.socket_inode = inode;
+  identity.socket_source = hit->source;
   for (size_t i = 0; i < owners.size(); ++i) {
     if (i != primary) identity.other_owner_pids.push_back(owners[i].pid);
   }

@@ -1,13 +1,17 @@
 #pragma once
 
 // Caller identity (sandbox.md "Egress proxy" / "Caller identity"): which process opened the TCP
-// connection the proxy just accepted. From the connection's 4-tuple, find the socket inode in
-// <proc>/<net_pid>/net/tcp{,6}, then the process(es) holding `socket:[inode]` in <proc>/*/fd, then the
+// connection the proxy just accepted. From the connection's 4-tuple, find the socket inode — with one
+// NETLINK_SOCK_DIAG lookup (sock_diag.h) when the socket is in the resolver's own network namespace
+// and proc_root is the real /proc, else (and whenever netlink fails or finds nothing) in
+// <proc>/<net_pid>/net/tcp{,6} — then the process(es) holding `socket:[inode]` in <proc>/*/fd, then the
 // executable (<proc>/<pid>/exe, hashed through that link, never through argv[0] or the path), and the
 // ancestor chain. Executables are hashed on first use; a different binary later seen at the same path
 // is reported as `binary_changed` (the caller denies and records it).
 //
-// Cost: a lookup scans every <proc>/<pid>/fd directory (bounded by CallerLookupOptions). That is fine
+// Cost: a lookup scans every <proc>/<pid>/fd directory but skip_pid's (bounded by CallerLookupOptions);
+// reading /proc/net/tcp instead of sock_diag costs tens of ms on a busy host (the kernel walks its
+// whole TCP hash table). Both block: the proxy runs lookups on a worker pool (server.h). That is fine
 // in standalone mode on a developer machine; a sandbox limits the scan to its own pid namespace by
 // passing proc_root = "/proc/<init pid>/root/proc" (the sandbox's private /proc, as the proxy sees it
 // through the init process's root; pids in results are then namespace-local) or by running the
@@ -17,6 +21,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -37,6 +42,14 @@ struct CallerLookupOptions {
   std::string net_pid = "self";
   // The ancestor chain stops after this pid (the session's first process), at pid 1, or at ppid 0.
   int stop_pid = 1;
+  // A process whose fds are not scanned (-1: none). The proxy sets its own pid: it holds one fd per
+  // connection and is never its own caller. Leave it at -1 when clients may live in the resolver's
+  // process (tests, in-process harnesses): a socket held only by skip_pid is NotFound.
+  int skip_pid = -1;
+  // Find the socket with NETLINK_SOCK_DIAG when it is usable (proc_root is "/proc" and net_pid's
+  // network namespace is ours); false: always read <proc_root>/<net_pid>/net/tcp{,6}.
+  bool use_sock_diag = true;
+  std::chrono::milliseconds sock_diag_timeout{1000};
   size_t max_ancestors = 64;
   // Bounds on the fd scan; exceeding one without a match is ResourceExhausted.
   size_t max_processes = 1 << 16;
@@ -53,6 +66,9 @@ struct AncestorProcess {
   std::string name;  // comm
   std::string exe;   // empty if unreadable
 };
+
+// Where the socket inode was found.
+enum class SocketSource { kProcTable, kSockDiag };
 
 struct CallerIdentity {
   int pid = 0;
@@ -74,6 +90,7 @@ struct CallerIdentity {
   std::vector<AncestorProcess> ancestors;  // parent first, up to and including stop_pid (or pid 1)
   std::vector<int> other_owner_pids;       // other processes holding the same socket (inherited fds)
   uint64_t socket_inode = 0;
+  SocketSource socket_source = SocketSource::kProcTable;
 };
 
 // Resolves connections to processes. Holds the per-path first-seen executable hashes and a hash cache
@@ -107,7 +124,15 @@ class CallerIdentityResolver {
 
   explicit CallerIdentityResolver(CallerLookupOptions options) : options_(std::move(options)) {}
 
-  Result<uint64_t> findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
+  struct SocketHit {
+    uint64_t inode = 0;
+    SocketSource source = SocketSource::kProcTable;
+  };
+  // sock_diag first when usable, then the /proc table.
+  Result<SocketHit> findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
+  Result<uint64_t> findSocketInodeInTable(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
+  // True when a netlink socket opened here sees net_pid's network namespace (and proc_root is /proc).
+  bool sockDiagUsable() const;
   // Hashes the executable through <proc>/<pid>/exe; fills exe_sha256/exe_error and the first-use flags.
   void hashExecutable(int pid, CallerIdentity& identity);
 

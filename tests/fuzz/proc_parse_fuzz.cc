@@ -1,13 +1,17 @@
 // libFuzzer target: the /proc text parsers behind caller identity (net/tcp rows, stat, status,
-// fd links, exe links, cmdline). Checks: no out-of-bounds reads (ASan), parsed table addresses
-// format back to text that parses to the same entry, and stat's comm respects its bound.
+// fd links, exe links, cmdline) and the NETLINK_SOCK_DIAG reply parser. Checks: no out-of-bounds
+// reads (ASan), parsed table addresses format back to text that parses to the same entry, stat's
+// comm respects its bound, and a found socket has exactly the asked 4-tuple.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
+#include <utility>
 
 #include "proxy/proc_parse.h"
+#include "proxy/sock_diag.h"
 
 namespace {
 
@@ -45,5 +49,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   for (const auto& arg : cmdline.argv) total += arg.size();
   check(total <= data.size());
   if (const auto pid = parsePidName(data)) check(*pid > 0);
+
+  // The input as a netlink datagram answering sequence 1 for 127.0.0.1:40000 -> 127.0.0.1:3128, and
+  // (dual-stack) for the same pair asked through IPv4-mapped addresses.
+  const auto local = TcpEndpoint::v4({127, 0, 0, 1}, 40000);
+  const auto remote = TcpEndpoint::v4({127, 0, 0, 1}, 3128);
+  for (const auto& [l, r] : {std::pair{local, remote}, std::pair{*TcpEndpoint::parse("::ffff:127.0.0.1", 40000),
+                                                                 *TcpEndpoint::parse("::1", 3128)}}) {
+    const SockDiagReply reply = parseSockDiagReply(std::span<const uint8_t>(bytes, size), 1, l, r);
+    if (reply.status == SockDiagStatus::kFound) {
+      check(reply.socket.local.normalized() == l.normalized() && reply.socket.remote.normalized() == r.normalized());
+    }
+    if (reply.status == SockDiagStatus::kNoSocket || reply.status == SockDiagStatus::kError) {
+      check(reply.error > 0 && reply.error <= 4095);
+    }
+  }
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <exception>
 
+#include "proxy/server/connection_caller.h"
 #include "proxy/server/connection_io.h"
 #include "proxy/server/connection_internal.h"
 #include "proxy/server/responses.h"
@@ -73,7 +74,9 @@ asio::awaitable<void> Connection::run() {
   src_.port = peer.port();
   client_.set_option(tcp::no_delay(true), ec);
   if (services_.caller_lookup) {
-    caller_ = services_.caller_lookup(peer, local);
+    // Off the io thread (it blocks on /proc); bounded like the wait for the request head.
+    caller_ = co_await lookupCallerOffThread(services_.caller_lookup, services_.lookup_pool, peer, local,
+                                             services_.timeouts.request_head);
     if (caller_) actor_ = actorOf(*caller_);
   }
   co_await (session() || deadline_.watch([this] { cancelAll(); }));

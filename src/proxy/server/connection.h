@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,8 +38,9 @@ struct CallerInfo {
   std::string binary_change_detail;
 };
 
-// Looks up the caller of a connection from its 4-tuple. May block briefly (it reads /proc); called
-// once per connection on the connection's thread. Must be thread-safe. nullopt when unknown.
+// Looks up the caller of a connection from its 4-tuple. May block (it reads /proc); called once per
+// connection, on ProxyServices::lookup_pool when there is one (else on the connection's thread).
+// Must be thread-safe. nullopt when unknown.
 using CallerLookup = std::function<std::optional<CallerInfo>(const boost::asio::ip::tcp::endpoint& peer,
                                                              const boost::asio::ip::tcp::endpoint& local)>;
 
@@ -66,6 +68,7 @@ struct ProxyServices {
   const ocsf::SessionContext* session = nullptr;
   const Clock* clock = nullptr;
   CallerLookup caller_lookup;     // may be empty: callers are unknown (no binary rule can match)
+  boost::asio::thread_pool* lookup_pool = nullptr;  // runs caller_lookup off the io threads; may be null
   std::shared_ptr<CertificateAuthority> tls;  // may be null: no TLS termination
   std::atomic<uint64_t> connections_served{0};
 };

@@ -2,9 +2,36 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+
 namespace warden::proxy {
 
+namespace asio = boost::asio;
+
 namespace {
+
+std::optional<CallerInfo> runLookup(const CallerLookup& lookup, const asio::ip::tcp::endpoint& peer,
+                                    const asio::ip::tcp::endpoint& local) noexcept {
+  try {
+    return lookup(peer, local);
+  } catch (const std::exception&) {
+    return std::nullopt;  // a resolver must not throw; if one does, the caller is unknown
+  }
+}
+
+// The awaiting connection's side of one off-thread lookup. Touched only on the connection's
+// executor (the pool thread holds a weak_ptr and posts back), so it needs no lock.
+struct PendingLookup {
+  explicit PendingLookup(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;  // expires at the timeout; cancelled when the result arrives
+  std::optional<CallerInfo> result;
+  bool done = false;
+};
 
 TcpEndpoint toTcpEndpoint(const boost::asio::ip::tcp::endpoint& e) {
   const auto a = e.address();
@@ -42,6 +69,34 @@ CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolv
     if (!id.ok()) return std::nullopt;
     return toCallerInfo(id.value());
   };
+}
+
+asio::awaitable<std::optional<CallerInfo>> lookupCallerOffThread(CallerLookup lookup, asio::thread_pool* pool,
+                                                                  asio::ip::tcp::endpoint peer,
+                                                                  asio::ip::tcp::endpoint local,
+                                                                  std::chrono::milliseconds timeout) {
+  if (!lookup) co_return std::nullopt;
+  if (pool == nullptr) co_return runLookup(lookup, peer, local);
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto pending = std::make_shared<PendingLookup>(executor);
+  pending->timer.expires_after(timeout);
+  asio::post(*pool, [lookup = std::move(lookup), peer, local, executor, weak = std::weak_ptr(pending)]() {
+    std::optional<CallerInfo> result = runLookup(lookup, peer, local);
+    asio::post(executor, [weak, result = std::move(result)]() mutable {
+      if (auto p = weak.lock()) {
+        p->result = std::move(result);
+        p->done = true;
+        p->timer.cancel();
+      }
+    });
+  });
+  // Ends when the result arrives (cancel) or at the timeout, whichever is first.
+  while (!pending->done) {
+    auto [ec] = co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!ec) break;  // timed out
+  }
+  if (!pending->done) co_return std::nullopt;
+  co_return std::move(pending->result);
 }
 
 }  // namespace warden::proxy

@@ -1,8 +1,13 @@
 #pragma once
 
-// Adapts the /proc caller-identity resolver (caller_identity.h) to the proxy's CallerLookup.
+// Adapts the /proc caller-identity resolver (caller_identity.h) to the proxy's CallerLookup, and runs
+// lookups off the io thread.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "proxy/caller_identity.h"
 #include "proxy/server/connection.h"
@@ -16,5 +21,16 @@ CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolv
 
 // The same conversion, for tests.
 CallerInfo toCallerInfo(const CallerIdentity& identity);
+
+// Runs `lookup` (blocking: it reads /proc) on `pool` and resumes on the awaiting coroutine's executor,
+// so the io thread keeps serving other connections meanwhile. Waits at most `timeout`; then (and when
+// the lookup throws) nullopt: the caller is unknown, and a late result is dropped. Without a pool,
+// runs `lookup` inline. `lookup` is copied; `pool` must outlive the work posted to it (the Server
+// joins it before destroying the io_contexts). Never throws.
+boost::asio::awaitable<std::optional<CallerInfo>> lookupCallerOffThread(CallerLookup lookup,
+                                                                        boost::asio::thread_pool* pool,
+                                                                        boost::asio::ip::tcp::endpoint peer,
+                                                                        boost::asio::ip::tcp::endpoint local,
+                                                                        std::chrono::milliseconds timeout);
 
 }  // namespace warden::proxy

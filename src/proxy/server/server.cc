@@ -62,6 +62,10 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, policy::Po
   s.session = &server->session_;
   s.clock = clock != nullptr ? clock : &SystemClock::instance();
   s.caller_lookup = std::move(caller_lookup);
+  if (s.caller_lookup && server->options_.lookup_threads > 0) {
+    server->lookup_pool_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(server->options_.lookup_threads));
+    s.lookup_pool = server->lookup_pool_.get();
+  }
   s.tls = std::move(tls);
   return server;
 }
@@ -100,6 +104,14 @@ void Server::stop() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  // Lookups in flight finish (they post their results to the stopped contexts, where they are
+  // dropped); queued ones are abandoned. Before the contexts go: the work holds their executors.
+  if (lookup_pool_) {
+    lookup_pool_->stop();
+    lookup_pool_->join();
+    services_.lookup_pool = nullptr;
+    lookup_pool_.reset();
+  }
   // Destroying the contexts destroys the connections' coroutine frames (and closes their sockets)
   // before the services they borrow go away.
   acceptor_.reset();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,11 +28,13 @@ struct ServerOptions {
   uint16_t listen_port = 3128;               // 0: any free port (see localEndpoint())
   size_t max_connections = 4096;             // beyond it: 503 JSON and a NET:OPEN DENIED event
   int threads = 0;                           // io threads; 0: hardware concurrency, at most 4
+  int lookup_threads = 2;                    // caller-lookup workers (blocking /proc reads); 0: inline
   ProxyTimeouts timeouts;
   TargetPolicy targets;
 };
 
-// Owns the acceptor, the io_contexts and their threads. Each io_context is run by exactly one thread,
+// Owns the acceptor, the io_contexts and their threads, and the caller-lookup pool (lookups block on
+// /proc, so they never run on an io thread). Each io_context is run by exactly one thread,
 // so a connection (which lives on one io_context) is single-threaded and needs no strand; the
 // acceptor spreads connections round-robin. Borrows the PolicyStore, Emitter and Clock (they must
 // outlive the Server); keeps its own copy of the SessionContext with `proxy` set to the bound address.
@@ -73,6 +76,7 @@ class Server {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::ip::tcp::endpoint local_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<boost::asio::thread_pool> lookup_pool_;  // null with lookup_threads 0 or no lookup
   size_t next_context_ = 0;  // used by the accept loop only
   std::atomic<size_t> active_{0};
   std::atomic<uint64_t> refused_{0};

@@ -529,6 +529,99 @@ TEST(CallerIdentityTest, Ipv6LoopbackCallerIsFoundInTcp6) {
   EXPECT_EQ(id->pid, child.pid());
 }
 
+// The netlink path and the /proc table path agree on a real loopback connection.
+TEST(CallerIdentityTest, SockDiagAndProcTableFindTheSameSocketAndProcess) {
+  Listener listener;
+  ASSERT_TRUE(listener.ok());
+  ConnectingChild child(listener.port());
+  UniqueFd accepted = listener.acceptOne();
+  ASSERT_TRUE(accepted.valid());
+  CallerLookupOptions options;
+  auto with_netlink = CallerIdentityResolver::create(options);
+  options.use_sock_diag = false;
+  auto table_only = CallerIdentityResolver::create(options);
+  ASSERT_TRUE(with_netlink.ok() && table_only.ok());
+  auto a = (*with_netlink)->lookupAcceptedSocket(accepted.get());
+  auto b = (*table_only)->lookupAcceptedSocket(accepted.get());
+  ASSERT_TRUE(a.ok()) << a.error().toString();
+  ASSERT_TRUE(b.ok()) << b.error().toString();
+  EXPECT_EQ(b->socket_source, SocketSource::kProcTable);
+  EXPECT_EQ(a->socket_inode, b->socket_inode);
+  EXPECT_EQ(a->pid, child.pid());
+  EXPECT_EQ(b->pid, child.pid());
+  if (a->socket_source != SocketSource::kSockDiag) GTEST_SKIP() << "NETLINK_SOCK_DIAG unavailable: fell back";
+}
+
+TEST(CallerIdentityTest, NetPidInOurNamespaceStillUsesSockDiag) {
+  Listener listener;
+  ASSERT_TRUE(listener.ok());
+  UniqueFd client(connectAndSignal(listener.port()));
+  UniqueFd accepted = listener.acceptOne();
+  ASSERT_TRUE(accepted.valid());
+  CallerLookupOptions options;
+  options.net_pid = std::to_string(::getpid());
+  auto resolver = CallerIdentityResolver::create(options);
+  ASSERT_TRUE(resolver.ok());
+  auto id = (*resolver)->lookupAcceptedSocket(accepted.get());
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, ::getpid());
+  CallerLookupOptions table;
+  table.use_sock_diag = false;
+  auto expected = (*CallerIdentityResolver::create(table))->lookupAcceptedSocket(accepted.get());
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(id->socket_inode, expected->socket_inode);
+}
+
+TEST(CallerIdentityTest, FakeProcTreeNeverAsksTheKernel) {
+  // sock_diag would answer for the real host, not for the tree: a fake proc_root reads its table.
+  TempDir dir;
+  FakeProc proc(dir);
+  proc.addTcp("tcp", tcpLine(ep("127.0.0.1", 40000), ep("127.0.0.1", 3128), 777));
+  proc.addProcess(10, "tool", 1, 500, "/bin/tool");
+  proc.addSocketFd(10, 3, 777);
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookup(ep("127.0.0.1", 40000), ep("127.0.0.1", 3128));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, 10);
+  EXPECT_EQ(id->socket_inode, 777u);
+  EXPECT_EQ(id->socket_source, SocketSource::kProcTable);
+}
+
+TEST(CallerIdentityTest, SkipPidIsNotScanned) {
+  Listener listener;
+  ASSERT_TRUE(listener.ok());
+  UniqueFd client(connectAndSignal(listener.port()));
+  ASSERT_TRUE(client.valid());
+  UniqueFd accepted = listener.acceptOne();
+  ASSERT_TRUE(accepted.valid());
+  CallerLookupOptions options;
+  options.skip_pid = ::getpid();
+  auto resolver = CallerIdentityResolver::create(options);
+  ASSERT_TRUE(resolver.ok());
+  // This process holds the client socket, and it is skipped: nobody else does.
+  auto id = (*resolver)->lookupAcceptedSocket(accepted.get());
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), Code::kNotFound) << id.error().toString();
+}
+
+TEST(CallerIdentityTest, SkipPidStillFindsOtherProcesses) {
+  Listener listener;
+  ASSERT_TRUE(listener.ok());
+  ConnectingChild child(listener.port());
+  UniqueFd accepted = listener.acceptOne();
+  ASSERT_TRUE(accepted.valid());
+  CallerLookupOptions options;
+  options.skip_pid = ::getpid();
+  auto resolver = CallerIdentityResolver::create(options);
+  ASSERT_TRUE(resolver.ok());
+  auto id = (*resolver)->lookupAcceptedSocket(accepted.get());
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, child.pid());
+  ASSERT_FALSE(id->ancestors.empty());
+  EXPECT_EQ(id->ancestors[0].pid, ::getpid());  // skipped in the fd scan only, not as an ancestor
+}
+
 TEST(CallerIdentityTest, CallerWhoseProcessExitedIsNotFound) {
   Listener listener;
   ASSERT_TRUE(listener.ok());
