@@ -104,7 +104,8 @@ struct Pipeline::Impl {
   uint64_t log_lines_since_rotate = 0;
   uint64_t jsonl_lines_since_rotate = 0;
   SteadyTime last_cp{};
-  bool sync_due = false;         // a checkpoint is in the buffers: fdatasync after writing them
+  bool sync_due = false;         // a checkpoint was written: fdatasync once sync_interval allows
+  std::optional<SteadyTime> last_sync;
   int64_t next_midnight = 0;
   uint64_t shed_seen = 0;
   uint64_t op_shed_seen = 0;
@@ -311,8 +312,10 @@ void Pipeline::Impl::flush() {
   } else {
     json_buf.clear();
   }
-  if (sync_due) {
+  const SteadyTime now = clock->steadyNow();
+  if (sync_due && (sealed || !last_sync || now - *last_sync >= opt.sync_interval)) {
     sync_due = false;
+    last_sync = now;
     if (!log->failing() && !log->sync()) reportError(fmt::format("fdatasync {}: {}", kLogName, errnoText(log->lastError())));
     if (jsonl && !jsonl->failing() && !jsonl->sync()) {
       reportError(fmt::format("fdatasync {}: {}", kJsonlName, errnoText(jsonl->lastError())));
@@ -426,6 +429,7 @@ milliseconds Pipeline::Impl::nextWait() const {
   const SteadyTime now = clock->steadyNow();
   milliseconds w = opt.idle_poll;
   if (events_since_cp > 0) w = std::min(w, untilSteady(last_cp + opt.checkpoint_interval, now));
+  if (sync_due && last_sync) w = std::min(w, untilSteady(*last_sync + opt.sync_interval, now));
   if (pending_loss && last_loss_report) w = std::min(w, untilSteady(*last_loss_report + opt.loss_report_interval, now));
   w = std::min(w, milliseconds(std::max<int64_t>(0, next_midnight - clock->nowMillis())));
   return w;
@@ -513,8 +517,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::start(PipelineOptions options) {
   if (options.checkpoint_every_events == 0) {
     return invalidArgument("audit pipeline: checkpoint_every_events must be at least 1");
   }
-  if (options.checkpoint_interval.count() <= 0 || options.idle_poll.count() <= 0) {
-    return invalidArgument("audit pipeline: checkpoint_interval and idle_poll must be positive");
+  if (options.checkpoint_interval.count() <= 0 || options.idle_poll.count() <= 0 ||
+      options.sync_interval.count() < 0) {
+    return invalidArgument(
+        "audit pipeline: checkpoint_interval and idle_poll must be positive, sync_interval not negative");
   }
   if (options.backpressure_timeout.count() < 0) options.backpressure_timeout = milliseconds(0);
   if (!options.on_error) {

@@ -30,6 +30,10 @@ struct PipelineOptions {
   std::chrono::milliseconds backpressure_timeout{50};
   uint64_t checkpoint_every_events = 1000;
   std::chrono::milliseconds checkpoint_interval{10000};
+  // A batch holding a checkpoint is fdatasync'ed, but at most once per sync_interval (the writer
+  // wakes to do a due sync when idle, and close() always syncs): a signed checkpoint is on disk
+  // within this interval, and a busy writer is not serialised on the disk every 1,000 events.
+  std::chrono::milliseconds sync_interval{1000};
   std::chrono::milliseconds loss_report_interval{1000};  // at most one LOG:LOSS per interval
   int keep_files = 3;             // rotated files kept per family
   uint64_t rotate_max_bytes = 0;  // 0: daily rotation only
