@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "policy/address.h"
+#include "common/ip_address.h"
 
 namespace warden::policy {
 namespace {
@@ -125,7 +125,7 @@ bool Glob::matches(std::string_view text) const {
 std::optional<std::string> normalizeHost(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     const auto ip = IpAddress::parse(host.substr(1, host.size() - 2));
-    if (!ip || ip->family != IpAddress::Family::kV6) return std::nullopt;
+    if (!ip || !ip->isV6()) return std::nullopt;
     return ip->toString();
   }
   if (const auto ip = IpAddress::parse(host)) return ip->toString();

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/address.h"
+#include "common/ip_address.h"
 #include "policy/diagnostics.h"
 #include "policy/glob.h"
 

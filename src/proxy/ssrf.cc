@@ -1,6 +1,5 @@
 #include "proxy/ssrf.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <vector>
@@ -73,97 +72,9 @@ std::optional<uint32_t> parseV4Loose(std::string_view s) {
   return value | static_cast<uint32_t>(parts[n - 1]);
 }
 
-// Strict dotted quad: four decimal parts 0-255 without leading zeros (inet_pton's rule).
-std::optional<uint32_t> parseV4Strict(std::string_view s) {
-  uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) {
-    size_t len = 0;
-    unsigned part = 0;
-    while (len < s.size() && isDigit(s[len])) {
-      if (len == 3) return std::nullopt;
-      part = part * 10 + static_cast<unsigned>(s[len] - '0');
-      ++len;
-    }
-    if (len == 0 || part > 255 || (len > 1 && s[0] == '0')) return std::nullopt;
-    value = (value << 8) | part;
-    s.remove_prefix(len);
-    if (i < 3) {
-      if (s.empty() || s[0] != '.') return std::nullopt;
-      s.remove_prefix(1);
-    }
-  }
-  if (!s.empty()) return std::nullopt;
-  return value;
-}
-
-// RFC 4291 text form (inet_pton6 semantics), no brackets, no zone.
-std::optional<V6Bytes> parseV6(std::string_view s) {
-  V6Bytes out{};
-  size_t tp = 0;
-  std::optional<size_t> colonp;
-  size_t i = 0;
-  if (s.empty()) return std::nullopt;
-  if (s[0] == ':') {
-    if (s.size() < 2 || s[1] != ':') return std::nullopt;
-    i = 1;
-  }
-  size_t curtok = i;
-  bool saw_xdigit = false;
-  unsigned val = 0;
-  int digits = 0;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    const int d = hexValue(c);
-    if (d >= 0) {
-      if (++digits > 4) return std::nullopt;
-      val = (val << 4) | static_cast<unsigned>(d);
-      saw_xdigit = true;
-      continue;
-    }
-    if (c == ':') {
-      curtok = i + 1;
-      if (!saw_xdigit) {
-        if (colonp) return std::nullopt;
-        colonp = tp;
-        continue;
-      }
-      if (i + 1 == s.size()) return std::nullopt;
-      if (tp + 2 > 16) return std::nullopt;
-      out[tp++] = static_cast<uint8_t>(val >> 8);
-      out[tp++] = static_cast<uint8_t>(val);
-      saw_xdigit = false;
-      val = 0;
-      digits = 0;
-      continue;
-    }
-    if (c == '.' && tp + 4 <= 16) {
-      const auto v4 = parseV4Strict(s.substr(curtok));
-      if (!v4) return std::nullopt;
-      out[tp++] = static_cast<uint8_t>(*v4 >> 24);
-      out[tp++] = static_cast<uint8_t>(*v4 >> 16);
-      out[tp++] = static_cast<uint8_t>(*v4 >> 8);
-      out[tp++] = static_cast<uint8_t>(*v4);
-      saw_xdigit = false;
-      break;
-    }
-    return std::nullopt;
-  }
-  if (saw_xdigit) {
-    if (tp + 2 > 16) return std::nullopt;
-    out[tp++] = static_cast<uint8_t>(val >> 8);
-    out[tp++] = static_cast<uint8_t>(val);
-  }
-  if (colonp) {
-    if (tp == 16) return std::nullopt;
-    const size_t n = tp - *colonp;
-    for (size_t k = 1; k <= n; ++k) {
-      out[16 - k] = out[*colonp + n - k];
-      out[*colonp + n - k] = 0;
-    }
-    tp = 16;
-  }
-  if (tp != 16) return std::nullopt;
-  return out;
+// A constant IPv6 address for the tables below.
+V6Bytes v6Constant(std::string_view text) {
+  return IpAddress::parse(text).value().bytes();
 }
 
 // The WHATWG "ends in a number" test: the last label (after one trailing dot) is all digits or 0x-hex.
@@ -209,9 +120,9 @@ ParsedHost invalidHost(std::string reason) {
 
 ParsedHost parseV6Host(std::string_view inner) {
   if (inner.find('%') != std::string_view::npos) return invalidHost("IPv6 zone ids are not accepted");
-  const auto v6 = parseV6(inner);
-  if (!v6) return invalidHost("not a valid IPv6 address");
-  return ParsedHost{HostKind::kIpAddress, IpAddress::v6(*v6), {}};
+  const auto v6 = IpAddress::parse(inner);
+  if (!v6 || !v6->isV6()) return invalidHost("not a valid IPv6 address");
+  return ParsedHost{HostKind::kIpAddress, *v6, {}};
 }
 
 bool inPrefix(const V6Bytes& a, const V6Bytes& net, int prefix) {
@@ -322,7 +233,7 @@ struct V6Prefix {
 const std::vector<V6Prefix>& v6Table() {
   static const std::vector<V6Prefix> table = [] {
     std::vector<V6Prefix> t;
-    for (const auto& e : kV6Table) t.push_back({*parseV6(e.net), e.prefix, e.category, e.what});
+    for (const auto& e : kV6Table) t.push_back({v6Constant(e.net), e.prefix, e.category, e.what});
     return t;
   }();
   return table;
@@ -339,12 +250,12 @@ Description embedded(uint32_t v4, std::string_view how) {
 }
 
 Description describeV6(const V6Bytes& b) {
-  static const V6Bytes kMapped = *parseV6("::ffff:0:0");
-  static const V6Bytes kTranslated = *parseV6("::ffff:0:0:0");
+  static const V6Bytes kMapped = v6Constant("::ffff:0:0");
+  static const V6Bytes kTranslated = v6Constant("::ffff:0:0:0");
   static const V6Bytes kZero{};
-  static const V6Bytes kNat64 = *parseV6("64:ff9b::");
-  static const V6Bytes k6to4 = *parseV6("2002::");
-  static const V6Bytes kGlobal = *parseV6("2000::");
+  static const V6Bytes kNat64 = v6Constant("64:ff9b::");
+  static const V6Bytes k6to4 = v6Constant("2002::");
+  static const V6Bytes kGlobal = v6Constant("2000::");
   const auto& table = v6Table();
   // Exact addresses (metadata, ::, ::1) before the embedded-IPv4 forms that would swallow :: and ::1.
   for (const auto& e : table) {
@@ -365,30 +276,6 @@ Description describeV6(const V6Bytes& b) {
 }
 
 }  // namespace
-
-IpAddress IpAddress::v4(uint32_t value) {
-  std::array<uint8_t, 16> b{};
-  b[0] = static_cast<uint8_t>(value >> 24);
-  b[1] = static_cast<uint8_t>(value >> 16);
-  b[2] = static_cast<uint8_t>(value >> 8);
-  b[3] = static_cast<uint8_t>(value);
-  return IpAddress(Family::kV4, b);
-}
-
-IpAddress IpAddress::v6(const std::array<uint8_t, 16>& bytes) {
-  return IpAddress(Family::kV6, bytes);
-}
-
-uint32_t IpAddress::v4Value() const {
-  return v4At(bytes_, 0);
-}
-
-std::string IpAddress::toString() const {
-  if (isV4()) return v4Text(v4Value());
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(AF_INET6, bytes_.data(), buf, sizeof(buf)) == nullptr) return "?";
-  return buf;
-}
 
 ParsedHost parseHost(std::string_view host) {
   if (host.empty()) return invalidHost("an empty host");
@@ -461,70 +348,11 @@ bool needsAllowedIps(AddressCategory category) {
   return category == AddressCategory::kPrivate;
 }
 
-Result<Cidr> Cidr::parse(std::string_view text) {
-  const size_t slash = text.find('/');
-  const std::string_view addr_text = text.substr(0, slash);
-  std::optional<IpAddress> addr;
-  if (addr_text.find(':') != std::string_view::npos) {
-    if (const auto v6 = parseV6(addr_text)) addr = IpAddress::v6(*v6);
-  } else if (const auto v4 = parseV4Strict(addr_text)) {
-    addr = IpAddress::v4(*v4);
+const Cidr* findCoveringCidr(const IpAddress& address, std::span<const Cidr> blocks) {
+  for (const Cidr& cidr : blocks) {
+    if (cidr.contains(address)) return &cidr;
   }
-  if (!addr) {
-    return invalidArgument(
-        fmt::format("'{}' is not an IP address or CIDR (use a.b.c.d/len or v6::/len)", text.substr(0, 64)));
-  }
-  const int max_prefix = addr->isV4() ? 32 : 128;
-  int prefix = max_prefix;
-  if (slash != std::string_view::npos) {
-    const std::string_view len = text.substr(slash + 1);
-    if (len.empty() || len.size() > 3) {
-      return invalidArgument(
-          fmt::format("'{}': the prefix length must be 0-{}", text.substr(0, 64), max_prefix));
-    }
-    prefix = 0;
-    for (const char c : len) {
-      if (!isDigit(c)) {
-        return invalidArgument(
-            fmt::format("'{}': the prefix length must be 0-{}", text.substr(0, 64), max_prefix));
-      }
-      prefix = prefix * 10 + (c - '0');
-    }
-    if (prefix > max_prefix) {
-      return invalidArgument(
-          fmt::format("'{}': the prefix length must be 0-{}", text.substr(0, 64), max_prefix));
-    }
-  }
-  // Mask the address to its network and refuse host bits: 10.30.1.5/24 is probably a typo.
-  std::array<uint8_t, 16> net = addr->bytes();
-  int bits = prefix;
-  const size_t nbytes = addr->isV4() ? 4 : 16;
-  for (size_t i = 0; i < nbytes; ++i, bits -= 8) {
-    const uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : static_cast<uint8_t>(0xff << (8 - bits));
-    net[i] &= mask;
-  }
-  const IpAddress network = addr->isV4() ? IpAddress::v4(v4At(net, 0)) : IpAddress::v6(net);
-  if (!(network == *addr)) {
-    return invalidArgument(fmt::format("'{}' has host bits set beyond /{}; did you mean {}/{}?",
-                                       text.substr(0, 64), prefix, network.toString(), prefix));
-  }
-  return Cidr(network, prefix);
-}
-
-bool Cidr::contains(const IpAddress& address) const {
-  static const V6Bytes kMapped = *parseV6("::ffff:0:0");
-  if (network_.isV4()) {
-    if (address.isV4()) return inV4(address.v4Value(), network_.v4Value(), prefix_);
-    if (inPrefix(address.bytes(), kMapped, 96))
-      return inV4(v4At(address.bytes(), 12), network_.v4Value(), prefix_);
-    return false;
-  }
-  if (address.isV4()) return false;
-  return inPrefix(address.bytes(), network_.bytes(), prefix_);
-}
-
-std::string Cidr::toString() const {
-  return fmt::format("{}/{}", network_.toString(), prefix_);
+  return nullptr;
 }
 
 AddressDecision checkAddress(const IpAddress& address, std::span<const Cidr> allowed_ips,
@@ -537,10 +365,8 @@ AddressDecision checkAddress(const IpAddress& address, std::span<const Cidr> all
     return {true, c.category, c.reason + "; allowed by allow_loopback (tests only)"};
   }
   if (needsAllowedIps(c.category)) {
-    for (const Cidr& cidr : allowed_ips) {
-      if (cidr.contains(address)) {
-        return {true, c.category, fmt::format("{}; allowed by allowed_ips {}", c.reason, cidr.toString())};
-      }
+    if (const Cidr* cidr = findCoveringCidr(address, allowed_ips)) {
+      return {true, c.category, fmt::format("{}; allowed by allowed_ips {}", c.reason, cidr->toString())};
     }
     if (options.exact_host_declared) {
       return {true, c.category, c.reason + "; allowed: the policy declares this exact host"};

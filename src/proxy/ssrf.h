@@ -2,44 +2,18 @@
 
 // Address classification for SSRF defence (sandbox.md "SSRF"): parse every spelling of an IP
 // address a libc or curl might accept, classify it, and decide whether the proxy may connect to it.
-// Pure functions and value types: no DNS, no sockets, thread-safe.
+// Pure functions and value types: no DNS, no sockets, thread-safe. The address and block types are
+// the project-wide warden::IpAddress and warden::Cidr (common/ip_address.h); only the lenient host
+// parsing lives here.
 
-#include <array>
-#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "common/ip_address.h"
 
 namespace warden::proxy {
-
-// An IPv4 or IPv6 address. A value type; IPv4 is its own family, never stored IPv4-mapped.
-class IpAddress {
- public:
-  enum class Family { kV4, kV6 };
-
-  static IpAddress v4(uint32_t value);  // host byte order: 127.0.0.1 is 0x7f000001
-  static IpAddress v6(const std::array<uint8_t, 16>& bytes);
-
-  Family family() const { return family_; }
-  bool isV4() const { return family_ == Family::kV4; }
-  // The IPv4 value in host byte order; only meaningful for kV4.
-  uint32_t v4Value() const;
-  // Network-order bytes: the first 4 for kV4, all 16 for kV6.
-  const std::array<uint8_t, 16>& bytes() const { return bytes_; }
-  // "127.0.0.1" or the RFC 5952 form ("::ffff:127.0.0.1", "fd00:ec2::254").
-  std::string toString() const;
-
-  bool operator==(const IpAddress&) const = default;
-
- private:
-  IpAddress(Family family, const std::array<uint8_t, 16>& bytes) : family_(family), bytes_(bytes) {}
-
-  Family family_;
-  std::array<uint8_t, 16> bytes_;
-};
 
 // What a host string is.
 enum class HostKind {
@@ -61,7 +35,8 @@ struct ParsedHost {
 // allowed; zone ids ("%eth0", "%25eth0") are kInvalid.
 ParsedHost parseHost(std::string_view host);
 
-// The address `host` spells, or nullopt when it is a hostname (or invalid; parseHost tells which).
+// The address `host` spells in any of the spellings above, or nullopt when it is a hostname (or
+// invalid; parseHost tells which).
 std::optional<IpAddress> parseIpLiteral(std::string_view host);
 
 enum class AddressCategory {
@@ -100,25 +75,8 @@ bool isAlwaysBlocked(AddressCategory category, const SsrfOptions& options = {});
 // Private ranges need a matching allowed_ips CIDR (or an exact declared host).
 bool needsAllowedIps(AddressCategory category);
 
-// An address block, e.g. 10.30.1.5/32 or fc00::/7. A value type.
-class Cidr {
- public:
-  // "a.b.c.d/len", "v6/len", or a bare address (a /32 or /128). Strict: dotted-quad decimal IPv4,
-  // no brackets, no zone; host bits beyond the prefix are an error (the message suggests the network).
-  static Result<Cidr> parse(std::string_view text);
-
-  // True if `address` lies in the block. An IPv4-mapped IPv6 address counts as its IPv4 address.
-  bool contains(const IpAddress& address) const;
-  const IpAddress& network() const { return network_; }
-  int prefixLength() const { return prefix_; }
-  std::string toString() const;
-
- private:
-  Cidr(IpAddress network, int prefix) : network_(network), prefix_(prefix) {}
-
-  IpAddress network_;
-  int prefix_;
-};
+// The first block in `blocks` that contains `address` (Cidr::contains: IPv4-mapped is IPv4), or null.
+const Cidr* findCoveringCidr(const IpAddress& address, std::span<const Cidr> blocks);
 
 // The SSRF decision for one resolved (or literal) address.
 struct AddressDecision {

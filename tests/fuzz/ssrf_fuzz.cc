@@ -16,6 +16,7 @@ void check(bool condition) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
+  using namespace warden;
   using namespace warden::proxy;
   const std::string_view data(reinterpret_cast<const char*>(bytes), size);
 

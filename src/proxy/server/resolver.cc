@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include "policy/address.h"
+#include <span>
 
 namespace warden::proxy {
 
@@ -24,20 +23,8 @@ std::string normalizeHost(std::string_view host) {
   return out;
 }
 
-policy::IpAddress toPolicy(const IpAddress& a) {
-  policy::IpAddress p;
-  p.family = a.isV4() ? policy::IpAddress::Family::kV4 : policy::IpAddress::Family::kV6;
-  p.bytes = a.bytes();
-  return p;
-}
-
-const policy::Cidr* matchingAllowedIp(const IpAddress& address, const policy::Endpoint* endpoint) {
-  if (endpoint == nullptr) return nullptr;
-  const policy::IpAddress p = toPolicy(address);
-  for (const policy::Cidr& cidr : endpoint->allowed_ips) {
-    if (cidr.contains(p)) return &cidr;
-  }
-  return nullptr;
+bool declaresExactHost(const policy::Endpoint* endpoint, std::string_view host) {
+  return endpoint != nullptr && !endpoint->host.isWildcard() && endpoint->host.pattern() == normalizeHost(host);
 }
 
 }  // namespace
@@ -62,29 +49,20 @@ std::optional<std::string> alwaysBlockedReason(const IpAddress& address, const T
 
 AddressDecision checkUpstreamAddress(const IpAddress& address, const policy::Endpoint* endpoint,
                                      std::string_view host, const TargetPolicy& options) {
+  const std::span<const Cidr> allowed_ips =
+      endpoint != nullptr ? std::span<const Cidr>(endpoint->allowed_ips) : std::span<const Cidr>();
+  // Loopback is refused here ("always blocked") unless --allow-loopback-upstream, handled below.
+  AddressDecision d = checkAddress(address, allowed_ips,
+                                   SsrfOptions{.exact_host_declared = declaresExactHost(endpoint, host)});
+  if (d.category != AddressCategory::kLoopback || !options.allow_loopback_upstream) return d;
+  // Stricter than checkAddress's allow_loopback: the flag alone is not enough, the endpoint must also
+  // list the loopback address in allowed_ips (an exact declared host does not count).
   const AddressClass c = classify(address);
-  const policy::Cidr* allowed = matchingAllowedIp(address, endpoint);
-  if (c.category == AddressCategory::kLoopback) {
-    if (options.allow_loopback_upstream && allowed != nullptr) {
-      return {true, c.category,
-              fmt::format("{}; allowed by --allow-loopback-upstream and allowed_ips {}", c.reason, allowed->toString())};
-    }
-    return {false, c.category,
-            options.allow_loopback_upstream
-                ? c.reason + "; loopback upstreams need a matching allowed_ips entry"
-                : c.reason + "; always blocked"};
+  if (const Cidr* allowed = findCoveringCidr(address, allowed_ips)) {
+    return {true, c.category,
+            fmt::format("{}; allowed by --allow-loopback-upstream and allowed_ips {}", c.reason, allowed->toString())};
   }
-  if (isAlwaysBlocked(c.category, SsrfOptions{})) return {false, c.category, c.reason + "; always blocked"};
-  if (needsAllowedIps(c.category)) {
-    if (allowed != nullptr) {
-      return {true, c.category, fmt::format("{}; allowed by allowed_ips {}", c.reason, allowed->toString())};
-    }
-    if (endpoint != nullptr && !endpoint->host.isWildcard() && endpoint->host.pattern() == normalizeHost(host)) {
-      return {true, c.category, c.reason + "; allowed: the policy declares this exact host"};
-    }
-    return {false, c.category, c.reason + "; private addresses need a matching allowed_ips entry"};
-  }
-  return {true, c.category, c.reason};
+  return {false, c.category, c.reason + "; loopback upstreams need a matching allowed_ips entry"};
 }
 
 asio::awaitable<TargetCheck> resolveAndCheck(tcp::resolver& resolver, std::string host, uint16_t port,
