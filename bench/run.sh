@@ -20,3 +20,6 @@ if missing=$(for t in wrk nginx squid tinyproxy curl python3; do command -v "$t"
 else
   bench/proxy_bench.sh
 fi
+echo
+echo "== warden run -- /bin/true, median of 50 (target: <= 50 ms), against unshare as the floor"
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else bench/run_bench.sh build-release/warden 50; fi

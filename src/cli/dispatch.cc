@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
     {"ocsf", ocsfCommand, "validate OCSF 1.7.0 JSONL against the official schema"},
     {"policy", policyCommand, "check a sandbox policy file"},
     {"proxy", proxyCommand, "run the egress proxy as an explicit HTTP/HTTPS proxy"},
+    {"run", runCommand, "run a command in a recorded sandbox session"},
+    {"session", sessionCommand, "pause, resume or stop a running session"},
 };
 
 void printUsage(FILE* out) {

@@ -17,5 +17,7 @@ int ocsfCommand(int argc, char** argv);
 int auditCommand(int argc, char** argv);
 int policyCommand(int argc, char** argv);
 int proxyCommand(int argc, char** argv);
+int runCommand(int argc, char** argv);
+int sessionCommand(int argc, char** argv);
 
 }  // namespace warden::cli

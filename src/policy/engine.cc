@@ -74,6 +74,20 @@ std::string_view accessMethods(Access access) {
   return "";
 }
 
+// True when an Upgrade header value names exactly the WebSocket protocol ("websocket", any case,
+// optional surrounding spaces; RFC 6455 4.1). A list ("websocket, h2c") is not a WebSocket upgrade.
+bool isWebsocketUpgrade(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  constexpr std::string_view kWebsocket = "websocket";
+  if (value.size() != kWebsocket.size()) return false;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i] >= 'A' && value[i] <= 'Z' ? static_cast<char>(value[i] + 32) : value[i];
+    if (c != kWebsocket[i]) return false;
+  }
+  return true;
+}
+
 // Applies the endpoint's enforcement to a deny.
 Decision denyOrObserve(const Endpoint& endpoint, std::string reason) {
   Decision d;
@@ -178,6 +192,22 @@ Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
   allow.rule = endpoint.rule;
   allow.enforcement = endpoint.enforcement;
   allow.endpoint = &endpoint;
+  if (!request.upgrade.empty() && endpoint.protocol != Protocol::kNone) {
+    const std::string upgrade = request.upgrade.substr(0, 64);
+    if (endpoint.protocol != Protocol::kWebsocket) {
+      return denyOrObserve(endpoint,
+                           fmt::format("{} {} asks to upgrade to {}, but rule {} serves {} with protocol {}, which "
+                                       "does not allow upgrades (protocol: websocket does)",
+                                       request.method, request.path, upgrade, endpoint.rule,
+                                       endpoint.host.pattern(), protocolName(endpoint.protocol)));
+    }
+    if (!isWebsocketUpgrade(request.upgrade)) {
+      return denyOrObserve(endpoint,
+                           fmt::format("{} {} asks to upgrade to {}, but rule {} (protocol websocket) allows only "
+                                       "Upgrade: websocket",
+                                       request.method, request.path, upgrade, endpoint.rule));
+    }
+  }
   if (!endpoint.hasL7Rules()) {
     allow.reason =
         fmt::format("allowed by rule {} (no request rules on {})", endpoint.rule, endpoint.host.pattern());

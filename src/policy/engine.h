@@ -34,6 +34,9 @@ struct HttpRequest {
   std::string method;  // as on the wire (methods are case-sensitive)
   std::string path;    // canonical path, starting with '/'
   std::string query;   // raw query string without '?'; empty when there is none
+  // The Upgrade header's value when the request asks to switch protocols (Upgrade present and
+  // Connection lists "upgrade"), e.g. "websocket"; empty for an ordinary request.
+  std::string upgrade;
 };
 
 struct Decision {
@@ -62,8 +65,11 @@ struct Decision {
 // rules and the binaries they allow.
 Decision decideConnect(const Policy& policy, const ConnectRequest& request);
 
-// Decides one HTTP request on a connection allowed through `endpoint`. An endpoint without L7
-// rules allows every request. deny_rules win; then `access` or the allow rules must match.
+// Decides one HTTP request on a connection allowed through `endpoint`. The endpoint's protocol
+// decides upgrades first: `protocol: websocket` lets a WebSocket upgrade (Upgrade: websocket) through
+// to the request rules; `rest` and `mcp` deny every upgrade, and no protocol allows anything else
+// (an upgrade would leave L7 inspection). An endpoint without a protocol (L4 only) allows every
+// request, upgrades included. Then deny_rules win; then `access` or the allow rules must match.
 // Under `enforcement: audit` a deny becomes an allow with would_deny set.
 Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request);
 // Same, taking the connection's decision; a connect decision without an endpoint denies.

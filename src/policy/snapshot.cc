@@ -13,9 +13,24 @@ std::shared_ptr<const Policy> PolicyStore::current() const {
 
 std::shared_ptr<const Policy> PolicyStore::swap(std::shared_ptr<const Policy> next) {
   if (!next) return current();
+  std::lock_guard lock(listeners_mu_);
+  const std::shared_ptr<const Policy> installed = next;
   auto previous = current_.exchange(std::move(next), std::memory_order_acq_rel);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  const uint64_t generation = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  for (const auto& [id, listener] : listeners_) listener(installed, generation);
   return previous;
+}
+
+uint64_t PolicyStore::addListener(Listener listener) {
+  std::lock_guard lock(listeners_mu_);
+  const uint64_t id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void PolicyStore::removeListener(uint64_t id) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(id);
 }
 
 }  // namespace warden::policy

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -289,7 +290,60 @@ void CallerIdentityResolver::hashExecutable(int pid, CallerIdentity& identity) {
 Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client, const TcpEndpoint& proxy) {
   auto hit = findSocketInode(client, proxy);
   if (!hit.ok()) return hit.error();
-  const uint64_t inode = hit->inode;
+  return identifyOwner(hit->inode, hit->source, fmt::format("{} -> {}", client.toString(), proxy.toString()));
+}
+
+Result<CallerIdentity> CallerIdentityResolver::lookupByLocal(SocketProtocol protocol, const TcpEndpoint& local) {
+  auto inode = findSocketInodeByLocal(protocol, local);
+  if (!inode.ok()) return inode.error();
+  return identifyOwner(*inode, SocketSource::kProcTable,
+                       fmt::format("{} {}", protocol == SocketProtocol::kUdp ? "udp" : "tcp", local.toString()));
+}
+
+Result<uint64_t> CallerIdentityResolver::findSocketInodeByLocal(SocketProtocol protocol,
+                                                                const TcpEndpoint& local) const {
+  const TcpEndpoint want = local.normalized();
+  const bool udp = protocol == SocketProtocol::kUdp;
+  const std::filesystem::path net_dir = options_.proc_root / options_.net_pid / "net";
+  constexpr uint8_t kTcpListen = 10;
+  uint64_t wildcard = 0;  // the first unspecified-address row on the port, used if no exact match
+  bool read_any = false;
+  static constexpr std::array<const char*, 2> kUdpTables{"udp", "udp6"};
+  static constexpr std::array<const char*, 2> kTcpTables{"tcp", "tcp6"};
+  for (const char* table : udp ? kUdpTables : kTcpTables) {
+    uint64_t exact = 0;
+    auto read = forEachLine(net_dir / table, [&](std::string_view line) {
+      const auto entry = udp ? parseUdpTableLine(line) : parseTcpTableLine(line);
+      if (!entry || entry->inode == 0) return true;
+      if (!udp && entry->state == kTcpListen) return true;
+      const TcpEndpoint have = entry->local.normalized();
+      if (have == want) {
+        exact = entry->inode;
+        return false;
+      }
+      if (wildcard == 0 && have.port == want.port && isUnspecifiedAddress(have) &&
+          (have.v6 || !want.v6)) {  // 0.0.0.0 takes IPv4 only; :: takes both (unless V6ONLY)
+        wildcard = entry->inode;
+      }
+      return true;
+    });
+    if (!read.ok()) {
+      if (read.error().code() == Code::kNotFound) continue;  // no udp6/tcp6 without IPv6
+      return read.error().withContext("caller identity");
+    }
+    read_any = true;
+    if (exact != 0) return exact;
+  }
+  if (!read_any) {
+    return notFound(fmt::format("caller identity: no {} tables under {}", udp ? "UDP" : "TCP", net_dir.string()));
+  }
+  if (wildcard != 0) return wildcard;
+  return notFound(fmt::format("caller identity: no live {} socket bound to {} in {} (its owner closed it)",
+                              udp ? "UDP" : "TCP", local.toString(), net_dir.string()));
+}
+
+Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, SocketSource source,
+                                                             const std::string& what) {
   const std::string target = fmt::format("socket:[{}]", inode);
 
   // Every process holding the socket. Bounded: processes and fd entries visited.
@@ -330,8 +384,7 @@ Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client,
           "caller identity: scan bound reached ({} processes, {} fds) before finding the owner of {}",
           options_.max_processes, options_.max_fd_entries, target));
     }
-    return notFound(fmt::format("caller identity: no process holds {} ({} -> {}); the client exited",
-                                target, client.toString(), proxy.toString()));
+    return notFound(fmt::format("caller identity: no process holds {} ({}); the client exited", target, what));
   }
 
   // With inherited fds several processes hold the socket. Fork inheritance only reaches processes
@@ -358,7 +411,7 @@ Result<CallerIdentity> CallerIdentityResolver::lookup(const TcpEndpoint& client,
   identity.pid = owner.pid;
   identity.start_time = owner.start_time;
   identity.socket_inode = inode;
-  identity.socket_source = hit->source;
+  identity.socket_source = source;
   for (size_t i = 0; i < owners.size(); ++i) {
     if (i != primary) identity.other_owner_pids.push_back(owners[i].pid);
   }

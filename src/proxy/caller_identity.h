@@ -70,6 +70,9 @@ struct AncestorProcess {
 // Where the socket inode was found.
 enum class SocketSource { kProcTable, kSockDiag };
 
+// Which socket table lookupByLocal() reads: <proc>/<net_pid>/net/tcp{,6} or udp{,6}.
+enum class SocketProtocol { kTcp, kUdp };
+
 struct CallerIdentity {
   int pid = 0;
   uint64_t start_time = 0;      // clock ticks since boot; (pid, start_time) names one process
@@ -109,6 +112,17 @@ class CallerIdentityResolver {
   // The same for an accepted socket fd (getpeername/getsockname).
   Result<CallerIdentity> lookupAcceptedSocket(int fd);
 
+  // A socket known only by the address it sent from: a UDP datagram's source (the sandbox DNS
+  // resolver's queries), or a TCP client whose server end is not at hand. Reads
+  // <proc>/<net_pid>/net/{udp,udp6} (or tcp, tcp6) only — never sock_diag — and takes the first live
+  // row (inode != 0) whose local end is `local` exactly; failing that, the first bound to the
+  // unspecified address (0.0.0.0, ::) on the same port (an unconnected socket, which the kernel lists
+  // by its bind address; a dual-stack :: socket also answers for IPv4). TCP rows in LISTEN are
+  // skipped. Then the same owner scan as lookup(). Errors as lookup(). Blocks like lookup().
+  // A UDP source port is only unique while its socket lives: a caller that closed its socket before
+  // the lookup is NotFound, and (rarely) a new socket on the same port names its owner instead.
+  Result<CallerIdentity> lookupByLocal(SocketProtocol protocol, const TcpEndpoint& local);
+
   const CallerLookupOptions& options() const { return options_; }
 
  private:
@@ -131,6 +145,10 @@ class CallerIdentityResolver {
   // sock_diag first when usable, then the /proc table.
   Result<SocketHit> findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
   Result<uint64_t> findSocketInodeInTable(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
+  Result<uint64_t> findSocketInodeByLocal(SocketProtocol protocol, const TcpEndpoint& local) const;
+  // The fd scan and everything after it, for a socket inode found one way or another. `what`
+  // describes the socket in errors ("10.0.0.2:40000 -> 10.0.0.1:3128").
+  Result<CallerIdentity> identifyOwner(uint64_t inode, SocketSource source, const std::string& what);
   // True when a netlink socket opened here sees net_pid's network namespace (and proc_root is /proc).
   bool sockDiagUsable() const;
   // Hashes the executable through <proc>/<pid>/exe; fills exe_sha256/exe_error and the first-use flags.

@@ -173,6 +173,17 @@ std::optional<TcpTableEntry> parseTcpTableLine(std::string_view line) {
   return entry;
 }
 
+std::optional<TcpTableEntry> parseUdpTableLine(std::string_view line) { return parseTcpTableLine(line); }
+
+bool isUnspecifiedAddress(const TcpEndpoint& endpoint) {
+  const TcpEndpoint n = endpoint.normalized();
+  const size_t width = n.v6 ? 16 : 4;
+  for (size_t i = 0; i < width; ++i) {
+    if (n.address[i] != 0) return false;
+  }
+  return true;
+}
+
 std::string formatTcpTableAddress(const TcpEndpoint& endpoint) {
   std::string out;
   const size_t words = endpoint.v6 ? 4 : 1;

@@ -55,6 +55,12 @@ struct TcpTableEntry {
 // width decides the family: 8 hex digits for tcp, 32 for tcp6. The header line and anything malformed
 // give nullopt. Addresses are the kernel's per-32-bit-word native-endian hex, decoded for this host.
 std::optional<TcpTableEntry> parseTcpTableLine(std::string_view line);
+// One data line of /proc/<pid>/net/udp or udp6: the same columns as the TCP table (plus a trailing
+// `drops`, ignored), so the same entry type. `state` is 07 (TCP_CLOSE) for an unconnected socket and
+// 01 for a connected one; `remote` is all zeros unless connected.
+std::optional<TcpTableEntry> parseUdpTableLine(std::string_view line);
+// True for 0.0.0.0 and :: (and ::ffff:0.0.0.0): a socket bound to every address.
+bool isUnspecifiedAddress(const TcpEndpoint& endpoint);
 // The inverse for one address field ("0100007F:1F90"), as this host's kernel would print it. For tests
 // (fake /proc trees) and the fuzzer's round trip.
 std::string formatTcpTableAddress(const TcpEndpoint& endpoint);

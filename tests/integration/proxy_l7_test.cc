@@ -191,5 +191,146 @@ TEST(ProxyL7Test, InformationalResponsesAreForwardedBeforeTheFinalOne) {
   EXPECT_EQ(bodyOf(got.substr(got.find("HTTP/1.1 200"))), "done");
 }
 
+TEST(ProxyL7Test, UpgradeOnARestEndpointIsDeniedAndNeverForwarded) {
+  RawUpstream upstream(RawUpstream::Script{
+      .response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+      .close_after_response = false});
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(restEndpoint(upstream.port(), "full"), "rest_api")));
+  const std::string target = fmt::format("127.0.0.1:{}", upstream.port());
+  const int fd = openTunnel(proxy.port(), target);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, fmt::format("GET /chat HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                          target));
+  const std::string got = readResponse(fd);
+  ::close(fd);
+  EXPECT_EQ(statusOf(got), 403) << got;
+  EXPECT_NE(got.find("X-Warden-Policy: rest_api"), std::string::npos) << got;
+  EXPECT_NE(bodyOf(got).find("\"error\":\"policy_denied\""), std::string::npos) << got;
+  EXPECT_NE(bodyOf(got).find("does not allow upgrades"), std::string::npos) << got;
+  const std::string line = proxy.waitForLine({"HTTP:GET", "DENIED", "policy:rest_api", "engine:l7", "[code:403]"});
+  EXPECT_NE(line, "") << proxy.shorthand();
+  EXPECT_NE(line.find("does not allow upgrades"), std::string::npos) << line;
+  EXPECT_EQ(proxy.countLines({"NET:UPGRADE"}), 0u);
+  EXPECT_EQ(upstream.received(), "") << "the upgrade request must never reach the upstream";
+}
+
+// ---- Expect: 100-continue ----
+
+std::string expectHead(const std::string& target, size_t length, const std::string& method = "POST") {
+  return fmt::format("{} /upload HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n", method,
+                     target, length);
+}
+
+TEST(ProxyExpectContinueTest, UpstreamsContinueIsRelayedBeforeTheBodyIsRead) {
+  const std::string body(5000, 'Z');
+  RawUpstream upstream(RawUpstream::Script{.response = "HTTP/1.1 100 Continue\r\n\r\n",
+                                           .after_body = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+                                           .body_bytes = body.size()});
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(restEndpoint(upstream.port(), "full"))));
+  const std::string target = fmt::format("127.0.0.1:{}", upstream.port());
+  const int fd = openTunnel(proxy.port(), target);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, expectHead(target, body.size()));
+  // The client waits for 100 before sending its body (the proxy must not wait for the body first).
+  const std::string interim = readHead(fd, std::chrono::seconds(5));
+  EXPECT_EQ(statusOf(interim), 100) << interim;
+  const std::string head_upstream = upstream.received();
+  EXPECT_NE(head_upstream.find("Expect: 100-continue"), std::string::npos) << head_upstream;
+  EXPECT_EQ(head_upstream.find('Z'), std::string::npos) << "no body before the 100";
+  sendAll(fd, body);
+  const std::string final_response = readResponse(fd);
+  ::close(fd);
+  EXPECT_EQ(statusOf(final_response), 201) << final_response;
+  EXPECT_EQ(bodyOf(final_response), "ok");
+  EXPECT_TRUE(waitFor([&] { return upstream.received().size() == head_upstream.size() + body.size(); }));
+  EXPECT_NE(proxy.waitForLine({"HTTP:POST", "ALLOWED", "[code:201]"}), "") << proxy.shorthand();
+}
+
+TEST(ProxyExpectContinueTest, FinalAnswerInsteadOf100IsRelayedAndTheBodyIsNeverForwarded) {
+  RawUpstream upstream(RawUpstream::Script{.response = "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n",
+                                           .close_after_response = false});
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(restEndpoint(upstream.port(), "full"))));
+  const std::string target = fmt::format("127.0.0.1:{}", upstream.port());
+  const int fd = openTunnel(proxy.port(), target);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, expectHead(target, 4000));
+  const std::string got = readResponse(fd, std::chrono::seconds(5));
+  EXPECT_EQ(statusOf(got), 413) << got;
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  // A client that sends its body anyway: discarded, and the connection closes.
+  sendAll(fd, std::string(4000, 'Z'));
+  EXPECT_TRUE(waitForClose(fd, std::chrono::seconds(5)));
+  ::close(fd);
+  EXPECT_NE(proxy.waitForLine({"HTTP:POST", "[code:413]"}), "") << proxy.shorthand();
+  EXPECT_NE(proxy.waitForLine({"NET:CLOSE"}), "");
+  EXPECT_NE(upstream.received().find("Expect: 100-continue"), std::string::npos);
+  EXPECT_EQ(upstream.received().find('Z'), std::string::npos) << "the body must not be forwarded";
+}
+
+TEST(ProxyExpectContinueTest, DeniedExpectRequestIsAnswered403WithoutReadingTheBody) {
+  RawUpstream upstream(RawUpstream::Script{.response = "HTTP/1.1 100 Continue\r\n\r\n"});
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(restEndpoint(upstream.port(), "read-only"))));
+  const std::string target = fmt::format("127.0.0.1:{}", upstream.port());
+  const int fd = openTunnel(proxy.port(), target);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, expectHead(target, 4000));
+  const std::string got = readResponse(fd, std::chrono::seconds(5));
+  EXPECT_EQ(statusOf(got), 403) << got;
+  EXPECT_TRUE(waitForClose(fd, std::chrono::seconds(5)));
+  ::close(fd);
+  EXPECT_NE(proxy.waitForLine({"HTTP:POST", "DENIED", "[code:403]"}), "") << proxy.shorthand();
+  EXPECT_EQ(upstream.received(), "");
+}
+
+TEST(ProxyExpectContinueTest, CurlWaitingFor100UploadsABigFileThroughTheForwardProxy) {
+  std::string why;
+  auto nginx = NginxServer::start(&why);
+  if (!nginx) GTEST_SKIP() << why;
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(fmt::format(
+      "      - {{ host: 127.0.0.1, ports: [{}], protocol: rest, access: full, allowed_ips: [127.0.0.1/32] }}\n",
+      nginx->port()))));
+  const auto file = proxy.dir() / "big.bin";
+  writeFile(file, std::string(900 * 1024, 'z'));  // under nginx's 1 MiB client_max_body_size
+  // curl waits up to 10 s for the 100: a proxy that reads the body before relaying the 100 (or the
+  // upstream's final answer) would stall it past the proxy's 2 s body timeout.
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = runCommand(fmt::format(
+      "curl -sSv --max-time 15 --expect100-timeout 10 -H 'Expect: 100-continue' -x {} --data-binary @{} "
+      "http://127.0.0.1:{}/echo 2>&1",
+      proxy.url(), file.string(), nginx->port()));
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.status, 0) << r.output << proxy.shorthand();
+  EXPECT_NE(r.output.find("echo POST /echo"), std::string::npos) << r.output;
+  EXPECT_LT(took, std::chrono::seconds(5)) << r.output << proxy.shorthand();
+  EXPECT_NE(proxy.waitForLine({"HTTP:POST", "ALLOWED", "[code:200]"}), "") << proxy.shorthand();
+}
+
+TEST(ProxyExpectContinueTest, CurlGetsTheUpstreamsEarlyRefusalWithoutSendingItsBody) {
+  std::string why;
+  auto nginx = NginxServer::start(&why);
+  if (!nginx) GTEST_SKIP() << why;
+  ProxyHarness proxy;
+  ASSERT_TRUE(proxy.start(policyWith(fmt::format(
+      "      - {{ host: 127.0.0.1, ports: [{}], protocol: rest, access: full, allowed_ips: [127.0.0.1/32] }}\n",
+      nginx->port()))));
+  const auto file = proxy.dir() / "too-big.bin";
+  writeFile(file, std::string(3 * 1024 * 1024, 'z'));  // over nginx's 1 MiB limit: 413 at once
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = runCommand(fmt::format(
+      "curl -sSv --max-time 15 --expect100-timeout 10 -H 'Expect: 100-continue' -x {} --data-binary @{} "
+      "-o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/echo 2>&1",
+      proxy.url(), file.string(), nginx->port()));
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_NE(r.output.find("413"), std::string::npos) << r.output;
+  EXPECT_LT(took, std::chrono::seconds(5)) << r.output << proxy.shorthand();
+  EXPECT_NE(proxy.waitForLine({"HTTP:POST", "[code:413]"}), "") << proxy.shorthand();
+}
+
 }  // namespace
 }  // namespace warden::testing

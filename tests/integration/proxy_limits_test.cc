@@ -133,13 +133,18 @@ TEST(ProxyReloadTest, GoodFileSwapsAndBadFileKeepsThePreviousPolicy) {
   EXPECT_NE(proxy.waitForLine({"CONFIG:FAILED"}), "") << proxy.shorthand();
   EXPECT_EQ(statusOf(exchangeVia(proxy.port(), request)), 200);
 
-  // Good file without the rule: CONFIG:UPDATED; new connections and the held one are refused.
+  // Good file without the rule: CONFIG:UPDATED; new connections are refused and the held one is
+  // closed at once (its rule disappeared), with a NET:CLOSE saying so.
   writeFile(proxy.policyPath(), policyWith(l4Endpoint(static_cast<uint16_t>(nginx->port() + 1)), "second"));
   EXPECT_NE(proxy.waitForLine({"CONFIG:UPDATED"}), "") << proxy.shorthand();
   EXPECT_EQ(statusOf(exchangeVia(proxy.port(), request)), 403);
-  sendAll(held, keep);
-  EXPECT_EQ(statusOf(readResponse(held)), 403);
+  EXPECT_TRUE(waitForClose(held, std::chrono::seconds(5)));
   ::close(held);
+  const auto closed = proxy.waitForEvent([](const nlohmann::json& e) {
+    return e.value("class_uid", 0) == 4001 && e.value("activity_id", 0) == 2 &&
+           e.value("status_detail", "").find("rule first removed or changed on policy reload") != std::string::npos;
+  });
+  EXPECT_TRUE(closed.is_object()) << proxy.shorthand();
   (*reloader)->stop();
   const auto failed = proxy.waitForEvent([](const nlohmann::json& e) {
     return e.value("class_uid", 0) == 5019 && e.contains("unmapped") && e["unmapped"].value("state", "") == "FAILED";

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -72,26 +73,34 @@ void RawUpstream::serve(int fd) {
   }
   std::string conn_bytes;
   bool responded = false;
+  bool after_sent = false;
+  size_t head_end = 0;
   char buf[16384];
   while (!stop_) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == ECONNRESET) resets_++;
     if (n <= 0) return;
     {
       std::lock_guard lock(mu_);
       received_.append(buf, static_cast<size_t>(n));
     }
-    if (responded) {
-      if (script_.echo_after_response) sendAll(fd, std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
+    const bool was_responded = responded;
     conn_bytes.append(buf, static_cast<size_t>(n));
-    if (script_.respond && conn_bytes.find("\r\n\r\n") != std::string::npos) {
+    if (!responded && script_.respond && conn_bytes.find("\r\n\r\n") != std::string::npos) {
+      head_end = conn_bytes.find("\r\n\r\n") + 4;
       sendAll(fd, script_.response);
       responded = true;
+      if (script_.close_after_response && script_.after_body.empty()) return;
+    }
+    if (responded && !script_.after_body.empty() && !after_sent &&
+        conn_bytes.size() - head_end >= script_.body_bytes) {
+      sendAll(fd, script_.after_body);
+      after_sent = true;
       if (script_.close_after_response) return;
     }
+    if (was_responded && script_.echo_after_response) sendAll(fd, std::string_view(buf, static_cast<size_t>(n)));
   }
 }
 

@@ -25,6 +25,10 @@ class RawUpstream {
     bool close_after_response = true;  // close the connection after the response (else keep reading)
     bool reset = false;                // answer nothing; close with RST at once after accepting
     bool echo_after_response = false;  // after the response, echo back whatever arrives
+    // Sent once `body_bytes` bytes after the head have arrived (after `response`, which may then be
+    // an interim "100 Continue"); close_after_response then applies to this one.
+    std::string after_body;
+    size_t body_bytes = 0;
   };
 
   explicit RawUpstream(Script script);
@@ -35,6 +39,8 @@ class RawUpstream {
   uint16_t port() const { return port_; }
   std::string received() const;
   int connections() const { return connections_.load(); }
+  // Connections that ended with a reset (ECONNRESET) instead of a clean close.
+  int resets() const { return resets_.load(); }
 
  private:
   void run();
@@ -45,6 +51,7 @@ class RawUpstream {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> resets_{0};
   mutable std::mutex mu_;
   std::string received_;  // Guarded by mu_.
   std::thread thread_;

@@ -54,13 +54,42 @@ Connection::Connection(ProxyServices& services, tcp::socket client)
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       resolver_(client_.get_executor()),
-      deadline_(client_.get_executor()) {}
+      deadline_(client_.get_executor()),
+      close_signal_(client_.get_executor(), asio::steady_timer::time_point::max()) {}
 
 void Connection::cancelAll() {
   boost::system::error_code ignored;
   client_.cancel(ignored);
   if (upstream_.is_open()) upstream_.cancel(ignored);
   resolver_.cancel();
+}
+
+void Connection::closeNow(const std::string& reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_reason_ = reason;
+  close_signal_.cancel();
+  // Shut down rather than close: coroutines still hold the sockets (and TLS streams over them);
+  // every pending wait ends now and every later read sees EOF, every write fails.
+  boost::system::error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_both, ignored);
+  if (upstream_.is_open()) upstream_.shutdown(tcp::socket::shutdown_both, ignored);
+  cancelAll();
+}
+
+asio::awaitable<void> Connection::closeSignal() {
+  while (!closing_) {
+    auto [ec] = co_await close_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
+    (void)ec;
+  }
+}
+
+void Connection::registerTarget() {
+  if (!registration_.valid() || !decision_.allowed()) return;
+  registration_.setTarget(RegisteredTarget{decision_.rule, target_host_, target_port_,
+                                           caller_ ? caller_->executable : std::string(),
+                                           caller_ ? caller_->ancestors : std::vector<std::string>{}});
 }
 
 asio::awaitable<void> Connection::run() {
@@ -73,14 +102,22 @@ asio::awaitable<void> Connection::run() {
   src_.ip = peer.address().to_string();
   src_.port = peer.port();
   client_.set_option(tcp::no_delay(true), ec);
-  if (services_.caller_lookup) {
-    // Off the io thread (it blocks on /proc); bounded like the wait for the request head.
-    caller_ = co_await lookupCallerOffThread(services_.caller_lookup, services_.lookup_pool, peer, local,
-                                             services_.timeouts.request_head);
+  if (services_.registry != nullptr) {
+    registration_ = services_.registry->add(client_.get_executor(),
+                                            [this](const std::string& reason) { closeNow(reason); });
+  }
+  if (services_.caller_lookup && !closing_) {
+    // Off the io thread (it blocks on /proc); bounded like the wait for the request head, and cut
+    // short when the connection is closed from outside (proxy stopping).
+    auto looked_up = co_await (lookupCallerOffThread(services_.caller_lookup, services_.lookup_pool, peer, local,
+                                                     services_.timeouts.request_head) ||
+                               closeSignal());
+    if (looked_up.index() == 0) caller_ = std::move(std::get<0>(looked_up));
     if (caller_) actor_ = actorOf(*caller_);
   }
-  co_await (session() || deadline_.watch([this] { cancelAll(); }));
+  if (!closing_) co_await (session() || deadline_.watch([this] { cancelAll(); }));
   emitClose();
+  registration_ = ConnectionRegistry::Handle();
 }
 
 asio::awaitable<void> Connection::session() {
@@ -163,6 +200,7 @@ asio::awaitable<bool> Connection::decideTarget(std::string host, uint16_t port) 
   addresses_ = std::move(check.addresses);
   emitOpen(decision_.would_deny ? ocsf::Action::kObserved : ocsf::Action::kAllowed, decision_.rule, "policy",
            decision_.reason);
+  registerTarget();
   co_return true;
 }
 
@@ -313,6 +351,8 @@ void Connection::emitOpen(ocsf::Action action, std::string_view rule, std::strin
 }
 
 void Connection::emitFail(int code, std::string detail, bool reset) {
+  // A connection closed from outside fails in whatever it was doing; its NET:CLOSE says why.
+  if (closing_) return;
   ocsf::RelayError error{code, std::move(detail)};
   if (reset) {
     services_.emitter->emit(ocsf::netReset(*services_.session, now(), eventConnection(), error));
@@ -342,9 +382,15 @@ void Connection::emitHttp(std::string_view method, std::string_view target, std:
 void Connection::emitClose() {
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
-  services_.emitter->emit(ocsf::netClose(*services_.session, now(), eventConnection(),
-                                         static_cast<int64_t>(counters_.to_client),
-                                         static_cast<int64_t>(counters_.from_client), ms));
+  ocsf::Event e = ocsf::netClose(*services_.session, now(), eventConnection(),
+                                 static_cast<int64_t>(counters_.to_client),
+                                 static_cast<int64_t>(counters_.from_client), ms);
+  if (closing_) {
+    // Closed by the proxy, not by a peer: why (a reload removed its rule, the proxy stopped).
+    e.status_detail = close_reason_;
+    e.message += " (" + close_reason_ + ")";
+  }
+  services_.emitter->emit(std::move(e));
 }
 
 // ---- entry point ----

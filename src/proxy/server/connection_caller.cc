@@ -94,6 +94,8 @@ asio::awaitable<std::optional<CallerInfo>> lookupCallerOffThread(CallerLookup lo
   while (!pending->done) {
     auto [ec] = co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!ec) break;  // timed out
+    // Cancelled from outside (the connection is being closed): give up, the result is dropped.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
   }
   if (!pending->done) co_return std::nullopt;
   co_return std::move(pending->result);

@@ -26,7 +26,8 @@ CallerInfo toCallerInfo(const CallerIdentity& identity);
 // so the io thread keeps serving other connections meanwhile. Waits at most `timeout`; then (and when
 // the lookup throws) nullopt: the caller is unknown, and a late result is dropped. Without a pool,
 // runs `lookup` inline. `lookup` is copied; `pool` must outlive the work posted to it (the Server
-// joins it before destroying the io_contexts). Never throws.
+// joins it before destroying the io_contexts). Cancellable (e.g. as one side of `||`): then nullopt at
+// once. Never throws.
 boost::asio::awaitable<std::optional<CallerInfo>> lookupCallerOffThread(CallerLookup lookup,
                                                                         boost::asio::thread_pool* pool,
                                                                         boost::asio::ip::tcp::endpoint peer,

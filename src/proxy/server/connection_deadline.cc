@@ -17,6 +17,7 @@ std::string_view waitPhaseName(WaitPhase phase) {
     case WaitPhase::kConnect: return "connect";
     case WaitPhase::kTlsHandshake: return "tls_handshake";
     case WaitPhase::kResponse: return "response";
+    case WaitPhase::kExpectContinue: return "expect_continue";
     case WaitPhase::kWrite: return "write";
     case WaitPhase::kTunnelIdle: return "tunnel_idle";
   }

@@ -16,6 +16,7 @@ enum class WaitPhase {
   kConnect,        // TCP connect to the upstream: 504
   kTlsHandshake,   // TLS with the client or the upstream
   kResponse,       // the upstream's response did not come (or stalled): 504
+  kExpectContinue, // no 100 Continue yet after an Expect head: send the body anyway
   kWrite,          // a peer did not read what we sent
   kTunnelIdle,     // a raw tunnel saw no bytes either way
 };

@@ -16,8 +16,11 @@
 
 #include "ocsf/builders.h"
 #include "policy/engine.h"
+#include <boost/asio/steady_timer.hpp>
+
 #include "proxy/server/connection.h"
 #include "proxy/server/connection_deadline.h"
+#include "proxy/server/connection_registry.h"
 #include "proxy/http_request.h"
 #include "proxy/http_response.h"
 #include "proxy/server/relay.h"
@@ -101,6 +104,13 @@ class Connection {
   template <typename ClientStream>
   boost::asio::awaitable<bool> recheckPolicy(ClientStream& client);
   void cancelAll();
+  // Ends the connection from outside (a reload removed its rule, the proxy stops): shuts both sockets
+  // down and cancels every wait; NET:CLOSE records `reason`. Runs on the connection's executor.
+  void closeNow(const std::string& reason);
+  // Records that the connection is allowed as decision_ for target_host_:target_port_.
+  void registerTarget();
+  // Completes when closeNow() runs (used alongside the caller lookup).
+  boost::asio::awaitable<void> closeSignal();
 
   template <typename ClientStream>
   boost::asio::awaitable<void> answer(ClientStream& client, int status, std::string_view error,
@@ -142,6 +152,10 @@ class Connection {
   bool upstream_ready_ = false;  // upstream_ connected to target_host_:target_port_ and reusable
   uint64_t upstream_requests_ = 0;  // requests sent on the current upstream connection
   RelayCounters counters_;
+  ConnectionRegistry::Handle registration_;
+  boost::asio::steady_timer close_signal_;  // never expires; cancelled by closeNow()
+  bool closing_ = false;                    // closeNow() ran
+  std::string close_reason_;                // why, for NET:CLOSE
   int64_t started_ms_ = 0;
   std::chrono::steady_clock::time_point started_;
 };

@@ -105,6 +105,7 @@ boost::asio::awaitable<bool> Connection::recheckPolicy(ClientStream& client) {
   policy_ = std::move(current);
   decision_ = std::move(d);
   generation_ = generation;
+  registerTarget();
   co_return true;
 }
 

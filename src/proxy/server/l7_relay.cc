@@ -50,6 +50,21 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// How long the upstream may stay silent after an Expect: 100-continue head before the body is sent
+// anyway (curl waits 1 s for the 100; an HTTP/1.0 or non-conforming upstream never sends one).
+constexpr std::chrono::milliseconds kExpectContinueWait{1000};
+// How long a client's unwanted body is drained after a final answer that came before it.
+constexpr std::chrono::milliseconds kLingerAfterEarlyAnswer{2000};
+
+// Resets a TCP connection (SO_LINGER 0 + close): the peer sees RST, never a clean end of a
+// truncated request.
+void abortUpstream(tcp::socket::lowest_layer_type& socket) {
+  if (!socket.is_open()) return;
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
 // The first word of a canonicalizePath() error ("encoded_slash: ...") is its reason code.
 std::string reasonCode(const std::string& message) {
   const size_t end = message.find_first_of(": ");
@@ -139,9 +154,16 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
                         : canonical;
   if (head.query) url += "?" + *head.query;
 
-  // 2. The L7 decision.
-  const policy::Decision d = policy::decideRequest(*policy_, decision_, {head.method, canonical, query});
+  // 2. The L7 decision (the endpoint's protocol decides whether an upgrade may be asked for).
+  policy::HttpRequest decided{head.method, canonical, query, {}};
+  if (head.upgrade) {
+    const HeaderField* up = findHeader(head.headers, "upgrade");
+    decided.upgrade = up != nullptr && !up->value.empty() ? up->value : std::string("unknown");
+  }
+  const policy::Decision d = policy::decideRequest(*policy_, decision_, decided);
   if (!d.allowed()) {
+    // Never forwarded, and the body (if any) is never read: with Expect: 100-continue the client
+    // has not sent it; otherwise the close discards it.
     emitHttp(head.method, url, 403, ocsf::Action::kDenied, d.rule.empty() ? decision_.rule : d.rule, "l7", d.reason);
     co_await answer(client, 403, "policy_denied",
                     fmt::format("{} {} is not allowed on {}:{}", head.method, canonical, target_host_, target_port_),
@@ -163,8 +185,36 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     upstream_ready_ = false;
     co_await answer(client, status, timed_out ? "upstream_timeout" : "upstream_failed", detail);
   };
+  // The client went away (or stalled) mid-body: recorded, and the upstream connection is reset so
+  // that it can never take the truncated request for a whole one.
+  auto clientAbortedBody = [&](const boost::system::error_code& ec) {
+    emitHttp(head.method, url, std::nullopt, action, rule, "l7", observed_reason);
+    emitFail(0, deadline_.expired() ? "the client stalled mid-request body"
+                                    : fmt::format("client closed mid-request body ({})", ec.message()),
+             !deadline_.expired());
+    abortUpstream(upstream.lowest_layer());
+  };
 
-  // 3. The head, then the body as framed.
+  // 3. The request head. A Content-Length body that fits the read buffer is read whole first, so a
+  // client that disconnects mid-body leaves the upstream with nothing at all; a larger (or chunked)
+  // body streams, and a disconnect resets the upstream. With Expect: 100-continue the head goes alone
+  // and the body waits for the upstream's 100 (step 4).
+  const bool has_body = head.body != BodyFraming::kNone;
+  const bool expect_continue = has_body && head.expect_continue;
+  if (!expect_continue && head.body == BodyFraming::kContentLength &&
+      head.content_length.value_or(0) <= ByteBuffer::kCapacity) {
+    const size_t need = static_cast<size_t>(head.content_length.value_or(0));
+    while (cbuf_.size() < need) {
+      deadline_.expireAfter(t.body_idle, WaitPhase::kRequestBody);
+      auto [ec, n] = co_await client.async_read_some(cbuf_.prepare(), asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        clientAbortedBody(ec);
+        co_return ExchangeOutcome::kClose;
+      }
+      cbuf_.commit(n);
+      counters_.from_client += n;
+    }
+  }
   const std::string out = serializeRequestHead(head, canonical);
   deadline_.expireAfter(t.write, WaitPhase::kWrite);
   {
@@ -178,7 +228,72 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       co_return ExchangeOutcome::kClose;
     }
   }
-  if (head.body != BodyFraming::kNone) {
+
+  // Response heads, forwarding informational 1xx heads as they come. In the Expect phase it stops
+  // at a 100 Continue (forwarded; the body follows) or when the upstream stays silent for
+  // kExpectContinueWait (the body follows anyway, as curl does after 1 s).
+  enum class HeadRead { kFailed, kContinue, kFinal };
+  HttpResponseParser rp(head.method);
+  HttpResponseHead resp;
+  bool any_response_byte = false;
+  auto readResponseHead = [&](bool expect_phase) -> asio::awaitable<HeadRead> {
+    for (;;) {
+      if (ubuf_.empty()) {
+        if (expect_phase) {
+          deadline_.expireAfter(kExpectContinueWait, WaitPhase::kExpectContinue);
+        } else {
+          deadline_.expireAfter(t.response, WaitPhase::kResponse);
+        }
+        auto [ec, n] = co_await upstream.async_read_some(ubuf_.prepare(), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+          const bool timed_out = deadline_.expired();
+          if (expect_phase && timed_out && !closing_) co_return HeadRead::kContinue;
+          if (!timed_out && !any_response_byte && reused && mode_ == Mode::kForward &&
+              head.body == BodyFraming::kNone) {
+            co_return HeadRead::kContinue;  // the caller turns this into kRetry
+          }
+          co_await upstreamFailed(ec, timed_out, any_response_byte ? "incomplete response from" : "no response from");
+          co_return HeadRead::kFailed;
+        }
+        ubuf_.commit(n);
+        any_response_byte = true;
+      }
+      const FeedResult r = rp.feed(ubuf_.view());
+      ubuf_.consume(r.consumed);
+      if (r.state == ParseState::kNeedMore) continue;
+      if (r.state == ParseState::kRejected) {
+        const HttpRejection& rej = rp.rejection();
+        const std::string detail = fmt::format("invalid response from {}:{}: {}: {}", target_host_, target_port_,
+                                               rej.code(), rej.detail);
+        emitHttp(head.method, url, 502, action, rule, "l7", observed_reason);
+        emitFail(502, detail);
+        upstream_ready_ = false;
+        co_await answer(client, 502, "upstream_invalid_response", detail, rej.code());
+        co_return HeadRead::kFailed;
+      }
+      resp = rp.takeHead();
+      if (resp.isInterim()) {
+        if (!co_await writeAll(client, serializeResponseHead(resp, false), true)) co_return HeadRead::kFailed;
+        rp.reset();
+        if (expect_phase && resp.status == 100) co_return HeadRead::kContinue;
+        continue;
+      }
+      co_return HeadRead::kFinal;
+    }
+  };
+
+  // 4. Expect: 100-continue: the upstream speaks first. A final answer instead of 100 means the
+  // body is not wanted: it is relayed, the body is never read or forwarded, and both connections
+  // close after it (RFC 9110 10.1.1).
+  bool final_before_body = false;
+  if (expect_continue) {
+    const HeadRead r = co_await readResponseHead(true);
+    if (r == HeadRead::kFailed) co_return ExchangeOutcome::kClose;
+    final_before_body = r == HeadRead::kFinal;
+  }
+
+  // 5. The body as framed.
+  if (has_body && !final_before_body) {
     uint64_t remaining = head.content_length.value_or(0);
     ChunkedDecoder chunked(400);
     for (;;) {
@@ -187,10 +302,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
         deadline_.expireAfter(t.body_idle, WaitPhase::kRequestBody);
         auto [ec, n] = co_await client.async_read_some(cbuf_.prepare(), asio::as_tuple(asio::use_awaitable));
         if (ec) {
-          emitHttp(head.method, url, std::nullopt, action, rule, "l7", observed_reason);
-          emitFail(0, deadline_.expired() ? "the client stalled mid-request body"
-                                          : fmt::format("client closed mid-request body ({})", ec.message()),
-                   !deadline_.expired());
+          clientAbortedBody(ec);
           co_return ExchangeOutcome::kClose;
         }
         cbuf_.commit(n);
@@ -207,6 +319,8 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
         if (r.state == ParseState::kRejected) {
           emitHttp(head.method, url, 400, ocsf::Action::kDenied, rule, "l7",
                    fmt::format("chunked body: {}: {}", chunked.rejection().code(), chunked.rejection().detail));
+          abortUpstream(upstream.lowest_layer());
+          upstream_ready_ = false;
           co_await answer(client, 400, "bad_request", chunked.rejection().detail, chunked.rejection().code());
           co_return ExchangeOutcome::kClose;
         }
@@ -226,49 +340,14 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     }
   }
 
-  // 4. The response head, forwarding informational 1xx heads as they come.
-  HttpResponseParser rp(head.method);
-  HttpResponseHead resp;
-  bool any_response_byte = false;
-  for (;;) {
-    if (ubuf_.empty()) {
-      deadline_.expireAfter(t.response, WaitPhase::kResponse);
-      auto [ec, n] = co_await upstream.async_read_some(ubuf_.prepare(), asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        const bool timed_out = deadline_.expired();
-        if (!timed_out && !any_response_byte && reused && mode_ == Mode::kForward &&
-            head.body == BodyFraming::kNone) {
-          co_return ExchangeOutcome::kRetry;
-        }
-        co_await upstreamFailed(ec, timed_out, any_response_byte ? "incomplete response from" : "no response from");
-        co_return ExchangeOutcome::kClose;
-      }
-      ubuf_.commit(n);
-      any_response_byte = true;
-    }
-    const FeedResult r = rp.feed(ubuf_.view());
-    ubuf_.consume(r.consumed);
-    if (r.state == ParseState::kNeedMore) continue;
-    if (r.state == ParseState::kRejected) {
-      const HttpRejection& rej = rp.rejection();
-      const std::string detail = fmt::format("invalid response from {}:{}: {}: {}", target_host_, target_port_,
-                                             rej.code(), rej.detail);
-      emitHttp(head.method, url, 502, action, rule, "l7", observed_reason);
-      emitFail(502, detail);
-      upstream_ready_ = false;
-      co_await answer(client, 502, "upstream_invalid_response", detail, rej.code());
-      co_return ExchangeOutcome::kClose;
-    }
-    resp = rp.takeHead();
-    if (resp.isInterim()) {
-      if (!co_await writeAll(client, serializeResponseHead(resp, false), true)) co_return ExchangeOutcome::kClose;
-      rp.reset();
-      continue;
-    }
-    break;
+  // 6. The final response head (unless the upstream already answered in the Expect phase).
+  if (!final_before_body) {
+    const HeadRead r = co_await readResponseHead(false);
+    if (r == HeadRead::kFailed) co_return ExchangeOutcome::kClose;
+    if (r == HeadRead::kContinue) co_return ExchangeOutcome::kRetry;
   }
 
-  // 5. 101 Switching Protocols: only when the client asked.
+  // 7. 101 Switching Protocols: only when the client asked.
   if (resp.isSwitchingProtocols()) {
     if (!head.upgrade) {
       const std::string reason = "unsolicited 101 Switching Protocols: the request did not ask to upgrade";
@@ -328,9 +407,10 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     co_return ExchangeOutcome::kUpgraded;
   }
 
-  // 6. The final response: head, then body by its framing.
+  // 8. The final response: head, then body by its framing. After a final answer to an Expect
+  // request whose body was not sent, the client's connection cannot be reused (the body may follow).
   const bool client_keep = head.keep_alive && resp.body != BodyFraming::kUntilClose &&
-                           (mode_ == Mode::kForward || resp.keep_alive);
+                           (mode_ == Mode::kForward || resp.keep_alive) && !final_before_body;
   if (!co_await writeAll(client, serializeResponseHead(resp, !client_keep), true)) {
     emitHttp(head.method, url, resp.status, action, rule, "l7", observed_reason);
     emitFail(0, "client closed before the response", true);
@@ -391,11 +471,27 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       co_return ExchangeOutcome::kClose;
     }
   }
-  // Bytes after a complete response are a protocol violation by the upstream: never reuse it.
-  upstream_ready_ = resp.keep_alive && complete && ubuf_.empty();
+  // Bytes after a complete response are a protocol violation by the upstream: never reuse it. Nor an
+  // upstream that answered an Expect request before its body (it may still wait for one).
+  upstream_ready_ = resp.keep_alive && complete && ubuf_.empty() && !final_before_body;
   if (!upstream_ready_) {
     boost::system::error_code ignored;
     upstream.lowest_layer().close(ignored);
+  }
+  if (final_before_body) {
+    // The client may be sending the body it was not asked for: stop sending, then read and discard
+    // for a bounded time so our close does not reset the connection under the response (lingering
+    // close, as nginx does).
+    boost::system::error_code ignored;
+    client.lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
+    deadline_.expireAfter(kLingerAfterEarlyAnswer, WaitPhase::kIdle);
+    for (;;) {
+      cbuf_.consume(cbuf_.size());
+      auto [ec, n] = co_await client.async_read_some(cbuf_.prepare(), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      counters_.from_client += n;
+    }
+    co_return ExchangeOutcome::kClose;
   }
   co_return client_keep ? ExchangeOutcome::kKeepAlive : ExchangeOutcome::kClose;
 }

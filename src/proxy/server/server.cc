@@ -67,6 +67,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, policy::Po
     s.lookup_pool = server->lookup_pool_.get();
   }
   s.tls = std::move(tls);
+  s.registry = &server->registry_;
   return server;
 }
 
@@ -81,6 +82,14 @@ void Server::start() {
   started_ = true;
   ocsf::Endpoint listen{.ip = local_.address().to_string(), .port = local_.port()};
   services_.emitter->emit(ocsf::netListen(session_, services_.clock->nowMillis(), listen));
+  policy_listener_ = services_.policies->addListener([this](const std::shared_ptr<const policy::Policy>& p, uint64_t) {
+    const size_t closed = registry_.recheck(*p);
+    if (closed > 0) {
+      services_.emitter->operational(audit::Level::kInfo, "proxy",
+                                     fmt::format("policy reload: closing {} connection{} no longer allowed", closed,
+                                                 closed == 1 ? "" : "s"));
+    }
+  });
   asio::co_spawn(*contexts_.front(), acceptLoop(), asio::detached);
   for (auto& context : contexts_) {
     threads_.emplace_back([ctx = context.get()] { ctx->run(); });
@@ -91,12 +100,31 @@ void Server::stop() {
   std::lock_guard lock(lifecycle_mu_);
   if (stopped_) return;
   stopped_ = true;
+  if (policy_listener_ != 0) {
+    services_.policies->removeListener(policy_listener_);
+    policy_listener_ = 0;
+  }
   if (!contexts_.empty()) {
     // Close the acceptor on its own thread, then let every context finish.
     asio::post(*contexts_.front(), [this] {
       boost::system::error_code ignored;
       if (acceptor_) acceptor_->close(ignored);
     });
+  }
+  if (started_) {
+    // Close every connection (and any accepted meanwhile) while the threads still run, so each
+    // records its NET:CLOSE; wait for them, bounded.
+    registry_.closeAll("the proxy is stopping");
+    std::unique_lock drain(drain_mu_);
+    const bool drained = drained_.wait_for(drain, options_.stop_grace, [this] {
+      return active_.load(std::memory_order_acquire) == 0;
+    });
+    if (!drained) {
+      services_.emitter->operational(
+          audit::Level::kWarn, "proxy",
+          fmt::format("stop: {} connection(s) did not end within {} ms; they are dropped without NET:CLOSE",
+                      active_.load(), options_.stop_grace.count()));
+    }
   }
   for (auto& guard : guards_) guard.reset();
   for (auto& context : contexts_) context->stop();
@@ -141,13 +169,21 @@ asio::awaitable<void> Server::acceptLoop() {
         context,
         [this, s = std::move(socket)]() mutable -> asio::awaitable<void> {
           struct Release {
-            std::atomic<size_t>& n;
-            ~Release() { n.fetch_sub(1, std::memory_order_relaxed); }
-          } release{active_};
+            Server& server;
+            ~Release() { server.connectionEnded(); }
+          } release{*this};
           co_await serveConnection(services_, std::move(s));
         },
         asio::detached);
   }
+}
+
+void Server::connectionEnded() {
+  {
+    std::lock_guard lock(drain_mu_);
+    active_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  drained_.notify_all();
 }
 
 asio::awaitable<void> Server::refuse(tcp::socket socket) {

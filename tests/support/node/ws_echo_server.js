@@ -1,6 +1,7 @@
 'use strict';
 // A WebSocket echo server for the proxy tests, on 127.0.0.1 only, port 0.
-//   node ws_echo_server.js [--tls CERT KEY] [--first-in-101 TEXT]
+//   node ws_echo_server.js [--tls CERT KEY] [--first-in-101 TEXT] [--listen HOST:PORT]
+// (--listen: default 127.0.0.1:0; the demo serves from a network namespace's address)
 // Prints one JSON line {"port":N} once listening, then echoes every message back with the same type
 // (text/binary). With --first-in-101 the handshake is done by hand: the 101 head and a text frame
 // carrying TEXT go out in ONE socket.write (the case where the first frame arrives in the same read as
@@ -15,9 +16,11 @@ const { WebSocket, WebSocketServer } = require('ws');
 const args = process.argv.slice(2);
 let tls = null;
 let firstIn101 = null;
+let listenHost = '127.0.0.1', listenPort = 0;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--tls') { tls = { cert: fs.readFileSync(args[i + 1]), key: fs.readFileSync(args[i + 2]) }; i += 2; }
   else if (args[i] === '--first-in-101') { firstIn101 = args[++i]; }
+  else if (args[i] === '--listen') { const hp = args[++i]; const c = hp.lastIndexOf(':'); listenHost = hp.slice(0, c); listenPort = Number(hp.slice(c + 1)); }
   else { console.error(`unknown argument ${args[i]}`); process.exit(2); }
 }
 
@@ -58,7 +61,7 @@ if (firstIn101 === null) {
   });
 }
 
-server.listen(0, '127.0.0.1', () => {
+server.listen(listenPort, listenHost, () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -342,6 +342,79 @@ TEST(PolicyEngineTest, RequestOnAnObservedConnectionStaysObserved) {
   EXPECT_EQ(decideRequest(p, observed, request("GET", "/")).action(), Action::kObserved);
 }
 
+// ---- Protocol: upgrades ------------------------------------------------------------------------
+
+HttpRequest upgradeRequest(std::string upgrade, std::string path = "/socket") {
+  HttpRequest r = request("GET", std::move(path));
+  r.upgrade = std::move(upgrade);
+  return r;
+}
+
+TEST(PolicyEngineTest, RestEndpointDeniesAWebsocketUpgradeItsAccessWouldOtherwiseAllow) {
+  const Policy p = oneRule("{host: api.example.com, ports: [443], protocol: rest, access: full}");
+  const Decision d = decideRequest(firstEndpoint(p), upgradeRequest("websocket"));
+  EXPECT_EQ(d.action(), Action::kDenied);
+  EXPECT_EQ(d.rule, "r");
+  EXPECT_THAT(d.reason, HasSubstr("protocol rest"));
+  EXPECT_THAT(d.reason, HasSubstr("protocol: websocket"));
+  // The same request without Upgrade is allowed: only the upgrade is refused.
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), request("GET", "/socket")).allowed());
+}
+
+TEST(PolicyEngineTest, McpEndpointDeniesUpgradesLikeRest) {
+  const Policy p = oneRule("{host: mcp.example.com, ports: [443], protocol: mcp, access: full}");
+  const Decision d = decideRequest(firstEndpoint(p), upgradeRequest("websocket"));
+  EXPECT_EQ(d.action(), Action::kDenied);
+  EXPECT_THAT(d.reason, HasSubstr("protocol mcp"));
+}
+
+TEST(PolicyEngineTest, WebsocketEndpointAllowsAWebsocketUpgradeInAnyCase) {
+  const Policy p = oneRule("{host: ws.example.com, ports: [443], protocol: websocket, access: full}");
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), upgradeRequest("websocket")).allowed());
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), upgradeRequest("WebSocket")).allowed());
+  // Ordinary requests stay allowed on a websocket endpoint.
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), request("GET", "/")).allowed());
+}
+
+TEST(PolicyEngineTest, WebsocketEndpointDeniesOtherUpgradeProtocols) {
+  const Policy p = oneRule("{host: ws.example.com, ports: [443], protocol: websocket, access: full}");
+  const Decision h2c = decideRequest(firstEndpoint(p), upgradeRequest("h2c"));
+  EXPECT_EQ(h2c.action(), Action::kDenied);
+  EXPECT_THAT(h2c.reason, HasSubstr("only Upgrade: websocket"));
+  EXPECT_FALSE(decideRequest(firstEndpoint(p), upgradeRequest("websocket, h2c")).allowed());
+}
+
+TEST(PolicyEngineTest, WebsocketUpgradeStillHasToPassTheRequestRules) {
+  const Policy p = oneRule(
+      "{host: ws.example.com, ports: [443], protocol: websocket, rules: [{allow: {method: GET, path: /live}}]}");
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), upgradeRequest("websocket", "/live")).allowed());
+  EXPECT_FALSE(decideRequest(firstEndpoint(p), upgradeRequest("websocket", "/admin")).allowed());
+}
+
+TEST(PolicyEngineTest, AuditRestEndpointObservesAnUpgradeInsteadOfDenying) {
+  const Policy p =
+      oneRule("{host: api.example.com, ports: [443], protocol: rest, access: full, enforcement: audit}");
+  const Decision d = decideRequest(firstEndpoint(p), upgradeRequest("websocket"));
+  EXPECT_EQ(d.action(), Action::kObserved);
+  EXPECT_THAT(d.reason, HasSubstr("does not allow upgrades"));
+}
+
+TEST(PolicyEngineTest, L4OnlyEndpointAllowsAnUpgrade) {
+  // A raw L4 grant: the connection could be tunnelled anyway, so an upgrade adds nothing.
+  const Policy p = oneRule("{host: api.example.com, ports: [80]}");
+  EXPECT_TRUE(decideRequest(firstEndpoint(p), upgradeRequest("websocket")).allowed());
+}
+
+TEST(PolicyEngineTest, UpgradeDenialOnTheConnectionDecisionPathNamesTheRule) {
+  const Policy p = oneRule("{host: api.example.com, ports: [443], protocol: rest, access: full}", "[{path: /usr/bin/curl}]",
+                           "github");
+  const Decision connect_decision = decideConnect(p, connect("api.example.com", 443));
+  ASSERT_TRUE(connect_decision.allowed());
+  const Decision d = decideRequest(p, connect_decision, upgradeRequest("websocket"));
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.rule, "github");
+}
+
 // ---- DNS and packages ------------------------------------------------------------------------
 
 TEST(PolicyEngineTest, CouldEverAllowHostOnlyForNamesSomeEndpointMatches) {

@@ -331,6 +331,69 @@ TEST(CallerIdentityTest, ScanBoundsGiveResourceExhausted) {
   EXPECT_EQ(id.error().code(), Code::kResourceExhausted);
 }
 
+TEST(CallerIdentityTest, FakeProcFindsAUdpSocketByItsLocalEndPreferringAnExactMatch) {
+  TempDir dir;
+  FakeProc proc(dir);
+  // An unconnected socket bound to 0.0.0.0:5353 (state 07) and a connected one on 10.0.0.2:5353.
+  proc.addTcp("udp", tcpLine(ep("0.0.0.0", 5353), ep("0.0.0.0", 0), 901, 7) +
+                         tcpLine(ep("10.0.0.2", 5353), ep("10.0.0.1", 53), 902, 1));
+  proc.addTcp("udp6", "");
+  proc.addProcess(1, "init", 0, 1, "/sbin/init");
+  proc.addProcess(30, "wild", 1, 5, "/bin/true");
+  proc.addProcess(31, "exact", 1, 6, "/bin/true");
+  proc.addSocketFd(30, 3, 901);
+  proc.addSocketFd(31, 4, 902);
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto exact = resolver->lookupByLocal(SocketProtocol::kUdp, ep("10.0.0.2", 5353));
+  ASSERT_TRUE(exact.ok()) << exact.error().toString();
+  EXPECT_EQ(exact->pid, 31);
+  EXPECT_EQ(exact->socket_inode, 902u);
+  EXPECT_EQ(exact->socket_source, SocketSource::kProcTable);
+  // Another source address on the same port: only the wildcard socket can have sent it.
+  auto wild = resolver->lookupByLocal(SocketProtocol::kUdp, ep("10.0.0.9", 5353));
+  ASSERT_TRUE(wild.ok()) << wild.error().toString();
+  EXPECT_EQ(wild->pid, 30);
+  // The TCP tables are not consulted for UDP, and vice versa.
+  auto absent = resolver->lookupByLocal(SocketProtocol::kUdp, ep("10.0.0.2", 5354));
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.error().code(), Code::kNotFound);
+  auto tcp = resolver->lookupByLocal(SocketProtocol::kTcp, ep("10.0.0.2", 5353));
+  ASSERT_FALSE(tcp.ok());
+  EXPECT_EQ(tcp.error().code(), Code::kNotFound);
+}
+
+TEST(CallerIdentityTest, FakeProcDualStackUdpSocketAnswersForIpv4AndOrphansAreSkipped) {
+  TempDir dir;
+  FakeProc proc(dir);
+  proc.addTcp("udp", tcpLine(ep("10.0.0.2", 7000), ep("0.0.0.0", 0), 0, 7));  // no owner
+  proc.addTcp("udp6", tcpLine(ep("::", 7000), ep("::", 0), 903, 7));
+  proc.addProcess(40, "dual", 1, 5, "/bin/true");
+  proc.addSocketFd(40, 5, 903);
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookupByLocal(SocketProtocol::kUdp, ep("10.0.0.2", 7000));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, 40);
+}
+
+TEST(CallerIdentityTest, FakeProcTcpByLocalSkipsListeners) {
+  TempDir dir;
+  FakeProc proc(dir);
+  proc.addTcp("tcp", tcpLine(ep("0.0.0.0", 8080), ep("0.0.0.0", 0), 71, 10) +  // LISTEN
+                         tcpLine(ep("10.0.0.2", 8080), ep("10.0.0.1", 53), 72, 1));
+  proc.addProcess(50, "client", 1, 5, "/bin/true");
+  proc.addProcess(51, "server", 1, 5, "/bin/true");
+  proc.addSocketFd(50, 3, 72);
+  proc.addSocketFd(51, 3, 71);
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookupByLocal(SocketProtocol::kTcp, ep("10.0.0.2", 8080));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, 50);
+  EXPECT_FALSE(resolver->lookupByLocal(SocketProtocol::kTcp, ep("10.0.0.3", 8080)).ok());
+}
+
 TEST(CallerIdentityTest, CreateRejectsAMissingProcRoot) {
   CallerLookupOptions options;
   options.proc_root = "/nonexistent/proc";
@@ -482,6 +545,46 @@ TEST(CallerIdentityTest, SameProcessConnectionIsAttributedToThisProcess) {
   EXPECT_EQ(id->cwd, std::filesystem::current_path().string());
   ASSERT_FALSE(id->ancestors.empty());
   EXPECT_EQ(id->ancestors[0].pid, ::getppid());
+}
+
+// A UDP socket of this process, bound to `address`:0; its port through *port.
+UniqueFd boundUdp(const char* address, uint16_t* port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  ::inet_pton(AF_INET, address, &addr.sin_addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return UniqueFd();
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+TEST(CallerIdentityTest, RealUdpSocketIsAttributedToThisProcessByItsSourceAddress) {
+  uint16_t port = 0;
+  UniqueFd fd = boundUdp("127.0.0.1", &port);
+  ASSERT_TRUE(fd.valid());
+  auto resolver = resolverFor("/proc");
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookupByLocal(SocketProtocol::kUdp, ep("127.0.0.1", port));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, ::getpid());
+  EXPECT_EQ(id->exe, selfExe());
+}
+
+TEST(CallerIdentityTest, RealWildcardUdpSocketAnswersForLoopbackSources) {
+  uint16_t port = 0;
+  UniqueFd fd = boundUdp("0.0.0.0", &port);
+  ASSERT_TRUE(fd.valid());
+  auto resolver = resolverFor("/proc");
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookupByLocal(SocketProtocol::kUdp, ep("127.0.0.1", port));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, ::getpid());
+  fd.reset();
+  auto gone = resolver->lookupByLocal(SocketProtocol::kUdp, ep("127.0.0.1", port));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code(), Code::kNotFound);
 }
 
 TEST(CallerIdentityTest, ForkedChildThatConnectsIsTheCallerWithThisProcessAsParent) {

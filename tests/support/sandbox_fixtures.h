@@ -1,0 +1,62 @@
+#pragma once
+
+// Fixtures for tests that run real `warden run` sessions: an agent-writable workspace (outside /tmp,
+// which is private inside the sandbox) and an upstream host in a network namespace the test creates
+// (never an outside address).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "support/child_process.h"
+
+namespace warden::testing {
+
+inline constexpr uid_t kAgentUid = 64000;  // the default agent user (src/sandbox/agent_user.h)
+
+// A fresh directory under /var/tmp owned by the agent uid, removed with its contents on destruction.
+class Workspace {
+ public:
+  Workspace();
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A host at 10.201.<k>.2 in its own network namespace, reached from this host through a veth whose
+// host side is 10.201.<k>.1/30, running `python3 -m http.server` on port 8080 over a directory holding
+// `status.json` ({"status":"ok"}). create() returns nullptr and *why when something fails; the
+// destructor stops the server and deletes the namespace and the veth.
+class UpstreamHost {
+ public:
+  static std::unique_ptr<UpstreamHost> create(std::string* why);
+  ~UpstreamHost();
+  UpstreamHost(const UpstreamHost&) = delete;
+  UpstreamHost& operator=(const UpstreamHost&) = delete;
+  const std::string& ip() const { return ip_; }
+  uint16_t port() const { return 8080; }
+  const std::string& netns() const { return netns_; }
+  // The server's request log so far (one line per request it received).
+  std::string requestLog();
+
+ private:
+  UpstreamHost() = default;
+  std::string netns_;
+  std::string veth_;
+  std::string ip_;
+  std::filesystem::path root_;
+  std::unique_ptr<ChildProcess> server_;
+};
+
+// "" when the sandbox can run here, else why not (not root, no cgroups, ...), for GTEST_SKIP.
+std::string sandboxUnavailableReason();
+
+}  // namespace warden::testing
