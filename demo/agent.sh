@@ -17,7 +17,7 @@ say "connect directly, around the proxy (blocked by nftables, recorded as a bypa
 curl -sS -m 5 --noproxy '*' "http://$DEMO_API/status.json" || say "direct connection failed, as it must"
 
 say "resolve a name through the sandbox resolver"
-getent hosts api.demo.test || say "no answer"
+getent ahostsv4 api.demo.test || say "no answer"
 
 say "exchange WebSocket messages (allowed: rule demo_chat, node only)"
 node ws_client.js "ws://$DEMO_WS/" --proxy "$HTTP_PROXY"

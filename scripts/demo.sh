@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-warden="$repo/build/warden"
+warden="${WARDEN_BINARY:-$repo/build/warden}"
 [ "$(id -u)" -eq 0 ] || { echo "make demo needs root (namespaces, cgroups, nftables)" >&2; exit 1; }
 tests/support/node/install.sh
 
@@ -16,6 +16,7 @@ ns=warden-demo
 veth=wdemo0
 upstream=10.201.250.2
 work=$(mktemp -d /var/tmp/warden-demo.XXXXXX)
+chmod 755 "$work"  # the agent must be able to reach its workspace inside
 log="$work/log"
 ws="$work/workspace"
 pids=()

@@ -86,6 +86,23 @@ Result<SubnetLease> acquireSubnet(std::vector<std::string>* stale, const std::fi
                            " sandbox subnets (10.200.0.0/16) are leased");
 }
 
+Result<void> sweepStaleSubnets(std::vector<std::string>* stale, const std::filesystem::path& run_dir) {
+  WARDEN_RETURN_IF_ERROR(makeRunDir(run_dir));
+  auto tables = listNftTables("inet");
+  if (!tables.ok()) return tables.error().withContext("listing nftables tables");
+  for (const std::string& table : *tables) {
+    for (int index = 0; index < kSubnetCount; ++index) {
+      if (table != hostTableName(index)) continue;
+      // tryLease takes the lock (so no live session owns it), removes the leftovers, and the lease
+      // is dropped again at once.
+      auto lease = tryLease(index, stale, run_dir);
+      if (!lease.ok()) return lease.error();
+      break;
+    }
+  }
+  return okResult();
+}
+
 Result<SubnetLease> acquireSubnetIndex(int index, std::vector<std::string>* stale,
                                        const std::filesystem::path& run_dir) {
   if (index < 0 || index >= kSubnetCount)

@@ -49,4 +49,11 @@ Result<SubnetLease> acquireSubnet(std::vector<std::string>* stale,
 Result<SubnetLease> acquireSubnetIndex(int index, std::vector<std::string>* stale,
                                        const std::filesystem::path& run_dir = kDefaultSubnetRunDir);
 
+// Removes what crashed runs left for every subnet that no live session holds: host tables
+// "warden-<n>" (and the host veth "wdh<n>", should one have outlived its namespace) whose lock is
+// free. A crashed supervisor's sandbox namespace dies with its agent, taking the veth pair along,
+// but its host table stays until this sweep. One line per thing removed.
+Result<void> sweepStaleSubnets(std::vector<std::string>* stale,
+                               const std::filesystem::path& run_dir = kDefaultSubnetRunDir);
+
 }  // namespace warden::sandbox

@@ -46,6 +46,7 @@
 #include "sandbox/sandbox_network.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/session_process.h"
+#include "sandbox/stale_sessions.h"
 #include "sandbox/subnet.h"
 
 extern char** environ;
@@ -173,6 +174,7 @@ class Session {
   ocsf::Process main_process_;
   std::vector<std::string> removed_;  // what cleanup removed, for SESSION:CLEANUP
   UniqueFd signals_;
+  UniqueFd state_lock_;  // flock on <state_dir>/<id>.lock for the session's life (stale_sessions.h)
   Shared shared_;
   bool started_ = false;  // the agent's process exists (release() was called)
 };
@@ -238,11 +240,26 @@ Result<void> Session::startRecord() {
 }
 
 Result<void> Session::prepareAndSpawn() {
+  // Our own lock first: from here on no other supervisor's sweep takes our files for stale ones.
+  auto state_lock = lockSessionState(options_.state_dir, ctx_.session_id);
+  if (!state_lock.ok()) return state_lock.error().withContext("session state");
+  state_lock_ = std::move(state_lock).value();
+  teardown_.push("state lock", [this] {
+    std::error_code rm;
+    std::filesystem::remove(options_.state_dir / (ctx_.session_id + ".lock"), rm);
+    state_lock_.reset();
+  });
   // Leftovers of crashed runs (the subnet lease cleans its own index; cgroups here).
   auto layout = CgroupLayout::detect();
   if (!layout.ok()) return layout.error().withContext("cgroups");
   for (const std::string& stale : cleanupStaleCgroups(layout.value())) removed_.push_back("stale " + stale);
   std::vector<std::string> stale_net;
+  if (auto swept = sweepStaleSubnets(&stale_net, options_.run_dir / "net"); !swept.ok()) {
+    pipeline_->operational(audit::Level::kWarn, "supervisor", "stale network clean-up: " + swept.error().toString());
+  }
+  for (const std::string& s : sweepStaleSessionFiles(options_.run_dir / "sessions", options_.state_dir)) {
+    removed_.push_back("stale " + s);
+  }
   auto lease = acquireSubnet(&stale_net, options_.run_dir / "net");
   if (!lease.ok()) return lease.error().withContext("network subnet");
   lease_ = std::make_unique<SubnetLease>(std::move(lease).value());
@@ -266,7 +283,6 @@ Result<void> Session::prepareAndSpawn() {
   std::error_code ec;
   std::filesystem::create_directories(state_dir_, ec);
   if (ec) return internalError(fmt::format("creating {}: {}", state_dir_.string(), ec.message()));
-  ::chmod(options_.state_dir.c_str(), 0755);
   ::chmod(state_dir_.c_str(), 0755);
   teardown_.push("ca files", [this] {
     std::error_code rm;
@@ -422,6 +438,16 @@ Result<void> Session::startServices() {
   // Bypass attempts from the kernel log.
   capture::BypassMonitor::Options bypass_options;
   bypass_options.session_tag = ctx_.session_id;
+  if (identities) {
+    // The socket that tried is often still open (curl reports the refusal before it exits): name it.
+    bypass_options.resolve_actor = [lookup = proxy::makeDnsCallerLookup(identities)](
+                                       const capture::NftLogRecord& record) -> std::optional<ocsf::Process> {
+      boost::system::error_code ec;
+      const auto address = boost::asio::ip::make_address(record.src_ip, ec);
+      if (ec || record.src_port == 0 || (record.protocol != "tcp" && record.protocol != "udp")) return std::nullopt;
+      return lookup(boost::asio::ip::udp::endpoint(address, record.src_port), record.protocol == "tcp");
+    };
+  }
   if (auto monitor = capture::BypassMonitor::start(bypass_options, *pipeline_, proxy_->session()); monitor.ok()) {
     bypass_ = std::move(monitor).value();
     teardown_.push("kmsg", [this] { bypass_->stop(); });

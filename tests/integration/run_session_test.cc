@@ -271,6 +271,40 @@ TEST_F(RunSession, SigtermToTheSupervisorStopsTheSessionAndSealsTheLog) {
   expectVerified();
 }
 
+TEST_F(RunSession, WhatACrashedSupervisorLeftIsCleanedUpByTheNextRun) {
+  // Session A's supervisor is SIGKILLed: its agent dies with it (parent-death signal) and its network
+  // namespace with the agent, but its host nftables table, cgroup, control socket and state files stay.
+  const auto crashed_log = tmp_ / "crashed";
+  ChildProcess::Options options;
+  options.argv = {wardenBinary().string(), "run", "--log-dir", crashed_log.string(), "--policy", writePolicy(),
+                  "--", "sleep", "60"};
+  options.working_directory = ws_.path();
+  auto warden = ChildProcess::start(options);
+  ASSERT_TRUE(warden);
+  std::smatch m;
+  std::string text;
+  ASSERT_TRUE(waitFor([&] {
+    text = readFile(crashed_log / "warden.log");
+    return std::regex_search(text, m, std::regex("control socket /run/warden/sessions/([0-9a-f-]+)\\.sock")) &&
+           text.find(" OCSF PROC:LAUNCH") != std::string::npos;
+  })) << text;
+  const std::string id = m[1];
+  ASSERT_EQ(::kill(warden->pid(), SIGKILL), 0);
+  EXPECT_EQ(warden->terminate(std::chrono::seconds(10)), 128 + SIGKILL);
+  ASSERT_TRUE(std::filesystem::exists("/run/warden/sessions/" + id + ".sock"));
+  ASSERT_THAT(runCommand("nft list tables").output, HasSubstr("table inet warden-"));
+
+  const auto r = run("--policy " + writePolicy(), "true");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::string after = log();
+  EXPECT_THAT(after, HasSubstr("removed leftovers of a crashed earlier run"));
+  EXPECT_THAT(after, HasSubstr("session " + id.substr(0, 8)));
+  EXPECT_FALSE(std::filesystem::exists("/run/warden/sessions/" + id + ".sock"));
+  EXPECT_FALSE(std::filesystem::exists("/var/lib/warden/sessions/" + id));
+  EXPECT_THAT(runCommand("ls /sys/fs/cgroup/*/ /sys/fs/cgroup/*/*/ /sys/fs/cgroup/*/*/*/ 2>/dev/null").output,
+              Not(HasSubstr("warden-" + id)));
+}
+
 TEST_F(RunSession, DnsQueriesFromTheAgentAreRecorded) {
   // dnsmasq answers demo.test on loopback; the sandbox resolver forwards to it.
   ChildProcess::Options dns;

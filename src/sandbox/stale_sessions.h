@@ -1,0 +1,27 @@
+#pragma once
+
+// The files a crashed supervisor leaves behind besides its cgroup and network (cgroup.h, subnet.h):
+// its control socket and name file (/run/warden/sessions/<id>.sock, .name) and the agent-readable CA
+// and resolv.conf directory (/var/lib/warden/sessions/<id>/). A live supervisor holds an flock on
+// /var/lib/warden/sessions/<id>.lock from before it creates any of them until after it removed them,
+// so a session whose lock is free is not running and everything of it can go.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace warden::sandbox {
+
+// Creates state_dir (0755) and takes the session's lock; keep the fd for the session's life.
+Result<UniqueFd> lockSessionState(const std::filesystem::path& state_dir, const std::string& session_id);
+
+// Removes the files of every session whose lock is free. Returns one line per session cleaned
+// ("session <id>: control socket, state directory"). Never fails: what cannot be removed is left for
+// the next sweep.
+std::vector<std::string> sweepStaleSessionFiles(const std::filesystem::path& sessions_dir,
+                                                const std::filesystem::path& state_dir);
+
+}  // namespace warden::sandbox
