@@ -15,7 +15,10 @@ measure() {
   for _ in $(seq "$runs"); do
     local t0 t1
     t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
+    if ! "$@" >/dev/null 2>"$dir/err"; then
+      echo "run_bench: '$*' failed: $(head -c 300 "$dir/err")" >&2
+      exit 1
+    fi
     t1=$(date +%s%N)
     times+=($(( (t1 - t0) / 1000 )))
   done

@@ -380,9 +380,6 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::create(const
   if (!bundle.empty() && bundle.back() != '\n') bundle.push_back('\n');
   bundle += *pem;
 
-  auto client = buildClientContext({});
-  if (!client.ok()) return client.error();
-
   const std::filesystem::path cert_path = dir / "ca.pem";
   const std::filesystem::path bundle_path = dir / "ca-bundle.pem";
   WARDEN_RETURN_IF_ERROR(writeFileAtomically(cert_path, *pem));
@@ -393,7 +390,6 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::create(const
   authority->bundle_path_ = bundle_path;
   authority->cert_pem_ = std::move(*pem);
   authority->short_id_ = short_id;
-  authority->client_ctx_ = std::move(*client);
   return authority;
 }
 
@@ -432,6 +428,12 @@ Result<std::shared_ptr<SSL_CTX>> CertificateAuthority::serverContextFor(std::str
 
 std::shared_ptr<SSL_CTX> CertificateAuthority::clientContext() const {
   std::lock_guard lock(mu_);
+  if (!client_ctx_) {
+    // Built on first use: loading the system roots costs ~20 ms, which a session start (or a session
+    // that never intercepts TLS) should not pay; the first intercepted connection does, once.
+    auto built = buildClientContext(extra_ca_files_);
+    if (built.ok()) client_ctx_ = std::move(*built);
+  }
   return client_ctx_;
 }
 

@@ -61,6 +61,8 @@ class CertificateAuthority {
 
   // The upstream client context: verifies peers against the system default paths plus every file
   // given to addTrustedCaFile(); TLS 1.2+; ALPN "http/1.1". Per connection, call configureClientSsl().
+  // Built on the first call (loading the system roots takes ~20 ms, paid once, by the first
+  // intercepted connection); nullptr only if OpenSSL cannot build a context at all.
   std::shared_ptr<SSL_CTX> clientContext() const;
   // Trusts the certificates in a PEM file for upstream connections from now on (a new client context
   // is built and swapped in; connections already made keep theirs).
@@ -92,7 +94,7 @@ class CertificateAuthority {
   std::list<CacheEntry> lru_;  // Guarded by mu_. Most recently used first.
   std::unordered_map<std::string, std::list<CacheEntry>::iterator> by_host_;  // Guarded by mu_.
   std::vector<std::string> pending_;  // Guarded by mu_. Hosts being minted right now.
-  std::shared_ptr<SSL_CTX> client_ctx_;  // Guarded by mu_. Swapped, never mutated once published.
+  mutable std::shared_ptr<SSL_CTX> client_ctx_;  // Guarded by mu_. Built lazily; swapped, never mutated once published.
   std::vector<std::filesystem::path> extra_ca_files_;  // Guarded by mu_.
 };
 

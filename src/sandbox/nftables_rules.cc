@@ -27,8 +27,12 @@ std::string accepts(const RulesetInput& in) {
          "    ip daddr " + ip + " tcp dport " + dns + " accept\n";
 }
 
-// "add table" then "delete table" first: loading replaces an earlier copy in one transaction.
-std::string replaceTable(std::string_view name) {
+// With `replace`, "add table" then "delete table" first: loading replaces an earlier copy in one
+// transaction. Without, the table is only created — the first load, into a namespace or lease known
+// to be clean. (A delete leaves the kernel destruction work that the closing netlink socket then
+// waits for, about 10 ms of RCU grace period: too dear to pay on every session start.)
+std::string replaceTable(std::string_view name, bool replace) {
+  if (!replace) return "";
   return "table inet " + std::string(name) + "\ndelete table inet " + std::string(name) + "\n";
 }
 
@@ -63,9 +67,9 @@ Result<void> validateRulesetInput(const RulesetInput& in) {
   return okResult();
 }
 
-std::string sandboxRuleset(const RulesetInput& in) {
+std::string sandboxRuleset(const RulesetInput& in, bool replace) {
   const std::string table(kSandboxTableName);
-  return replaceTable(table) + "table inet " + table +
+  return replaceTable(table, replace) + "table inet " + table +
          " {\n"
          "  chain output {\n"
          "    type filter hook output priority 0; policy drop;\n"
@@ -85,23 +89,47 @@ std::string sandboxRuleset(const RulesetInput& in) {
          "}\n";
 }
 
-std::string hostRuleset(const RulesetInput& in) {
-  const std::string table = hostTableName(in.index);
-  const std::string ifname = "\"" + in.host_if + "\"";
-  return replaceTable(table) + "table inet " + table +
+std::string sharedHostRuleset() {
+  const std::string table(kHostTableName);
+  return "table inet " + table +
          " {\n"
+         "  set tcp_allowed {\n"
+         "    type ifname . inet_service\n"
+         "  }\n"
+         "  set udp_allowed {\n"
+         "    type ifname . inet_service\n"
+         "  }\n"
          "  chain forward {\n"
          "    type filter hook forward priority 0; policy accept;\n"
-         "    iifname " +
-         ifname + " drop\n" + "    oifname " + ifname + " drop\n" +
+         "    iifname \"wdh*\" drop\n"
+         "    oifname \"wdh*\" drop\n"
          "  }\n"
          "  chain input {\n"
          "    type filter hook input priority 0; policy accept;\n"
-         "    iifname != " +
-         ifname + " accept\n" + "    ct state established,related accept\n" + accepts(in) +
+         "    iifname != \"wdh*\" accept\n"
+         "    ct state established,related accept\n"
+         "    fib daddr . iif type local iifname . tcp dport @tcp_allowed accept\n"
+         "    fib daddr . iif type local iifname . udp dport @udp_allowed accept\n"
          "    drop\n"
          "  }\n"
          "}\n";
 }
+
+namespace {
+
+std::string portElements(const char* verb, const RulesetInput& in) {
+  const std::string table(kHostTableName);
+  const std::string ifname = "\"" + in.host_if + "\"";
+  const std::string proxy = std::to_string(in.proxy_port);
+  const std::string dns = std::to_string(in.dns_port);
+  return std::string(verb) + " element inet " + table + " tcp_allowed { " + ifname + " . " + proxy + ", " + ifname +
+         " . " + dns + " }\n" + verb + " element inet " + table + " udp_allowed { " + ifname + " . " + dns + " }\n";
+}
+
+}  // namespace
+
+std::string hostPortElements(const RulesetInput& in) { return portElements("add", in); }
+
+std::string hostPortElementsRemoval(const RulesetInput& in) { return portElements("delete", in); }
 
 }  // namespace warden::sandbox

@@ -13,7 +13,12 @@ namespace warden::sandbox {
 
 // The table loaded into the sandbox's own network namespace ("table inet warden").
 inline constexpr std::string_view kSandboxTableName = "warden";
-// The host's table of lease `index`: "warden-<index>" (family inet).
+// The host's table shared by every session ("table inet warden-host"): created by the first session
+// that finds it missing and then left in place — it matches only the sandboxes' veths ("wdh*"), so it
+// is inert when no session runs, and no session has to delete it (a table deletion makes the closing
+// netlink socket wait for an RCU grace period, ~10 ms of every session's end).
+inline constexpr std::string_view kHostTableName = "warden-host";
+// Per-lease host tables of earlier versions ("warden-<index>"): still removed as leftovers.
 std::string hostTableName(int index);
 
 struct RulesetInput {
@@ -34,12 +39,19 @@ Result<void> validateRulesetInput(const RulesetInput& in);
 // table inet warden: output policy drop — accept oif lo, ct established/related, tcp to
 // host_ip:proxy_port, udp+tcp to host_ip:dns_port; the rest is logged (rate-limited, prefix,
 // flags skuid) and rejected (tcp reset / icmpx admin-prohibited). Input: established/related and
-// lo, drop the rest. Replaces an existing table of that name atomically. Call validate first.
-std::string sandboxRuleset(const RulesetInput& in);
+// lo, drop the rest. With `replace`, replaces an existing table of that name atomically; without, only
+// creates it (the first load into a clean namespace). Call validate first.
+std::string sandboxRuleset(const RulesetInput& in, bool replace = false);
 
-// table inet warden-<index>: forward drops anything from/to host_if; input from host_if accepts
-// only established/related, tcp proxy_port and udp/tcp dns_port to host_ip, drops the rest.
-// Replaces an existing table of that name atomically. Call validate first.
-std::string hostRuleset(const RulesetInput& in);
+// table inet warden-host: forward drops anything from or to a "wdh*" interface; input from a "wdh*"
+// interface accepts established/related, and new traffic only to an address of that same interface
+// (`fib daddr . iif type local`: a sandbox cannot reach another session's proxy, nor any other host
+// address) and only for an (interface . port) pair in the sets tcp_allowed / udp_allowed; drops the
+// rest. Creates; never replaces.
+std::string sharedHostRuleset();
+// Adds / removes the session's pairs: (host_if . proxy_port), (host_if . dns_port) for TCP and
+// (host_if . dns_port) for UDP. Element changes are cheap for the kernel (no table destruction).
+std::string hostPortElements(const RulesetInput& in);
+std::string hostPortElementsRemoval(const RulesetInput& in);
 
 }  // namespace warden::sandbox

@@ -1,5 +1,10 @@
 #include "sandbox/sandbox_network.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <filesystem>
+#include <future>
 #include <string>
 #include <utility>
 
@@ -7,12 +12,40 @@
 #include "sandbox/netlink_netns.h"
 #include "sandbox/nftables.h"
 #include "sandbox/nftables_rules.h"
+#include "sandbox/subnet.h"
 
 namespace warden::sandbox {
 namespace {
 
 constexpr int kPrefixLen = 30;
 constexpr const char* kSandboxIf = "eth0";
+
+}  // namespace
+
+namespace {
+
+// Creates the shared host table when it is missing (under a lock, so two starting sessions do not
+// both create it) and adds the session's ports to its sets.
+Result<void> ensureHostTable(const RulesetInput& in) {
+  const std::filesystem::path dir(kDefaultSubnetRunDir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::path lock_path = dir / "host-table.lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!lock.valid()) return errnoError("open " + lock_path.string());
+  if (::flock(lock.get(), LOCK_EX) != 0) return errnoError("flock " + lock_path.string());
+  auto tables = listNftTables("inet");
+  if (!tables.ok()) return tables.error();
+  bool present = false;
+  for (const auto& t : *tables) present = present || t == kHostTableName;
+  if (!present) {
+    auto created = runNft(sharedHostRuleset());
+    if (!created.ok()) return created.error();
+  }
+  auto added = runNft(hostPortElements(in));
+  if (!added.ok()) return added.error();
+  return okResult();
+}
 
 }  // namespace
 
@@ -84,35 +117,44 @@ Result<void> SandboxNetwork::installFirewall(const FirewallSpec& spec) {
   in.log_prefix = spec.log_prefix;
   in.log_rate_per_second = spec.log_rate_per_second;
   WARDEN_RETURN_IF_ERROR(validateRulesetInput(in));
-  const std::string sandbox_rules = sandboxRuleset(in);
+  // The first load creates (the namespace is new, the lease's leftovers were removed); a later one
+  // replaces.
+  const bool replace = firewall_loaded_;
+  const std::string sandbox_rules = sandboxRuleset(in, replace);
   WARDEN_RETURN_IF_ERROR(runInNetns(netns_.get(), [&]() -> Result<void> {
     auto loaded = runNft(sandbox_rules);
     if (!loaded.ok()) return loaded.error().withContext("sandbox firewall");
     return okResult();
   }));
-  host_table_ = true;  // from here on teardown looks for it, even if loading fails half-way
-  auto loaded = runNft(hostRuleset(in));
-  if (!loaded.ok()) return loaded.error().withContext("host firewall " + hostTableName(lease_.index));
+  ports_ = in;
+  auto host = ensureHostTable(in);
+  if (!host.ok()) return host.error().withContext("host firewall " + std::string(kHostTableName));
+  firewall_loaded_ = true;
   return okResult();
 }
 
-Result<void> SandboxNetwork::teardown() {
+Result<void> SandboxNetwork::removeHostPorts() {
+  if (!firewall_loaded_) return okResult();
+  auto removed = runNft(hostPortElementsRemoval(ports_));
+  if (!removed.ok()) return removed.error();
+  return okResult();
+}
+
+Result<void> SandboxNetwork::teardown(bool delete_veth) {
   if (torn_down_) return okResult();
   torn_down_ = true;
-  Result<void> first;
-  if (host_table_) {
-    auto removed = deleteNftTableIfPresent("inet", hostTableName(lease_.index));
-    if (!removed.ok()) first = removed.error();
-  }
-  auto nl = RtNetlink::open();
-  if (!nl.ok()) {
-    if (first.ok()) first = nl.error();
-  } else {
-    auto deleted = nl->deleteLink(lease_.host_if);
-    if (!deleted.ok() && deleted.error().code() != Code::kNotFound && first.ok()) first = deleted.error();
+  Result<void> result;
+  if (delete_veth) {
+    auto nl = RtNetlink::open();
+    if (!nl.ok()) {
+      result = nl.error();
+    } else {
+      auto deleted = nl->deleteLink(lease_.host_if);
+      if (!deleted.ok() && deleted.error().code() != Code::kNotFound && result.ok()) result = deleted.error();
+    }
   }
   netns_.reset();
-  return first;
+  return result;
 }
 
 }  // namespace warden::sandbox

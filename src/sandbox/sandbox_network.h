@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "sandbox/nftables_rules.h"
 #include "sandbox/subnet.h"
 
 namespace warden::sandbox {
@@ -44,13 +45,20 @@ class SandboxNetwork {
  public:
   // On failure everything made so far is removed again (the lease is released).
   static Result<std::unique_ptr<SandboxNetwork>> create(SubnetLease lease, pid_t sandbox_pid);
-  // Loads both rulesets (each atomically, replacing an earlier one). InvalidArgument for a spec
+  // Loads the sandbox's ruleset (atomically; a second call replaces it) and makes sure the shared host
+  // table exists and lets the spec's ports in (sharedHostRuleset). InvalidArgument for a spec
   // that cannot go into a rule (port 0, a prefix with quotes or over 127 bytes); FailedPrecondition
   // after teardown().
   Result<void> installFirewall(const FirewallSpec& spec);
-  // Deletes the host table and the veth; drops the namespace fd. Idempotent: a second call, or
-  // things already gone, is success. Reports the first failure but still tries the rest.
-  Result<void> teardown();
+  // Deletes the veth (unless `delete_veth` is false: when the sandbox's processes are gone its
+  // namespace dies and the kernel removes the pair itself, without this thread waiting for the RCU
+  // grace period a deletion costs) and drops the namespace fd. The shared host table stays.
+  // Idempotent: a second call, or things already gone, is success. This session's (interface . port)
+  // pairs stay in the shared host table: they match nothing once the veth is gone, and whoever leases
+  // the index next adds the same pairs (removing them costs an RCU grace period; removeHostPorts()
+  // does it when that is wanted, e.g. a test that used other ports).
+  Result<void> teardown(bool delete_veth = true);
+  Result<void> removeHostPorts();
   const SubnetLease& lease() const;
   ~SandboxNetwork();
 
@@ -63,7 +71,8 @@ class SandboxNetwork {
 
   SubnetLease lease_;
   UniqueFd netns_;           // /proc/<sandbox_pid>/ns/net; reset by teardown()
-  bool host_table_ = false;  // installFirewall() loaded warden-<index>
+  bool firewall_loaded_ = false;  // a later installFirewall() replaces the tables
+  RulesetInput ports_;            // what installFirewall() added to the shared host table
   bool torn_down_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -71,16 +72,27 @@ std::string humanBytes(uint64_t bytes) {
   return fmt::format("{} bytes", bytes);
 }
 
-// Teardowns registered by the start-up steps, run in reverse order exactly once.
+// Teardowns registered by the start-up steps, run in reverse order exactly once. A step pushed as
+// `independent` (it shares nothing with the steps after it: the veth and host table, the cgroup) is
+// started on its own thread in its turn, and runAll() returns when every step is done — the kernel
+// makes several of them wait for an RCU grace period, and they need not wait for each other.
 class TeardownStack {
  public:
-  void push(std::string what, std::function<void()> undo) { steps_.push_back({std::move(what), std::move(undo)}); }
+  void push(std::string what, std::function<void()> undo, bool independent = false) {
+    steps_.push_back({std::move(what), std::move(undo), independent});
+  }
   void runAll() {
+    std::vector<std::future<void>> running;
     while (!steps_.empty()) {
       auto step = std::move(steps_.back());
       steps_.pop_back();
-      step.undo();
+      if (step.independent) {
+        running.push_back(std::async(std::launch::async, std::move(step.undo)));
+      } else {
+        step.undo();
+      }
     }
+    for (auto& f : running) f.wait();
   }
   ~TeardownStack() { runAll(); }
 
@@ -88,6 +100,7 @@ class TeardownStack {
   struct Step {
     std::string what;
     std::function<void()> undo;
+    bool independent = false;
   };
   std::vector<Step> steps_;
 };
@@ -172,7 +185,17 @@ class Session {
   std::unique_ptr<proxy::PolicyReloader> reloader_;
   std::unique_ptr<ControlServer> control_;
   ocsf::Process main_process_;
-  std::vector<std::string> removed_;  // what cleanup removed, for SESSION:CLEANUP
+  std::mutex removed_mu_;
+  std::vector<std::string> removed_;  // what cleanup removed, for SESSION:CLEANUP. Guarded by removed_mu_.
+  void noteRemoved(std::string what) {
+    std::lock_guard lock(removed_mu_);
+    removed_.push_back(std::move(what));
+  }
+  // Started early, joined when needed: each takes tens of ms (certificates; the first migration into
+  // a cgroup v2 waits for an RCU grace period) and can overlap the rest of the start-up.
+  std::future<Result<std::shared_ptr<proxy::CertificateAuthority>>> ca_future_;
+  std::future<Result<void>> attach_future_;
+  Result<void> awaitCa();
   UniqueFd signals_;
   UniqueFd state_lock_;  // flock on <state_dir>/<id>.lock for the session's life (stale_sessions.h)
   Shared shared_;
@@ -285,14 +308,11 @@ Result<void> Session::prepareAndSpawn() {
   if (ec) return internalError(fmt::format("creating {}: {}", state_dir_.string(), ec.message()));
   ::chmod(state_dir_.c_str(), 0755);
   teardown_.push("ca files", [this] {
+    if (ca_future_.valid()) ca_future_.wait();
     std::error_code rm;
-    if (std::filesystem::remove_all(state_dir_, rm) > 0) removed_.push_back("CA files " + state_dir_.string());
+    if (std::filesystem::remove_all(state_dir_, rm) > 0) noteRemoved("CA files " + state_dir_.string());
   });
-  auto ca = proxy::CertificateAuthority::create(state_dir_);
-  if (!ca.ok()) return ca.error().withContext("session CA");
-  ca_ = std::move(ca).value();
-  std::filesystem::copy_file(ca_->certificatePath(), log_dir_ / "ca.pem",
-                             std::filesystem::copy_options::overwrite_existing, ec);
+  ca_future_ = std::async(std::launch::async, [dir = state_dir_] { return proxy::CertificateAuthority::create(dir); });
 
   auto landlock = planLandlock(policy_->filesystem, {state_dir_.string()});
   if (!landlock.ok()) return landlock.error().withContext("Landlock");
@@ -309,13 +329,19 @@ Result<void> Session::prepareAndSpawn() {
   auto cgroup = SessionCgroup::create(ctx_.session_id, limits, layout.value());
   if (!cgroup.ok()) return cgroup.error().withContext("cgroup");
   cgroup_ = std::move(cgroup).value();
-  teardown_.push("cgroup", [this] {
-    std::lock_guard lock(shared_.mu);
-    shared_.cgroup = nullptr;
-    (void)cgroup_->thaw();
-    (void)cgroup_->killAll(std::chrono::seconds(5));
-    if (cgroup_->remove().ok()) removed_.push_back("cgroup warden-" + ctx_.session_id);
-  });
+  teardown_.push(
+      "cgroup",
+      [this] {
+        if (attach_future_.valid()) attach_future_.wait();
+        {
+          std::lock_guard lock(shared_.mu);
+          shared_.cgroup = nullptr;
+        }
+        (void)cgroup_->thaw();
+        (void)cgroup_->killAll(std::chrono::seconds(5));
+        if (cgroup_->remove().ok()) noteRemoved("cgroup warden-" + ctx_.session_id);
+      },
+      /*independent=*/true);
   {
     std::lock_guard lock(shared_.mu);
     shared_.cgroup = cgroup_.get();
@@ -340,8 +366,8 @@ Result<void> Session::prepareAndSpawn() {
   spec.argv = options_.argv;
   spec.env = buildAgentEnv({.inherited = std::move(inherited),
                             .proxy_url = fmt::format("http://{}:{}", lease_->host_ip, kProxyPort),
-                            .ca_bundle = ca_->bundlePath().string(),
-                            .ca_certificate = ca_->certificatePath().string(),
+                            .ca_bundle = (state_dir_ / "ca-bundle.pem").string(),
+                            .ca_certificate = (state_dir_ / "ca.pem").string(),
                             .home = user_.home,
                             .user = user_.name,
                             .session_id = ctx_.session_id});
@@ -369,7 +395,7 @@ Result<void> Session::prepareAndSpawn() {
   auto child = SandboxChild::spawn(spec);
   if (!child.ok()) return child.error().withContext("starting the sandbox");
   child_ = std::move(child).value();
-  if (auto joined = cgroup_->addProcess(child_->pid()); !joined.ok()) return joined.error().withContext("cgroup");
+  attach_future_ = std::async(std::launch::async, [this] { return cgroup_->addProcess(child_->pid()); });
   return okResult();
 }
 
@@ -378,10 +404,17 @@ Result<void> Session::startServices() {
   auto network = SandboxNetwork::create(std::move(*lease_), child_->pid());
   if (!network.ok()) return network.error().withContext("sandbox network");
   network_ = std::move(network).value();
-  teardown_.push("network", [this] {
-    const std::string veth = network_->lease().host_if;
-    if (network_->teardown().ok()) removed_.push_back("veth " + veth + " and its nftables tables");
-  });
+  teardown_.push(
+      "network",
+      [this] {
+        // The agent is gone: its network namespace dies with its last process and takes the veth pair
+        // and the sandbox's nftables table with it (no need to wait for the kernel here).
+        const std::string veth = network_->lease().host_if;
+        if (network_->teardown(/*delete_veth=*/false).ok()) {
+          noteRemoved("network namespace with veth " + veth + " and its nftables table");
+        }
+      },
+      /*independent=*/true);
   const SubnetLease& lease = network_->lease();
   ctx_.proxy = {.ip = lease.host_ip, .port = kProxyPort};
 
@@ -397,6 +430,8 @@ Result<void> Session::startServices() {
     pipeline_->operational(audit::Level::kWarn, "supervisor",
                            "caller identity unavailable: " + resolver.error().toString() + "; binary rules cannot match");
   }
+
+  if (auto ca = awaitCa(); !ca.ok()) return ca.error();
 
   // The egress proxy on the host side of the veth.
   proxy::ServerOptions proxy_options;
@@ -503,6 +538,18 @@ Result<void> Session::startServices() {
   control_->start();
   teardown_.push("control", [this] { control_->stop(); });
   ready("control", "control socket " + control_->path().string());
+  // The agent may run only once it is inside its cgroup.
+  if (auto joined = attach_future_.get(); !joined.ok()) return joined.error().withContext("cgroup");
+  return okResult();
+}
+
+Result<void> Session::awaitCa() {
+  auto ca = ca_future_.get();
+  if (!ca.ok()) return ca.error().withContext("session CA");
+  ca_ = std::move(ca).value();
+  std::error_code ec;
+  std::filesystem::copy_file(ca_->certificatePath(), log_dir_ / "ca.pem", std::filesystem::copy_options::overwrite_existing,
+                             ec);
   return okResult();
 }
 

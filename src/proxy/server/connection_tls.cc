@@ -65,7 +65,13 @@ asio::awaitable<void> Connection::tlsTunnel() {
     }
   }
   tls_ = true;
-  asio::ssl::context upstream_side = wrapContext(services_.tls->clientContext());
+  std::shared_ptr<SSL_CTX> upstream_ctx = services_.tls->clientContext();
+  if (!upstream_ctx) {
+    emitFail(502, "no TLS client context for the upstream (OpenSSL could not build one)");
+    co_await answer(client, 502, "upstream_tls_failed", "the proxy cannot make TLS connections upstream");
+    co_return;
+  }
+  asio::ssl::context upstream_side = wrapContext(std::move(upstream_ctx));
   TlsStream upstream(upstream_, upstream_side);
   if (auto configured = configureClientSsl(upstream.native_handle(), target_host_); !configured.ok()) {
     emitFail(502, configured.error().message());

@@ -20,6 +20,7 @@
 #include "ocsf/schema.h"
 #include "ocsf/shorthand.h"
 #include "ocsf/validator.h"
+#include "support/collecting_emitter.h"
 #include "support/test_env.h"
 
 namespace warden::capture {
@@ -30,31 +31,7 @@ using warden::testing::TempDir;
 using warden::testing::waitFor;
 using warden::testing::writeFile;
 
-class CollectingEmitter final : public audit::Emitter {
- public:
-  void emit(ocsf::Event&& event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(std::move(event));
-  }
-  void operational(audit::Level level, std::string_view component, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(std::string(audit::levelName(level)) + " " + std::string(component) + ": " +
-                     std::string(message));
-  }
-  std::vector<ocsf::Event> events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-  std::vector<std::string> lines() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<ocsf::Event> events_;
-  std::vector<std::string> lines_;
-};
+using warden::testing::CollectingEmitter;
 
 ocsf::SessionContext context() {
   ocsf::SessionContext ctx;

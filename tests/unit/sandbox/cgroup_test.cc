@@ -16,6 +16,7 @@
 #include "ocsf/schema.h"
 #include "ocsf/shorthand.h"
 #include "ocsf/validator.h"
+#include "support/collecting_emitter.h"
 #include "support/test_env.h"
 
 #include <fmt/format.h>
@@ -243,22 +244,7 @@ class GatedChild {
   bool reaped_ = false;
 };
 
-class CollectingEmitter final : public audit::Emitter {
- public:
-  void emit(ocsf::Event&& event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(std::move(event));
-  }
-  void operational(audit::Level, std::string_view, std::string_view) override {}
-  std::vector<ocsf::Event> events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<ocsf::Event> events_;
-};
+using warden::testing::CollectingEmitter;
 
 class RealCgroupTest : public ::testing::Test {
  protected:

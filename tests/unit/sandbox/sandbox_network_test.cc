@@ -28,6 +28,7 @@
 #include "ocsf/shorthand.h"
 #include "sandbox/nftables_rules.h"
 #include "sandbox/subnet.h"
+#include "support/collecting_emitter.h"
 #include "support/test_env.h"
 
 namespace warden::sandbox {
@@ -145,6 +146,12 @@ class SandboxNetworkTest : public ::testing::Test {
     }
     ASSERT_TRUE(ns_.ok()) << "could not park a child in a new network namespace";
   }
+  // These tests use random ports: take their pairs out of the shared host table again.
+  void TearDown() override {
+    if (net_) {
+      EXPECT_TRUE(net_->removeHostPorts().ok());
+    }
+  }
 
   // create() on a fresh lease; the lease index and names are in net_->lease().
   void createNetwork() {
@@ -234,9 +241,9 @@ TEST_F(SandboxNetworkTest, FirewallLetsThroughProxyAndDnsAndRejectsTheRestQuickl
   EXPECT_NE(udp.status, 0) << udp.output;
   EXPECT_LT(udp.elapsed, std::chrono::seconds(3));
 
-  const auto host_tables = runCommand("nft list tables");
-  EXPECT_TRUE(contains(host_tables.output, "table inet " + hostTableName(net_->lease().index)))
-      << host_tables.output;
+  const auto host_table = runCommand("nft list table inet warden-host");
+  EXPECT_EQ(host_table.status, 0) << host_table.output;
+  EXPECT_TRUE(contains(host_table.output, std::to_string(proxy.port()))) << host_table.output;
   const auto sandbox_tables = runCommand(ns_.inside("nft list tables"));
   EXPECT_TRUE(contains(sandbox_tables.output, "table inet warden")) << sandbox_tables.output;
 
@@ -262,22 +269,7 @@ TEST_F(SandboxNetworkTest, InstallFirewallRefusesASpecThatCannotBeARule) {
   EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
 }
 
-class CollectingEmitter final : public audit::Emitter {
- public:
-  void emit(ocsf::Event&& event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(std::move(event));
-  }
-  void operational(audit::Level, std::string_view, std::string_view) override {}
-  std::vector<ocsf::Event> events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<ocsf::Event> events_;
-};
+using warden::testing::CollectingEmitter;
 
 TEST_F(SandboxNetworkTest, ABypassAttemptBecomesRefuseAndFindingFromTheKernelLog) {
   ASSERT_NO_FATAL_FAILURE(createNetwork());
@@ -319,7 +311,7 @@ TEST_F(SandboxNetworkTest, ABypassAttemptBecomesRefuseAndFindingFromTheKernelLog
             "FINDING:BLOCKED [MED] \"Proxy bypass attempt\" [type:proxy-bypass confidence:high]");
 }
 
-TEST_F(SandboxNetworkTest, TeardownRemovesTheVethAndTheHostTableAndIsIdempotent) {
+TEST_F(SandboxNetworkTest, TeardownRemovesTheVethKeepsTheSharedHostTableAndIsIdempotent) {
   ASSERT_NO_FATAL_FAILURE(createNetwork());
   const SubnetLease& lease = net_->lease();
   HostSocket proxy(lease.host_ip, SOCK_STREAM);
@@ -329,8 +321,9 @@ TEST_F(SandboxNetworkTest, TeardownRemovesTheVethAndTheHostTableAndIsIdempotent)
   auto down = net_->teardown();
   ASSERT_TRUE(down.ok()) << down.error().toString();
   EXPECT_NE(runCommand("ip link show dev " + lease.host_if).status, 0) << "the host veth is still there";
-  EXPECT_FALSE(
-      contains(runCommand("nft list tables").output, "table inet " + hostTableName(lease.index) + "\n"));
+  // The shared host table stays: it only matches sandbox veths, and deleting it would cost every
+  // session's end an RCU grace period.
+  EXPECT_TRUE(contains(runCommand("nft list tables").output, "table inet warden-host\n"));
   EXPECT_EQ(runCommand(ns_.inside("ip link show dev eth0")).status, 1) << "the peer went with the pair";
   EXPECT_TRUE(net_->teardown().ok());
   auto after = net_->installFirewall(spec(proxy.port(), 53));
