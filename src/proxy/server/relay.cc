@@ -14,13 +14,26 @@ using asio::ip::tcp;
 
 namespace {
 
-// The most one splice moves; a pipe holds 64 KiB by default.
+// The most one splice moves while a tunnel is quiet: a pipe holds 64 KiB by default.
 constexpr size_t kSpliceChunk = 64 * 1024;
+// A direction that fills a whole chunk is a bulk transfer: its pipe grows to this (within the
+// system's fs.pipe-max-size) so that each splice moves more per system call and wake-up. Idle
+// tunnels keep the default, so 1,000 of them still cost little kernel memory.
+constexpr int kBulkPipeBytes = 1024 * 1024;
 
 struct Pipe {
   UniqueFd read;
   UniqueFd write;
+  size_t chunk = kSpliceChunk;
+  bool grown = false;
 };
+
+// Grows the pipe once; keeps the default size if the kernel refuses (pipe-max-size, user limits).
+void growForBulk(Pipe& pipe) {
+  pipe.grown = true;
+  const int size = ::fcntl(pipe.write.get(), F_SETPIPE_SZ, kBulkPipeBytes);
+  if (size > 0) pipe.chunk = static_cast<size_t>(size);
+}
 
 bool makePipe(Pipe* pipe) {
   int fds[2];
@@ -54,7 +67,7 @@ asio::awaitable<void> spliceDirection(tcp::socket& from, tcp::socket& to, bool f
   };
   for (;;) {
     if (state.stop) co_return;
-    const ssize_t in = ::splice(from.native_handle(), nullptr, pipe.write.get(), nullptr, kSpliceChunk,
+    const ssize_t in = ::splice(from.native_handle(), nullptr, pipe.write.get(), nullptr, pipe.chunk,
                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in == 0) {  // EOF: pass the half-close on
       boost::system::error_code ignored;
@@ -76,6 +89,7 @@ asio::awaitable<void> spliceDirection(tcp::socket& from, tcp::socket& to, bool f
       continue;
     }
     deadline.touch(idle);
+    if (!pipe.grown && static_cast<size_t>(in) == pipe.chunk) growForBulk(pipe);
     size_t in_pipe = static_cast<size_t>(in);
     while (in_pipe > 0) {
       const ssize_t out = ::splice(pipe.read.get(), nullptr, to.native_handle(), nullptr, in_pipe,
