@@ -11,7 +11,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libpq-dev libseccomp-dev libbpf-dev libnftables-dev libmnl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # real programs the tests and benchmarks drive
-  curl nginx-light nftables iproute2 dnsmasq-base bind9-dnsutils procps python3 squid tinyproxy wrk git
+  curl nginx-light nftables iproute2 dnsmasq-base bind9-dnsutils postgresql procps python3 squid tinyproxy wrk git
 )
 
 missing=()
