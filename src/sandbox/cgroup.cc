@@ -366,6 +366,8 @@ std::string SessionCgroup::memoryDir() const { return memory_.dir; }
 bool SessionCgroup::memoryIsV2() const { return memory_.v2; }
 std::string SessionCgroup::pidsDir() const { return pids_.dir; }
 bool SessionCgroup::pidsIsV2() const { return pids_.v2; }
+std::string SessionCgroup::cpuDir() const { return cpu_.dir; }
+bool SessionCgroup::cpuIsV2() const { return cpu_.v2; }
 
 Result<void> SessionCgroup::remove() {
   if (removed_) return okResult();

@@ -81,6 +81,8 @@ class SessionCgroup {
   bool memoryIsV2() const;
   std::string pidsDir() const;
   bool pidsIsV2() const;
+  std::string cpuDir() const;
+  bool cpuIsV2() const;
   Result<void> remove();  // after the processes are gone; rmdir each
 
   // Every directory this session owns (v2 first, then each distinct v1 one); for tests and logs.

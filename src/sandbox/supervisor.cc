@@ -500,6 +500,11 @@ Result<void> Session::startServices() {
   limit_options.pids_v2 = cgroup_->pidsIsV2();
   limit_options.memory_limit = options_.memory_bytes.value_or(policy_->resources.memory_bytes.value_or(0));
   limit_options.pids_limit = options_.pids.value_or(policy_->resources.pids.value_or(0));
+  if (policy_->resources.cpu) {
+    limit_options.cpu_dir = cgroup_->cpuDir();
+    limit_options.cpu_v2 = cgroup_->cpuIsV2();
+    limit_options.cpu_limit_millicores = static_cast<uint64_t>(*policy_->resources.cpu * 1000.0 + 0.5);
+  }
   auto watcher = capture::LimitWatcher::create(limit_options, *pipeline_, ctx_, [this](const ocsf::LimitHit& hit) {
     if (hit.type == "oom") shared_.oom_killed = true;
   });

@@ -215,6 +215,16 @@ TEST_F(RunSession, AForkBombHitsThePidsLimitAndTheSessionSurvivesToBeStopped) {
   expectVerified();
 }
 
+TEST_F(RunSession, CpuThrottlingUnderThePolicysCpuLimitIsRecorded) {
+  const auto r = run("--policy " + writePolicy("", "resources:\n  cpu: 0.1\n"), "timeout 2 sh -c 'while :; do :; done'; true");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(" OCSF LIMIT:CPU [LOW]"));
+  EXPECT_THAT(text, HasSubstr("[limit:100 "));
+  EXPECT_THAT(text, HasSubstr("action:throttle]"));
+  expectVerified();
+}
+
 TEST_F(RunSession, AMemoryHogIsOomKilledAndRecordedWithTheLimit) {
   const auto r = runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
                             log_dir_.string() + " --ocsf-json --policy " + writePolicy() +

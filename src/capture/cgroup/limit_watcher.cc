@@ -22,6 +22,7 @@ namespace {
 constexpr int kPidsPollMillis = 250;
 constexpr uint64_t kMaxOomEventsPerCheck = 64;
 constexpr int kOomRecheckMillis = 20;
+constexpr int kCpuPollMillis = 1000;
 
 std::optional<std::string> readSmall(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -114,6 +115,12 @@ Result<std::unique_ptr<LimitWatcher>> LimitWatcher::create(Options options, audi
     }
     w->seen_pids_max_ = readKey(o.pids_dir + "/pids.events", "max").value_or(0);
   }
+  if (!o.cpu_dir.empty()) {
+    const std::string stat = o.cpu_dir + "/cpu.stat";
+    w->seen_throttled_periods_ = readKey(stat, "nr_throttled").value_or(0);
+    w->seen_throttled_us_ = o.cpu_v2 ? readKey(stat, "throttled_usec").value_or(0)
+                                     : readKey(stat, "throttled_time").value_or(0) / 1000;
+  }
   return w;
 }
 
@@ -142,6 +149,10 @@ void LimitWatcher::run() {
     if (inotify_fd_.valid()) fds[n++] = {inotify_fd_.get(), POLLIN, 0};
     if (oom_event_fd_.valid()) fds[n++] = {oom_event_fd_.get(), POLLIN, 0};
     int timeout = poll_pids_ || pids_pending_ ? kPidsPollMillis : -1;
+    if (!options_.cpu_dir.empty()) {
+      const int cpu = static_cast<int>(std::min<int64_t>(kCpuPollMillis, options_.cpu_event_interval.count()));
+      timeout = timeout < 0 ? cpu : std::min(timeout, cpu);
+    }
     if (steady_clock::now() < oom_recheck_until_) timeout = kOomRecheckMillis;
     const int r = ::poll(fds, n, timeout);
     if (r < 0 && errno != EINTR) {
@@ -166,6 +177,34 @@ void LimitWatcher::run() {
 void LimitWatcher::check(bool final) {
   checkMemory();
   checkPids(final);
+  checkCpu(final);
+}
+
+void LimitWatcher::checkCpu(bool final) {
+  const Options& o = options_;
+  if (o.cpu_dir.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!final && now - last_cpu_event_ < o.cpu_event_interval) return;
+  const std::string stat = o.cpu_dir + "/cpu.stat";
+  const auto periods = readKey(stat, "nr_throttled");
+  if (!periods || *periods <= seen_throttled_periods_) return;
+  const uint64_t throttled_us = o.cpu_v2 ? readKey(stat, "throttled_usec").value_or(seen_throttled_us_)
+                                         : readKey(stat, "throttled_time").value_or(seen_throttled_us_ * 1000) / 1000;
+  const uint64_t fresh_periods = *periods - seen_throttled_periods_;
+  const uint64_t fresh_ms = throttled_us > seen_throttled_us_ ? (throttled_us - seen_throttled_us_) / 1000 : 0;
+  seen_throttled_periods_ = *periods;
+  seen_throttled_us_ = throttled_us;
+  last_cpu_event_ = now;
+  ocsf::LimitHit hit;
+  hit.type = "cpu";
+  hit.action = "throttle";
+  hit.limit = o.cpu_limit_millicores;
+  hit.measured = fresh_ms;
+  ocsf::Event e = ocsf::resourceLimit(ctx_, SystemClock::instance().nowMillis(), hit);
+  e.message += fmt::format(": throttled in {} period{} ({} ms)", fresh_periods, fresh_periods == 1 ? "" : "s", fresh_ms);
+  emitter_.emit(std::move(e));
+  ++cpu_events_;
+  if (on_limit_) on_limit_(hit);
 }
 
 void LimitWatcher::checkMemory() {

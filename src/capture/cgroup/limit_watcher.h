@@ -20,7 +20,11 @@ namespace warden::capture {
 // for each new OOM kill (type "oom", limit = the memory limit, measured = memory peak / max_usage,
 // action "kill") and each new burst of pids-max refusals (type "pids", limit, measured = pids.peak or
 // pids.current, action "deny"; the message says how many forks were refused), and calls on_limit(hit)
-// so the supervisor can set its stop reason.
+// so the supervisor can set its stop reason. CPU throttling (sandbox.md: "throttling is recorded"):
+// cpu.stat's nr_throttled and throttled time (v1 throttled_time ns, v2 throttled_usec) are read every
+// second; when they grew, one LIMIT event (type "cpu", action "throttle", limit = the quota in
+// millicores, measured = milliseconds throttled since the previous cpu event, the periods in the
+// message) at most every cpu_event_interval, the remainder at stop().
 //
 // How it is told: v2 memory.events and pids.events by inotify (IN_MODIFY); v1 memory.oom_control
 // through cgroup.event_control + eventfd (it fires before the kill is counted, so the counter is then
@@ -41,6 +45,10 @@ class LimitWatcher : public Source {
     bool pids_v2 = false;
     uint64_t memory_limit = 0;
     uint32_t pids_limit = 0;
+    std::string cpu_dir;  // "" = not watched (no cpu limit)
+    bool cpu_v2 = false;
+    uint64_t cpu_limit_millicores = 0;
+    std::chrono::milliseconds cpu_event_interval{10000};
   };
   static Result<std::unique_ptr<LimitWatcher>> create(Options options, audit::Emitter& emitter,
                                                       const ocsf::SessionContext& ctx,
@@ -56,6 +64,7 @@ class LimitWatcher : public Source {
   // Hits emitted so far (for tests and the supervisor's summary).
   uint64_t oomEvents() const { return oom_events_.load(); }
   uint64_t pidsEvents() const { return pids_events_.load(); }
+  uint64_t cpuEvents() const { return cpu_events_.load(); }
 
  private:
   LimitWatcher(Options options, audit::Emitter& emitter, const ocsf::SessionContext& ctx,
@@ -64,6 +73,7 @@ class LimitWatcher : public Source {
   void check(bool final);  // re-reads both counters and emits what is new; watcher thread
   void checkMemory();
   void checkPids(bool final);
+  void checkCpu(bool final);
 
   Options options_;
   audit::Emitter& emitter_;
@@ -79,10 +89,15 @@ class LimitWatcher : public Source {
   bool pids_pending_ = false;    // Likewise: a hit held back by the 250 ms rate limit.
   std::chrono::steady_clock::time_point last_pids_event_{};  // Likewise.
   std::chrono::steady_clock::time_point oom_recheck_until_{};  // Likewise: v1 OOM seen, kill not yet counted.
+  uint64_t seen_throttled_periods_ = 0;  // Watcher thread only: cpu.stat at the last cpu event.
+  uint64_t seen_throttled_us_ = 0;       // Likewise.
+  std::chrono::steady_clock::time_point last_cpu_check_{};  // Likewise.
+  std::chrono::steady_clock::time_point last_cpu_event_{};  // Likewise.
   std::thread thread_;
   bool started_ = false;  // start/stop thread only
   std::atomic<uint64_t> oom_events_{0};
   std::atomic<uint64_t> pids_events_{0};
+  std::atomic<uint64_t> cpu_events_{0};
 };
 
 }  // namespace warden::capture

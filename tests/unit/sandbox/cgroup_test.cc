@@ -449,6 +449,45 @@ TEST_F(RealCgroupTest, MemoryHogIsOomKilledAndRecordedAsLimitOom) {
   expectValidEvent(e);
 }
 
+TEST_F(RealCgroupTest, ABusyLoopOverItsCpuQuotaIsRecordedAsThrottled) {
+  CgroupLimits limits;
+  limits.cpus = 0.1;
+  auto made = SessionCgroup::create(sessionId("cpu"), limits, layout_);
+  ASSERT_TRUE(made.ok()) << made.error().toString();
+  SessionCgroup& cg = **made;
+  if (cg.cpuDir().empty()) GTEST_SKIP() << "no cpu controller: " << cg.describe();
+  CollectingEmitter emitter;
+  ocsf::SessionContext ctx;
+  ctx.hostname = "host";
+  ctx.session_id = "0193a5b0-0000-7000-8000-000000000003";
+  std::atomic<int> hits{0};
+  auto watcher = capture::LimitWatcher::create({.cpu_dir = cg.cpuDir(),
+                                                .cpu_v2 = cg.cpuIsV2(),
+                                                .cpu_limit_millicores = 100,
+                                                .cpu_event_interval = std::chrono::milliseconds(200)},
+                                               emitter, ctx, [&](const ocsf::LimitHit& hit) {
+                                                 if (hit.type == "cpu") ++hits;
+                                               });
+  ASSERT_TRUE(watcher.ok()) << watcher.error().toString();
+  ASSERT_TRUE((*watcher)->start().ok());
+
+  GatedChild spin("while :; do :; done");
+  ASSERT_TRUE(cg.addProcess(spin.pid()).ok());
+  spin.go();
+  ASSERT_TRUE(waitFor([&] { return hits.load() > 0; }));
+  ASSERT_TRUE(cg.killAll(std::chrono::seconds(5)).ok());
+  (*watcher)->stop();
+
+  const auto events = emitter.events();
+  ASSERT_FALSE(events.empty());
+  const ocsf::Event& e = events.front();
+  const std::string line = ocsf::toShorthand(e);
+  EXPECT_EQ(line.rfind("LIMIT:CPU [LOW] - [limit:100 measured:", 0), 0u) << line;
+  EXPECT_NE(line.find(" action:throttle]"), std::string::npos) << line;
+  EXPECT_NE(e.message.find("throttled in"), std::string::npos) << e.message;
+  expectValidEvent(e);
+}
+
 // A scratch cgroup under ours in every hierarchy, and a layout that puts this process's "own" cgroup
 // there: clean-up then sees only what this test made, never another test's session being set up.
 class ScratchLayout {
