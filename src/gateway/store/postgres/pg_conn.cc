@@ -1,0 +1,119 @@
+#include "gateway/store/postgres/pg_conn.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace warden::gateway::pg {
+namespace {
+
+Error mapError(std::string_view sqlstate, std::string message) {
+  auto starts = [&](std::string_view p) { return sqlstate.substr(0, p.size()) == p; };
+  if (sqlstate.empty() || starts("08") || starts("57P0") || sqlstate == "53300") {
+    return unavailable(message + " (the database is unreachable; retry)");
+  }
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    return unavailable(message + " (conflicting transaction; retry)");
+  }
+  if (starts("53")) return resourceExhausted(message);
+  if (starts("22")) return invalidArgument(message);
+  if (sqlstate == "XX001" || sqlstate == "XX002") return dataLoss(message);
+  if (sqlstate == "42P01") return failedPrecondition(message + " (run migrate() first)");
+  return internalError(message + " [SQLSTATE " + std::string(sqlstate) + "]");
+}
+
+std::string trimmed(const char* s) {
+  std::string out = s ? s : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Connection::~Connection() {
+  if (conn_) PQfinish(conn_);
+}
+
+std::string Connection::redactedUrl() const {
+  const auto scheme = url_.find("://");
+  const auto at = url_.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url_;
+  const auto colon = url_.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url_;
+  return url_.substr(0, colon) + ":***" + url_.substr(at);
+}
+
+Result<void> Connection::ensureConnected() {
+  if (conn_ && PQstatus(conn_) == CONNECTION_OK) return okResult();
+  if (conn_) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  // Keywords are applied in order: the URL (expanded from dbname) overrides the default timeout.
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"5", url_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (!conn_) return resourceExhausted("postgres store: out of memory connecting to " + redactedUrl());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = "postgres store: cannot connect to " + redactedUrl() + ": " + trimmed(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    return unavailable(msg);
+  }
+  return okResult();
+}
+
+Result<PgResult> Connection::exec(std::string_view what, const std::string& sql, const std::vector<SqlParam>& params) {
+  WARDEN_RETURN_IF_ERROR(ensureConnected());
+  std::vector<std::string> ints;
+  ints.reserve(params.size());
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size());
+  std::vector<int> formats(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].is_int) {
+      ints.push_back(std::to_string(params[i].i));
+      values[i] = ints.back().c_str();
+      formats[i] = 0;
+    } else {
+      values[i] = params[i].s.c_str();
+      lengths[i] = static_cast<int>(params[i].s.size());
+      formats[i] = params[i].literal ? 0 : 1;
+    }
+  }
+  // Without parameters, the simple protocol (allows several statements, as migrations need).
+  PgResult r(params.empty() ? PQexec(conn_, sql.c_str())
+                            : PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                           values.data(), lengths.data(), formats.data(), 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+  const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = "postgres " + std::string(what) + ": " +
+                    trimmed(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_));
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+    return unavailable(msg + " (connection to " + redactedUrl() + " lost; retry)");
+  }
+  return mapError(state ? state : "", std::move(msg));
+}
+
+std::string decodeBytea(const char* text, int length) {
+  std::string out;
+  if (length < 2 || text[0] != '\\' || text[1] != 'x') return std::string(text, static_cast<size_t>(length));
+  out.reserve(static_cast<size_t>(length - 2) / 2);
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 0;
+  };
+  for (int i = 2; i + 1 < length; i += 2) out.push_back(static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1])));
+  return out;
+}
+
+int64_t toInt(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return 0;
+  return std::strtoll(PQgetvalue(r, row, col), nullptr, 10);
+}
+
+}  // namespace warden::gateway::pg

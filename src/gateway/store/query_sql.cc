@@ -1,0 +1,38 @@
+#include "gateway/store/query_sql.h"
+
+namespace warden::gateway {
+
+SqlFilter eventFilter(const EventQuery& q, const std::function<std::string(size_t)>& placeholder,
+                      bool with_after_sequence) {
+  SqlFilter f;
+  std::vector<std::string> terms;
+  auto bind = [&](SqlParam p) {
+    f.params.push_back(std::move(p));
+    return placeholder(f.params.size());
+  };
+  if (q.session) terms.push_back("session_id = " + bind(SqlParam::text(*q.session)));
+  if (q.since_ms) terms.push_back("time_ms >= " + bind(SqlParam::integer(*q.since_ms)));
+  if (q.until_ms) terms.push_back("time_ms < " + bind(SqlParam::integer(*q.until_ms)));
+  if (!q.kinds.empty()) {
+    std::string in = "kind IN (";
+    for (size_t i = 0; i < q.kinds.size(); ++i) in += (i ? ", " : "") + bind(SqlParam::text(q.kinds[i]));
+    terms.push_back(in + ")");
+  }
+  if (q.min_severity) terms.push_back("severity_id >= " + bind(SqlParam::integer(*q.min_severity)));
+  const std::pair<const char*, const std::optional<std::string>*> facts[] = {
+      {"domain", &q.domain}, {"path", &q.path}, {"package", &q.package}, {"stop_reason", &q.stop_reason}};
+  for (const auto& [column, value] : facts) {
+    if (*value) terms.push_back(std::string(column) + " = " + bind(SqlParam::text(**value)) + " AND " + column + " <> ''");
+  }
+  if (with_after_sequence && q.after_sequence > 0) {
+    terms.push_back("sequence > " + bind(SqlParam::integer(static_cast<int64_t>(q.after_sequence))));
+  }
+  if (terms.empty()) {
+    f.where = "TRUE";
+  } else {
+    for (size_t i = 0; i < terms.size(); ++i) f.where += (i ? " AND " : "") + terms[i];
+  }
+  return f;
+}
+
+}  // namespace warden::gateway

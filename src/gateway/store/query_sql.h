@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gateway/store/store.h"
+
+namespace warden::gateway {
+
+// A bound SQL parameter: an integer or a byte string.
+struct SqlParam {
+  bool is_int = false;
+  int64_t i = 0;
+  std::string s;
+  bool literal = false;  // `s` is in the server's text input syntax (a PostgreSQL array literal)
+  static SqlParam integer(int64_t v) { return SqlParam{true, v, {}, false}; }
+  static SqlParam text(std::string v) { return SqlParam{false, 0, std::move(v), false}; }
+  static SqlParam literalText(std::string v) { return SqlParam{false, 0, std::move(v), true}; }
+};
+
+// The WHERE clause of an EventQuery (without "WHERE"; "TRUE" when it has no filter) and its
+// parameters, for both backends: `placeholder(n)` writes the n-th (1-based) parameter ("?1", "$1").
+// The fact filters repeat the partial indexes' predicate (`domain <> ''`) so both planners can use
+// them with a bound value. Pure; the query must have passed validateQuery().
+struct SqlFilter {
+  std::string where;
+  std::vector<SqlParam> params;
+};
+SqlFilter eventFilter(const EventQuery& q, const std::function<std::string(size_t)>& placeholder,
+                      bool with_after_sequence);
+
+// The columns query() reads, in StoredEvent order.
+inline constexpr const char* kEventColumns =
+    "session_id, sequence, time_ms, class_uid, severity_id, kind, json, shorthand, domain, path, package, "
+    "stop_reason";
+
+}  // namespace warden::gateway

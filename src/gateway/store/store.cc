@@ -1,0 +1,131 @@
+#include "gateway/store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace warden::gateway {
+namespace {
+
+using nlohmann::json;
+
+// The string at `a`.`b` (and `c`), or "" when any step is missing or not of the right type.
+std::string stringAt(const json& j, std::initializer_list<const char*> keys) {
+  const json* cur = &j;
+  for (const char* k : keys) {
+    if (!cur->is_object()) return {};
+    auto it = cur->find(k);
+    if (it == cur->end()) return {};
+    cur = &*it;
+  }
+  return cur->is_string() ? cur->get<std::string>() : std::string();
+}
+
+int64_t intAt(const json& j, std::initializer_list<const char*> keys) {
+  const json* cur = &j;
+  for (const char* k : keys) {
+    if (!cur->is_object()) return 0;
+    auto it = cur->find(k);
+    if (it == cur->end()) return 0;
+    cur = &*it;
+  }
+  if (cur->is_number_integer()) return cur->get<int64_t>();
+  if (cur->is_number_unsigned()) return static_cast<int64_t>(cur->get<uint64_t>());
+  return 0;
+}
+
+}  // namespace
+
+bool isValidSessionId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+StoredEvent extractFacts(StoredEvent e) {
+  const json j = json::parse(e.json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return e;
+  if (e.class_uid == 0) e.class_uid = static_cast<int>(intAt(j, {"class_uid"}));
+  if (e.severity_id == 0) e.severity_id = static_cast<int>(intAt(j, {"severity_id"}));
+  if (e.time_ms == 0) e.time_ms = intAt(j, {"time"});
+  if (e.sequence == 0) {
+    const int64_t seq = intAt(j, {"metadata", "sequence"});
+    if (seq > 0) e.sequence = static_cast<uint64_t>(seq);
+  }
+  if (e.session_id.empty()) e.session_id = stringAt(j, {"metadata", "correlation_uid"});
+  if (e.domain.empty()) {
+    for (auto keys : {std::initializer_list<const char*>{"dst_endpoint", "domain"},
+                      std::initializer_list<const char*>{"http_request", "url", "hostname"},
+                      std::initializer_list<const char*>{"query", "hostname"},
+                      std::initializer_list<const char*>{"dst_endpoint", "hostname"}}) {
+      e.domain = stringAt(j, keys);
+      if (!e.domain.empty()) break;
+    }
+  }
+  if (e.path.empty()) e.path = stringAt(j, {"file", "path"});
+  const bool pkg = e.kind == "PKG" || (j.contains("unmapped") && j["unmapped"].is_object() &&
+                                       j["unmapped"].contains("package") && j.contains("app"));
+  if (e.package.empty() && pkg) e.package = stringAt(j, {"app", "name"});
+  const bool session = e.kind == "SESSION" || (e.kind.empty() && stringAt(j, {"app", "name"}) == "warden-session");
+  if (e.stop_reason.empty() && session && intAt(j, {"activity_id"}) == 4) e.stop_reason = stringAt(j, {"status_detail"});
+  return e;
+}
+
+Result<void> validateEvent(const StoredEvent& e) {
+  if (!isValidSessionId(e.session_id)) {
+    return invalidArgument("event session_id '" + e.session_id.substr(0, 64) +
+                           "' is not 1..128 bytes of [A-Za-z0-9._:-]");
+  }
+  if (e.sequence == 0) return invalidArgument("event of session " + e.session_id + ": sequence must be >= 1");
+  if (e.sequence > static_cast<uint64_t>(INT64_MAX)) {
+    return invalidArgument("event of session " + e.session_id + ": sequence " + std::to_string(e.sequence) +
+                           " is out of range");
+  }
+  const std::string where = "event " + e.session_id + "#" + std::to_string(e.sequence) + ": ";
+  if (e.kind.empty()) return invalidArgument(where + "kind is empty");
+  if (e.json.empty()) return invalidArgument(where + "json is empty");
+  if (e.json.size() > kMaxEventBytes) {
+    return invalidArgument(where + "json is " + std::to_string(e.json.size()) + " bytes, more than the " +
+                           std::to_string(kMaxEventBytes) + " allowed");
+  }
+  if (e.json.find('\n') != std::string::npos) return invalidArgument(where + "json contains a newline");
+  return okResult();
+}
+
+bool isRetainedForever(const StoredEvent& e) {
+  if (e.sequence == 1) return true;
+  if (e.class_uid != 1008) return false;
+  if (e.kind == "LOG" && e.shorthand.find("CHECKPOINT") != std::string::npos) return true;
+  const json j = json::parse(e.json, nullptr, false);
+  return !j.is_discarded() && j.is_object() && (stringAt(j, {"activity_name"}) == "Checkpoint" ||
+                                                (j.contains("unmapped") && j["unmapped"].is_object() &&
+                                                 j["unmapped"].contains("checkpoint")));
+}
+
+Result<void> validateQuery(const EventQuery& q) {
+  if (q.limit == 0 || q.limit > kMaxQueryLimit) {
+    return invalidArgument("query limit " + std::to_string(q.limit) + " is outside 1.." +
+                           std::to_string(kMaxQueryLimit));
+  }
+  if (q.session && !isValidSessionId(*q.session)) return invalidArgument("query session id is not valid");
+  if (q.since_ms && q.until_ms && *q.since_ms > *q.until_ms) {
+    return invalidArgument("query since (" + std::to_string(*q.since_ms) + ") is after until (" +
+                           std::to_string(*q.until_ms) + ")");
+  }
+  if (q.after_sequence > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("query after_sequence is out of range");
+  if (q.after_sequence > 0 && !q.session) return invalidArgument("query after_sequence needs a session");
+  for (const auto& [name, value] : {std::pair{"domain", &q.domain}, std::pair{"path", &q.path},
+                                    std::pair{"package", &q.package}, std::pair{"stop_reason", &q.stop_reason}}) {
+    if (*value && (*value)->empty()) return invalidArgument(std::string("query ") + name + " is empty");
+  }
+  for (const auto& k : q.kinds) {
+    if (k.empty()) return invalidArgument("query kind is empty");
+  }
+  return okResult();
+}
+
+}  // namespace warden::gateway
