@@ -73,7 +73,7 @@ std::string humanBytes(uint64_t bytes) {
 }
 
 // Teardowns registered by the start-up steps, run in reverse order exactly once. A step pushed as
-// `independent` (it shares nothing with the steps after it: the veth and host table, the cgroup) is
+// `independent` (it shares nothing with the steps after it: the network, the cgroup) is
 // started on its own thread in its turn, and runAll() returns when every step is done — the kernel
 // makes several of them wait for an RCU grace period, and they need not wait for each other.
 class TeardownStack {
@@ -131,6 +131,10 @@ struct Shared {
 class Session {
  public:
   Session(const RunOptions& options, std::FILE* err) : options_(options), err_(err) {}
+  // The teardowns reference the members below: run whatever is left while they still exist.
+  ~Session() { teardown_.runAll(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
   int run();
 
  private:
