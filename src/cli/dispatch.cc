@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"policy", policyCommand, "check a sandbox policy file"},
     {"proxy", proxyCommand, "run the egress proxy as an explicit HTTP/HTTPS proxy"},
     {"run", runCommand, "run a command in a recorded sandbox session"},
+    {"gateway", gatewayCommand, "run the gateway: session config, event store, logs and queries"},
     {"session", sessionCommand, "pause, resume or stop a running session"},
 };
 

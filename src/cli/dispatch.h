@@ -19,5 +19,6 @@ int policyCommand(int argc, char** argv);
 int proxyCommand(int argc, char** argv);
 int runCommand(int argc, char** argv);
 int sessionCommand(int argc, char** argv);
+int gatewayCommand(int argc, char** argv);
 
 }  // namespace warden::cli
