@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "audit/spool_format.h"
+#include "common/file_io.h"
 
 namespace warden::audit {
 namespace {
@@ -50,20 +51,7 @@ Result<void> writeAll(int fd, std::string_view data, std::string_view what) {
 }
 
 Result<std::string> readWhole(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errnoError(fmt::format("open {}", path.string()));
-  std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError(fmt::format("read {}", path.string()));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return readFileBounded(path, SIZE_MAX, OverLimit::kFail);
 }
 
 Result<void> syncDir(const std::filesystem::path& dir) {

@@ -13,6 +13,7 @@
 #include "cli/audit_commands.h"
 #include "cli/dispatch.h"
 #include "common/encoding.h"
+#include "common/host_name.h"
 
 namespace warden::cli {
 
@@ -29,11 +30,6 @@ struct GenerateArgs {
   bool json = false;
 };
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 int runGenerate(const GenerateArgs& a) {
   const SystemClock& clock = SystemClock::instance();

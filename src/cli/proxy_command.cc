@@ -19,6 +19,7 @@
 #include "cli/dispatch.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/host_name.h"
 #include "ocsf/builders.h"
 #include "policy/diagnostics.h"
 #include "policy/loader.h"
@@ -69,11 +70,6 @@ std::string defaultLogDir(int64_t now_ms) {
   return fmt::format("/var/log/warden/proxy-{}", buf);
 }
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 // Idle tunnels hold descriptors (two sockets and, with splice, two pipes each): raise the soft limit.
 void raiseFileLimit() {

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/file_io.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
 
@@ -905,22 +906,15 @@ Result<Policy> loadPolicyFile(const std::filesystem::path& path, Diagnostics* di
   if (::fstat(fd.get(), &st) != 0) return fail(errnoError(fmt::format("cannot stat policy file '{}'", name)));
   if (S_ISDIR(st.st_mode))
     return fail(invalidArgument(fmt::format("'{}' is a directory, not a policy file", name)));
-  std::string text;
-  char buf[64 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(errnoError(fmt::format("cannot read policy file '{}'", name)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxPolicyBytes) {
+  auto text = readAll(fd.get(), name, kMaxPolicyBytes, OverLimit::kFail);
+  if (!text.ok()) {
+    if (text.error().code() == Code::kOutOfRange) {
       return fail(invalidArgument(fmt::format(
           "'{}' is larger than {} bytes; a policy may be at most that large", name, kMaxPolicyBytes)));
     }
+    return fail(text.error().withContext(fmt::format("cannot read policy file '{}'", name)));
   }
-  return loadPolicyText(text, name, diagnostics);
+  return loadPolicyText(*text, name, diagnostics);
 }
 
 }  // namespace warden::policy

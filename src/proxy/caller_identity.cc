@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "common/file_io.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
 #include "proxy/sock_diag.h"
@@ -41,20 +42,7 @@ UniqueFd openReadOnly(const std::filesystem::path& path) {
 
 // Reads at most `max` bytes of a file (proc files report size 0, so read until EOF).
 Result<std::string> readBounded(const std::filesystem::path& path, size_t max) {
-  UniqueFd fd = openReadOnly(path);
-  if (!fd.valid()) return errnoError(fmt::format("open {}", path.string()));
-  std::string out;
-  char buf[4096];
-  while (out.size() < max) {
-    const ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), max - out.size()));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError(fmt::format("read {}", path.string()));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return readFileBounded(path, max, OverLimit::kTruncate);
 }
 
 // readlinkat() into a string, growing the buffer up to kMaxLinkBytes.

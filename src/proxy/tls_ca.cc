@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "common/file_io.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
 
@@ -145,19 +146,11 @@ Result<std::string> readRoots(const std::filesystem::path& path) {
     if (errno == ENOENT) return std::string();
     return errnoError(fmt::format("open system roots {}", path.string()));
   }
-  std::string out;
-  char buf[64 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError(fmt::format("read system roots {}", path.string()));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kMaxRootsBytes) return outOfRange(fmt::format("system roots {} over 16 MiB", path.string()));
+  auto roots = readAll(fd.get(), "system roots " + path.string(), kMaxRootsBytes, OverLimit::kFail);
+  if (!roots.ok() && roots.error().code() == Code::kOutOfRange) {
+    return outOfRange(fmt::format("system roots {} over 16 MiB", path.string()));
   }
-  return out;
+  return roots;
 }
 
 // Offers only http/1.1; a client that does not offer it continues without ALPN.

@@ -7,26 +7,15 @@
 #include <cerrno>
 
 #include "capture/cgroup/cgroup_events.h"
+#include "common/file_io.h"
 #include "common/unique_fd.h"
 
 namespace warden::sandbox::cgroupfs {
 
 Result<std::string> readText(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errnoError("open " + path);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError("read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (1u << 20)) return resourceExhausted(path + ": more than 1 MiB");
-  }
-  return out;
+  auto text = readFileBounded(path, 1u << 20, OverLimit::kFail);
+  if (!text.ok() && text.error().code() == Code::kOutOfRange) return resourceExhausted(path + ": more than 1 MiB");
+  return text;
 }
 
 Result<void> writeText(const std::string& path, std::string_view text) {

@@ -25,6 +25,7 @@
 #include "capture/kmsg/bypass_monitor.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/host_name.h"
 #include "common/unique_fd.h"
 #include "ocsf/builders.h"
 #include "policy/loader.h"
@@ -60,11 +61,6 @@ constexpr uint16_t kDnsPort = 53;
 
 int64_t nowMs() { return SystemClock::instance().nowMillis(); }
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 std::string humanBytes(uint64_t bytes) {
   if (bytes % (uint64_t{1} << 30) == 0) return fmt::format("{}GiB", bytes >> 30);

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "capture/cgroup/cgroup_events.h"
+#include "common/file_io.h"
 #include "common/clock.h"
 
 namespace warden::capture {
@@ -25,19 +26,9 @@ constexpr int kOomRecheckMillis = 20;
 constexpr int kCpuPollMillis = 1000;
 
 std::optional<std::string> readSmall(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 65536) return std::nullopt;
-  }
-  return out;
+  auto text = readFileBounded(path, 65536, OverLimit::kFail);
+  if (!text.ok()) return std::nullopt;
+  return std::move(text).value();
 }
 
 std::optional<uint64_t> readKey(const std::string& path, const std::string& key) {

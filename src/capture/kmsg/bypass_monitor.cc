@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "capture/kmsg/bypass_events.h"
+#include "common/file_io.h"
 
 namespace warden::capture {
 namespace {
@@ -19,20 +20,7 @@ constexpr size_t kMaxPendingBytes = 16384;  // a partial line longer than this i
 constexpr uint64_t kMaxMalformedReports = 100;
 
 Result<std::string> readSmallFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errnoError("open " + path);
-  std::string out;
-  char buf[4096];
-  while (out.size() < 65536) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError("read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return readFileBounded(path, 65536, OverLimit::kTruncate);
 }
 
 std::string trim(std::string_view s) {

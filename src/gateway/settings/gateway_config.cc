@@ -16,6 +16,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/file_io.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
 
@@ -334,23 +335,16 @@ Result<GatewayConfig> loadGatewayConfig(const std::filesystem::path& path,
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(errnoError(fmt::format("cannot stat gateway config '{}'", name)));
   if (S_ISDIR(st.st_mode)) return fail(invalidArgument(fmt::format("'{}' is a directory, not a config file", name)));
-  std::string text;
-  char buf[16 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(errnoError(fmt::format("cannot read gateway config '{}'", name)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxGatewayConfigBytes) {
+  auto text = readAll(fd.get(), name, kMaxGatewayConfigBytes, OverLimit::kFail);
+  if (!text.ok()) {
+    if (text.error().code() == Code::kOutOfRange) {
       return fail(invalidArgument(
           fmt::format("'{}' is larger than {} bytes; a gateway config may be at most that large", name,
                       kMaxGatewayConfigBytes)));
     }
+    return fail(text.error().withContext(fmt::format("cannot read gateway config '{}'", name)));
   }
-  return parseGatewayConfig(text, name, diagnostics);
+  return parseGatewayConfig(*text, name, diagnostics);
 }
 
 }  // namespace warden::gateway

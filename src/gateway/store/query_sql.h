@@ -36,4 +36,11 @@ inline constexpr const char* kEventColumns =
     "session_id, sequence, time_ms, class_uid, severity_id, kind, json, shorthand, domain, path, package, "
     "stop_reason";
 
+// The retention predicate both backends use: deletable when not kept forever and acknowledged (at or
+// below the session's contiguous high-water mark), so retention never opens a gap that append()
+// would wait on.
+inline constexpr const char* kRetentionDeletable =
+    "keep = 0 AND sequence <= (SELECT p.contiguous FROM session_progress p WHERE p.session_id = "
+    "events.session_id)";
+
 }  // namespace warden::gateway

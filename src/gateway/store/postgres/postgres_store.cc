@@ -40,9 +40,6 @@ CREATE TABLE session_progress (
 )sql",
 };
 
-constexpr const char* kDeletable =
-    "keep = 0 AND sequence <= (SELECT p.contiguous FROM session_progress p WHERE p.session_id = "
-    "events.session_id)";
 constexpr size_t kRowsPerInsert = 1000;  // 14 parameters each, under libpq's 65535
 
 std::string placeholder(size_t n) { return "$" + std::to_string(n); }
@@ -370,7 +367,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       freed[id] += b;
     };
     auto aged = conn_.exec("retention",
-                           std::string("WITH d AS (DELETE FROM events WHERE time_ms < $1 AND ") + kDeletable +
+                           std::string("WITH d AS (DELETE FROM events WHERE time_ms < $1 AND ") + kRetentionDeletable +
                                " RETURNING session_id, sequence, bytes) SELECT session_id, COUNT(*), MIN(sequence), "
                                "MAX(sequence), SUM(bytes) FROM d GROUP BY session_id",
                            {P::integer(cutoff_ms)});
@@ -387,7 +384,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       for (const auto& [id, b] : freed) total -= b;
       while (total > static_cast<int64_t>(max_bytes)) {
         auto oldest = conn_.exec("retention", std::string("SELECT session_id, sequence, bytes FROM events WHERE ") +
-                                                  kDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
+                                                  kRetentionDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
         if (!oldest.ok()) return oldest.error();
         const PGresult* r = oldest->get();
         if (PQntuples(r) == 0) break;  // only kept events are left

@@ -42,11 +42,6 @@ CREATE TABLE session_progress (
 )sql",
 };
 
-// Deletable by retention: not kept forever, and acknowledged (at or below the session's contiguous
-// high-water mark), so retention never opens a gap that append() would wait on.
-constexpr const char* kDeletable =
-    "keep = 0 AND sequence <= (SELECT p.contiguous FROM session_progress p WHERE p.session_id = "
-    "events.session_id)";
 
 class SqliteStore final : public EventStore {
  public:
@@ -391,7 +386,7 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
     {
       auto agg = Statement::prepare(db_, std::string("SELECT session_id, COUNT(*), MIN(sequence), MAX(sequence), "
                                                      "SUM(bytes) FROM events WHERE time_ms < ?1 AND ") +
-                                             kDeletable + " GROUP BY session_id");
+                                             kRetentionDeletable + " GROUP BY session_id");
       if (!agg.ok()) return agg.error();
       agg->bind(1, cutoff_ms);
       for (;;) {
@@ -401,7 +396,7 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
         note(agg->text(0), static_cast<uint64_t>(agg->int64(1)), static_cast<uint64_t>(agg->int64(2)),
              static_cast<uint64_t>(agg->int64(3)), agg->int64(4));
       }
-      auto del = Statement::prepare(db_, std::string("DELETE FROM events WHERE time_ms < ?1 AND ") + kDeletable);
+      auto del = Statement::prepare(db_, std::string("DELETE FROM events WHERE time_ms < ?1 AND ") + kRetentionDeletable);
       if (!del.ok()) return del.error();
       del->bind(1, cutoff_ms);
       auto done = del->step();
@@ -415,7 +410,7 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
       int64_t total = total_st->int64(0);
       for (const auto& [id, bytes] : freed) total -= bytes;
       auto oldest = Statement::prepare(db_, std::string("SELECT session_id, sequence, bytes FROM events WHERE ") +
-                                                kDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
+                                                kRetentionDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
       auto del = Statement::prepare(db_, "DELETE FROM events WHERE session_id = ?1 AND sequence = ?2");
       if (!oldest.ok()) return oldest.error();
       if (!del.ok()) return del.error();
