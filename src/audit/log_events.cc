@@ -155,4 +155,52 @@ Event jsonlConfigEvent(const SessionContext& session, int64_t time, bool enabled
   return ocsf::configChange(session, time, c);
 }
 
+namespace {
+
+Value gatewayValue(const GatewayLinkFacts& f, bool reconnected) {
+  Value v = Value::object();
+  v.set("url", f.gateway);
+  if (!reconnected) v.set("error", f.error);
+  v.set("since", f.since);
+  if (reconnected) v.set("down_ms", f.down_ms);
+  v.set("pending", f.pending);
+  return v;
+}
+
+}  // namespace
+
+Event gatewayUnreachableEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& f) {
+  Event e = logEvent(session, time, 99, "Gateway Unreachable", ocsf::Severity::kMedium);
+  e.status = ocsf::Status::kFailure;
+  e.message = fmt::format("gateway {} unreachable: {}; events kept in the spool", f.gateway, f.error);
+  e.unmapped.set("gateway", gatewayValue(f, false));
+  return e;
+}
+
+Event gatewayReconnectedEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& f) {
+  Event e = logEvent(session, time, 99, "Gateway Reconnected", ocsf::Severity::kInformational);
+  e.status = ocsf::Status::kSuccess;
+  e.message = fmt::format("gateway {} reachable again after {} ms; {} spooled events to resend", f.gateway,
+                          f.down_ms, f.pending);
+  e.unmapped.set("gateway", gatewayValue(f, true));
+  return e;
+}
+
+Event retentionEvent(const SessionContext& session, int64_t time, const RetentionFacts& f) {
+  Event e = logEvent(session, time, 2, "", ocsf::Severity::kInformational);
+  e.status = ocsf::Status::kSuccess;
+  e.count = static_cast<int64_t>(f.count);
+  e.message = fmt::format("retention deleted {} events of session {} (seq {}-{}); checkpoints kept", f.count,
+                          f.session_id, f.first_seq, f.last_seq);
+  Value v = Value::object();
+  v.set("session_id", f.session_id);
+  v.set("count", f.count);
+  v.set("first_seq", f.first_seq);
+  v.set("last_seq", f.last_seq);
+  v.set("cutoff_ms", f.cutoff_ms);
+  if (f.max_bytes > 0) v.set("max_bytes", f.max_bytes);
+  e.unmapped.set("retention", std::move(v));
+  return e;
+}
+
 }  // namespace warden::audit

@@ -82,4 +82,32 @@ ocsf::Event writeRecoveredEvent(const SessionContext& session, int64_t time, con
 ocsf::Event jsonlConfigEvent(const SessionContext& session, int64_t time, bool enabled,
                              std::optional<uint64_t> config_revision, std::string_view failure = {});
 
+struct GatewayLinkFacts {
+  std::string gateway;     // the gateway URL as given (HOST:PORT or http(s)://HOST:PORT)
+  std::string error;       // unreachable: the gRPC status text of the first failure
+  int64_t since = 0;       // epoch ms the link went down
+  uint64_t down_ms = 0;    // reconnected: how long it was down
+  uint64_t pending = 0;    // events waiting in the spool at that moment
+};
+// LOG:GATEWAY_UNREACHABLE — Event Log Activity, Other (99) "Gateway Unreachable", severity Medium,
+// status Failure: the session cannot reach its gateway; it keeps running on its last config and
+// keeps every event in its spool. Recorded once per outage. unmapped.gateway {url, error, since,
+// pending}.
+ocsf::Event gatewayUnreachableEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& facts);
+// LOG:GATEWAY_RECONNECTED — Other (99) "Gateway Reconnected", Informational, status Success: the
+// outage is over; unmapped.gateway {url, since, down_ms, pending (to resend)}.
+ocsf::Event gatewayReconnectedEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& facts);
+
+struct RetentionFacts {
+  std::string session_id;  // whose events were deleted
+  uint64_t count = 0;
+  uint64_t first_seq = 0, last_seq = 0;  // the range deleted (kept checkpoints inside it stay)
+  int64_t cutoff_ms = 0;                 // events older than this (0: only the size cap applied)
+  uint64_t max_bytes = 0;                // the size cap in force (0: none)
+};
+// LOG:DELETE — Event Log Activity, Delete (2), Informational, status Success: the gateway's
+// retention deleted stored events of one session in bulk. count is `count`; unmapped.retention
+// {session_id, count, first_seq, last_seq, cutoff_ms, max_bytes (when non-zero)}.
+ocsf::Event retentionEvent(const SessionContext& session, int64_t time, const RetentionFacts& facts);
+
 }  // namespace warden::audit

@@ -33,6 +33,7 @@ namespace {
 constexpr std::string_view kLogName = "warden.log";
 constexpr std::string_view kJsonlName = "warden-ocsf.log";
 constexpr std::string_view kComponent = "audit";
+constexpr std::string_view kShorthandSeparator = " OCSF ";  // between a log line's timestamp and shorthand
 // A batch's buffers are written out once they reach this size, so one write() stays moderate
 // and a size-rotated file overshoots its limit by at most about this much.
 constexpr size_t kFlushBytes = 1u << 20;
@@ -94,6 +95,7 @@ struct Pipeline::Impl {
   std::string log_buf;           // warden.log lines of the current batch
   std::string json_buf;          // warden-ocsf.log lines of the current batch
   std::string scratch;           // canonical JSON while JSONL is off (the chain still hashes it)
+  std::vector<SpooledEvent> tap;  // the batch's events for opt.on_events (empty when it is unset)
   bool human_ok = true;
   uint64_t next_seq = 1;
   Digest head{};
@@ -146,17 +148,21 @@ void Pipeline::Impl::sequence(ocsf::Event& e) {
   fillMissingSessionFields(e, opt.session);
   e.metadata.sequence = next_seq++;
   e.integrity_prev = digestHex(head);
+  std::string_view canonical;
   if (jsonl) {
     const size_t mark = json_buf.size();
     ocsf::appendJsonl(json_buf, e);
-    head = chainNext(head, std::string_view(json_buf).substr(mark));
-    json_buf.push_back('\n');
+    canonical = std::string_view(json_buf).substr(mark);
+    head = chainNext(head, canonical);
     ++jsonl_lines_since_rotate;
   } else {
     scratch.clear();
     ocsf::appendJsonl(scratch, e);
-    head = chainNext(head, scratch);
+    canonical = scratch;
+    head = chainNext(head, canonical);
   }
+  if (opt.on_events) tap.push_back(SpooledEvent{.sequence = e.metadata.sequence, .json = std::string(canonical)});
+  if (jsonl) json_buf.push_back('\n');
   const size_t mark = log_buf.size();
   ocsf::appendLogLine(log_buf, e);
   // The formatter promises one line; a newline slipping through would forge a second one.
@@ -171,6 +177,11 @@ void Pipeline::Impl::sequence(ocsf::Event& e) {
     }
     log_buf.resize(mark);
     log_buf.append(fixed);
+  }
+  if (opt.on_events) {
+    const std::string_view line = std::string_view(log_buf).substr(mark);
+    const size_t at = line.find(kShorthandSeparator);
+    tap.back().shorthand = std::string(at == std::string_view::npos ? line : line.substr(at + kShorthandSeparator.size()));
   }
   log_buf.push_back('\n');
   ++log_lines_since_rotate;
@@ -305,6 +316,10 @@ void Pipeline::Impl::flushFile(LogFile& file, std::string& buf) {
 }
 
 void Pipeline::Impl::flush() {
+  if (!tap.empty()) {
+    opt.on_events(std::move(tap));
+    tap.clear();
+  }
   if (opt.stdout_human && human_ok && !log_buf.empty()) writeHuman(log_buf);
   flushFile(*log, log_buf);
   if (jsonl) {

@@ -13,6 +13,7 @@
 
 #include "audit/emitter.h"
 #include "audit/log_events.h"
+#include "audit/spool.h"
 #include "common/clock.h"
 #include "common/result.h"
 
@@ -44,6 +45,13 @@ struct PipelineOptions {
   // Where clear errors go besides warden.log (write failures, key or signing trouble).
   // Called on the writer thread; must not block for long or call close(). Default: a line on stderr.
   std::function<void(std::string_view)> on_error;
+  // The gateway push tap: when set, called on the writer thread once per written batch with every
+  // event of the batch in sequence order — its sequence, canonical JSON (the exact bytes the chain
+  // covers, whether or not JSONL is enabled) and shorthand (the warden.log line without its
+  // timestamp and " OCSF ") — before the files are written. It runs on the writer's time: it must
+  // not block for long (the spool append it does is one write) and must not call close() or emit();
+  // operational() is fine. The final checkpoint reaches it too.
+  std::function<void(std::vector<SpooledEvent>&&)> on_events;
 };
 
 struct PipelineStats {

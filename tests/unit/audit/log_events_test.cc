@@ -62,6 +62,28 @@ TEST_F(LogEventsTest, EveryPipelineEventIsValidOcsf) {
   EXPECT_EQ(problems(writeRecoveredEvent(s, kNoon, wf)), "");
   EXPECT_EQ(problems(jsonlConfigEvent(s, kNoon, true, 4)), "");
   EXPECT_EQ(problems(jsonlConfigEvent(s, kNoon, true, std::nullopt, "Permission denied")), "");
+  const GatewayLinkFacts g{.gateway = "127.0.0.1:7443", .error = "connection refused", .since = kNoon,
+                           .down_ms = 30000, .pending = 12};
+  EXPECT_EQ(problems(gatewayUnreachableEvent(s, kNoon, g)), "");
+  EXPECT_EQ(problems(gatewayReconnectedEvent(s, kNoon, g)), "");
+  EXPECT_EQ(problems(retentionEvent(s, kNoon, RetentionFacts{.session_id = "s1", .count = 10, .first_seq = 2,
+                                                              .last_seq = 11, .cutoff_ms = kNoon, .max_bytes = 1024})),
+            "");
+}
+
+TEST(LogEventsShorthandTest, GatewayAndRetentionEventsReadAsOneLineEach) {
+  const auto s = testSession();
+  const GatewayLinkFacts g{.gateway = "127.0.0.1:7443", .error = "connection refused", .since = kNoon,
+                           .down_ms = 30000, .pending = 12};
+  EXPECT_EQ(ocsf::toShorthand(gatewayUnreachableEvent(s, kNoon, g)),
+            "LOG:GATEWAY_UNREACHABLE [MED] gateway 127.0.0.1:7443 unreachable: connection refused; events kept in the "
+            "spool");
+  EXPECT_EQ(ocsf::toShorthand(gatewayReconnectedEvent(s, kNoon, g)),
+            "LOG:GATEWAY_RECONNECTED [INFO] gateway 127.0.0.1:7443 reachable again after 30000 ms; 12 spooled events "
+            "to resend");
+  EXPECT_EQ(ocsf::toShorthand(retentionEvent(s, kNoon, RetentionFacts{.session_id = "s1", .count = 10,
+                                                                       .first_seq = 2, .last_seq = 11})),
+            "LOG:DELETE [INFO] retention deleted 10 events of session s1 (seq 2-11); checkpoints kept");
 }
 
 TEST(LogEventsShorthandTest, CheckpointAndLossReadAsEventsMdShowsThem) {

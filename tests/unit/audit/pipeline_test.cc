@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -105,6 +106,47 @@ TEST(PipelineTest, SequenceIsGapFreeAcrossProducerThreads) {
   const auto log = fileLines(dir / "warden.log");
   EXPECT_TRUE(log.complete);
   EXPECT_EQ(log.lines.size(), events.size());
+}
+
+TEST(PipelineTest, TapSeesEveryEventWithTheFilesBytesWhetherOrNotJsonlIsOn) {
+  TempDir dir;
+  ManualClock clock(kNoon);
+  auto opt = testOptions(dir.path(), clock);
+  std::mutex mu;
+  std::vector<SpooledEvent> tapped;
+  opt.on_events = [&](std::vector<SpooledEvent>&& batch) {
+    std::lock_guard lk(mu);
+    for (auto& e : batch) tapped.push_back(std::move(e));
+  };
+  auto p = startOrDie(opt);
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 20; ++i) p->emit(testEvent(kNoon + i, "off " + std::to_string(i)));
+  p->setJsonlEnabled(true, 2);
+  for (int i = 0; i < 20; ++i) p->emit(testEvent(kNoon + i, "on " + std::to_string(i)));
+  ASSERT_TRUE(p->close().ok());
+
+  // Sequences 1..N with no gap, N being every event the files hold (final checkpoint included).
+  const auto log = fileLines(dir / "warden.log");
+  std::vector<std::string> log_events;
+  for (const auto& l : log.lines) {
+    if (const size_t at = l.find(" OCSF "); at != std::string::npos) log_events.push_back(l.substr(at + 6));
+  }
+  ASSERT_EQ(tapped.size(), log_events.size());
+  Digest h = chainSeed(opt.session.session_id);
+  for (size_t i = 0; i < tapped.size(); ++i) {
+    EXPECT_EQ(tapped[i].sequence, i + 1);
+    EXPECT_EQ(tapped[i].shorthand, log_events[i]);
+    const auto j = nlohmann::json::parse(tapped[i].json);
+    EXPECT_EQ(j["metadata"]["sequence"], i + 1);
+    EXPECT_EQ(j["unmapped"]["integrity"]["prev"], digestHex(h)) << "event " << i + 1;
+    h = chainNext(h, tapped[i].json);
+  }
+  // While JSONL was on, the file's lines are the tapped bytes exactly.
+  const auto jsonl = fileLines(dir / "warden-ocsf.log");
+  ASSERT_FALSE(jsonl.lines.empty());
+  const auto first = nlohmann::json::parse(jsonl.lines.front());
+  const uint64_t first_seq = first["metadata"]["sequence"];
+  for (size_t i = 0; i < jsonl.lines.size(); ++i) EXPECT_EQ(jsonl.lines[i], tapped[first_seq - 1 + i].json);
 }
 
 TEST(PipelineTest, ChainRecomputedFromJsonlBytesMatchesEveryPrev) {
