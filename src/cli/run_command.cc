@@ -1,4 +1,4 @@
-// `warden run [--policy FILE] [--name NAME] [--log-dir DIR] [--ocsf-json] [--timeout DUR]
+// `warden run [--policy FILE] [--name NAME] [--log-dir DIR] [--ocsf-json] [--gateway URL] [--timeout DUR]
 //  [--memory BYTES] [--pids N] -- CMD [ARG...]`: runs CMD in a new sandbox session (product.md) and
 // returns its exit status; 124 on a timeout, 125 when the sandbox could not be set up, 126/127 when
 // CMD cannot be executed / is not found, 2 on a usage error.
@@ -6,10 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/dispatch.h"
 #include "common/encoding.h"
+#include "gateway/client/channel.h"
 #include "sandbox/run_options.h"
 #include "sandbox/supervisor.h"
 
@@ -25,6 +27,7 @@ int runCommand(int argc, char** argv) {
   uint32_t pids = 0;
   bool stream = false;
   std::string kill_grace;
+  std::string gateway_ca, gateway_poll, gateway_drain, spool_dir;
   app.add_option("--policy", policy_file, "the policy file (YAML); default: no egress, system dirs read-only");
   app.add_option("--name", options.name, "a name for the session (default: its id)");
   app.add_option("--log-dir", log_dir, "log directory (default: /var/log/warden/<session-id>)");
@@ -38,6 +41,13 @@ int runCommand(int argc, char** argv) {
   app.add_option("--dns-upstream", options.dns_upstreams,
                  "where the sandbox resolver forwards (IP or IP:PORT; default: /etc/resolv.conf)");
   app.add_option("--kill-grace", kill_grace, "time between SIGTERM and SIGKILL when stopping (default 5s)");
+  app.add_option("--gateway", options.gateway_url,
+                 "the gateway (HOST:PORT, http:// or https://): config, policy and every event pushed to it");
+  app.add_option("--gateway-ca", gateway_ca, "PEM CA bundle for an https gateway (default: system roots)");
+  app.add_option("--gateway-poll", gateway_poll, "how often to ask the gateway for its config (default 5s)");
+  app.add_option("--gateway-drain", gateway_drain,
+                 "at the end, how long to wait for the gateway to acknowledge the last events (default 10s)");
+  app.add_option("--spool-dir", spool_dir, "where unacknowledged events wait (default /var/lib/warden/spool)");
   std::vector<std::string> command;
   app.add_option("command", command, "CMD [ARG...] (after --)")->required();
   app.positionals_at_end();
@@ -66,6 +76,29 @@ int runCommand(int argc, char** argv) {
     }
     options.kill_grace = std::chrono::milliseconds(*ms);
   }
+  for (auto [flag, text, out, min_ms] :
+       {std::tuple{"--gateway-poll", &gateway_poll, &options.gateway_poll, int64_t{10}},
+        std::tuple{"--gateway-drain", &gateway_drain, &options.gateway_drain, int64_t{0}}}) {
+    if (text->empty()) continue;
+    const auto ms = parseDurationMillis(*text);
+    if (!ms || *ms < min_ms) {
+      std::fprintf(stderr, "warden run: %s '%s': expected a duration like 500ms, 5s\n", flag, text->c_str());
+      return kExitUsage;
+    }
+    *out = std::chrono::milliseconds(*ms);
+  }
+  if ((!gateway_ca.empty() || !gateway_poll.empty() || !gateway_drain.empty()) && options.gateway_url.empty()) {
+    std::fprintf(stderr, "warden run: --gateway-ca, --gateway-poll and --gateway-drain need --gateway\n");
+    return kExitUsage;
+  }
+  if (!options.gateway_url.empty()) {
+    if (auto url = gateway::parseGatewayUrl(options.gateway_url); !url.ok()) {
+      std::fprintf(stderr, "warden run: --gateway: %s\n", url.error().message().c_str());
+      return kExitUsage;
+    }
+  }
+  if (!gateway_ca.empty()) options.gateway_ca = gateway_ca;
+  if (!spool_dir.empty()) options.spool_dir = spool_dir;
   if (!memory.empty()) {
     const auto bytes = parseByteSize(memory);
     if (!bytes || *bytes < (1u << 20)) {

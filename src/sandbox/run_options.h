@@ -31,6 +31,18 @@ struct RunOptions {
   std::filesystem::path run_dir = "/run/warden";         // control sockets, subnet leases
   std::filesystem::path state_dir = "/var/lib/warden/sessions";  // the agent-readable CA files
   std::filesystem::path cwd;                        // the agent's working directory; empty: ours
+  // The gateway (docs/gateway-link.md): empty = standalone. With a URL the session registers, pushes
+  // every event from its spool, polls GetSandboxPolicy every gateway_poll and applies newer configs.
+  std::string gateway_url;
+  std::optional<std::filesystem::path> gateway_ca;     // PEM roots for an https gateway
+  std::chrono::milliseconds gateway_poll{5000};
+  // Before the agent starts: how long to wait for the gateway's first answer (its config and policy
+  // then apply from the start); an unreachable gateway is recorded and the session starts anyway.
+  std::chrono::milliseconds gateway_first_contact{3000};
+  // At the end: how long to wait for the gateway to acknowledge the last events; what is left stays
+  // in the spool for the next `warden run --gateway` to send.
+  std::chrono::milliseconds gateway_drain{10000};
+  std::filesystem::path spool_dir = "/var/lib/warden/spool";  // root-only; one directory per session
 };
 
 // The statuses `warden run` returns besides CMD's own (docs/sandbox.md, like timeout(1) and env(1)).

@@ -27,6 +27,8 @@
 #include "common/encoding.h"
 #include "common/host_name.h"
 #include "common/unique_fd.h"
+#include "gateway/client/session_link.h"
+#include "gateway/client/spool_replay.h"
 #include "ocsf/builders.h"
 #include "policy/loader.h"
 #include "policy/diagnostics.h"
@@ -136,6 +138,9 @@ class Session {
  private:
   int fail(std::string_view step, const Error& error);
   Result<void> startRecord();
+  Result<void> startGatewayLink();
+  void applyGatewayPolicy(const gateway::PolicyUpdate& update);
+  void finishGatewayLink();
   Result<void> loadPolicy();
   Result<void> prepareAndSpawn();
   Result<void> startServices();
@@ -167,6 +172,15 @@ class Session {
   ocsf::SessionContext ctx_;
   std::filesystem::path log_dir_;
   std::filesystem::path state_dir_;
+  // The gateway link (--gateway): the spool outlives the pipeline's tap, the link outlives neither.
+  std::unique_ptr<audit::Spool> spool_;
+  std::filesystem::path spool_path_;
+  std::atomic<gateway::SessionLink*> link_ptr_{nullptr};  // for the pipeline's writer thread
+  std::unique_ptr<gateway::SessionLink> link_;
+  std::future<std::vector<gateway::ReplayOutcome>> replay_future_;
+  std::atomic<uint64_t> spool_failures_{0};
+  std::mutex policy_mu_;
+  bool policy_planned_ = false;  // Guarded by policy_mu_: Landlock was planned from policy_; swaps only now
   std::unique_ptr<audit::Pipeline> pipeline_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<policy::PolicyStore> store_;
@@ -241,6 +255,30 @@ Result<void> Session::startRecord() {
     pipeline_options.stdout_human = true;
     pipeline_options.human_fd = options_.stream_fd;
   }
+  if (!options_.gateway_url.empty()) {
+    // Every event goes to the spool first (from LOG:START on), then to the gateway.
+    spool_path_ = options_.spool_dir / ctx_.session_id;
+    std::error_code ec;
+    std::filesystem::create_directories(options_.spool_dir, ec);
+    ::chmod(options_.spool_dir.c_str(), 0700);
+    auto spool = audit::Spool::open({.dir = spool_path_, .fsync_each_batch = false});
+    if (!spool.ok()) return spool.error().withContext("gateway spool");
+    spool_ = std::move(spool).value();
+    pipeline_options.on_events = [this](std::vector<audit::SpooledEvent>&& batch) {
+      if (batch.empty()) return;
+      const uint64_t first = batch.front().sequence, last = batch.back().sequence;
+      if (auto appended = spool_->append(batch); !appended.ok()) {
+        // Still in warden.log; the gateway will miss them and `audit verify --gateway` names the gap.
+        if (spool_failures_.fetch_add(1) < 10 && pipeline_) {
+          pipeline_->operational(audit::Level::kError, "gateway",
+                                 fmt::format("events {}-{} could not be spooled for the gateway: {}", first, last,
+                                             appended.error().toString()));
+        }
+        return;
+      }
+      if (gateway::SessionLink* link = link_ptr_.load()) link->notify();
+    };
+  }
   auto pipeline = audit::Pipeline::start(std::move(pipeline_options));
   if (!pipeline.ok()) return pipeline.error();
   pipeline_ = std::move(pipeline).value();
@@ -259,7 +297,105 @@ Result<void> Session::startRecord() {
   if (options_.allow_loopback_upstream) {
     config(ocsf::kConfigDegraded, "loopback upstreams allowed (--allow-loopback-upstream) where allowed_ips covers them");
   }
+  if (!options_.gateway_url.empty()) return startGatewayLink();
   return okResult();
+}
+
+Result<void> Session::startGatewayLink() {
+  gateway::SessionLinkOptions link_options;
+  link_options.link = {.gateway_url = options_.gateway_url,
+                       .session_id = ctx_.session_id,
+                       .session_name = ctx_.session_name,
+                       .hostname = ctx_.hostname,
+                       .public_key = pipeline_->publicKeyHex()};
+  link_options.link_file = spool_path_ / "link";
+  if (options_.gateway_ca) link_options.channel.ca_file = *options_.gateway_ca;
+  link_options.poll_interval = options_.gateway_poll;
+  if (auto written = gateway::writeLinkFile(link_options.link_file, link_options.link); !written.ok()) {
+    return written.error().withContext("gateway link record");
+  }
+  gateway::SessionLinkHooks hooks;
+  hooks.on_config = [this](const gateway::ConfigUpdate& update) {
+    pipeline_->setJsonlEnabled(update.ocsf_enabled, update.config_revision);
+  };
+  hooks.on_policy = [this](const gateway::PolicyUpdate& update) { applyGatewayPolicy(update); };
+  hooks.on_unreachable = [this](const audit::GatewayLinkFacts& facts) {
+    emit(audit::gatewayUnreachableEvent(ctx_, nowMs(), facts));
+  };
+  hooks.on_reconnected = [this](const audit::GatewayLinkFacts& facts) {
+    emit(audit::gatewayReconnectedEvent(ctx_, nowMs(), facts));
+  };
+  hooks.on_note = [this](audit::Level level, std::string_view message) {
+    pipeline_->operational(level, "gateway", message);
+  };
+  auto link = gateway::SessionLink::start(std::move(link_options), *spool_, std::move(hooks));
+  if (!link.ok()) return link.error().withContext("gateway link");
+  link_ = std::move(link).value();
+  link_ptr_.store(link_.get());
+  // The gateway's config and policy apply from the start when it answers in time.
+  const bool answered = link_->waitFirstContact(options_.gateway_first_contact);
+  {
+    std::lock_guard lock(policy_mu_);
+    policy_planned_ = true;
+  }
+  ready("gateway", answered ? fmt::format("gateway {}: registered, config applied, pushing events", options_.gateway_url)
+                            : fmt::format("gateway {}: no answer yet; running on the local config, events spooled",
+                                          options_.gateway_url));
+  // Leftovers of earlier sessions whose events never reached their gateway.
+  replay_future_ = std::async(std::launch::async, [root = options_.spool_dir, id = ctx_.session_id,
+                                                   ca = link_options.channel] {
+    return gateway::replayLeftoverSpools(root, id, std::chrono::seconds(5), ca);
+  });
+  return okResult();
+}
+
+void Session::applyGatewayPolicy(const gateway::PolicyUpdate& update) {
+  policy::Diagnostics diagnostics;
+  auto loaded = policy::loadPolicyText(update.yaml, "gateway " + options_.gateway_url, &diagnostics);
+  ocsf::ConfigChange change;
+  if (!loaded.ok()) {
+    change.state = std::string(ocsf::kConfigFailed);
+    change.message = fmt::format("policy from the gateway (revision {}) does not load; the current policy stays in force",
+                                 update.config_revision);
+    for (const auto& d : diagnostics.entries()) change.errors.push_back(d.toString());
+    if (change.errors.empty()) change.errors.push_back(loaded.error().message());
+    const auto current = store_->current();
+    change.policy_version = std::to_string(current->version);
+    change.policy_hash = current->hash;
+    emit(ocsf::configChange(ctx_, nowMs(), change));
+    return;
+  }
+  auto next = std::make_shared<const policy::Policy>(std::move(loaded).value());
+  if (next->hash == store_->current()->hash) return;
+  change.state = std::string(ocsf::kConfigUpdated);
+  change.policy_version = std::to_string(next->version);
+  change.policy_hash = next->hash;
+  {
+    std::lock_guard lock(policy_mu_);
+    if (!policy_planned_) {
+      // Before the sandbox is planned the whole policy applies (filesystem, process, resources too).
+      change.message = fmt::format("policy from the gateway (revision {}): {} network rules, in force for the whole "
+                                   "session", update.config_revision, next->network.size());
+      policy_ = next;
+    } else {
+      change.message = fmt::format("policy from the gateway (revision {}): {} network rules hot-reloaded (filesystem "
+                                   "and process sections apply to the next session)",
+                                   update.config_revision, next->network.size());
+    }
+  }
+  store_->swap(std::move(next));
+  emit(ocsf::configChange(ctx_, nowMs(), change));
+}
+
+void Session::finishGatewayLink() {
+  if (!link_) return;
+  if (replay_future_.valid()) {
+    for (const auto& r : replay_future_.get()) {
+      pipeline_->operational(r.complete ? audit::Level::kInfo : audit::Level::kWarn, "gateway",
+                             r.complete ? fmt::format("sent {} leftover events of earlier session {}", r.sent, r.session_id)
+                                        : fmt::format("leftover spool of session {} kept: {}", r.session_id, r.problem));
+    }
+  }
 }
 
 Result<void> Session::prepareAndSpawn() {
@@ -377,6 +513,7 @@ Result<void> Session::prepareAndSpawn() {
   spec.hostname = "warden-" + ctx_.session_id.substr(ctx_.session_id.size() - 8);
   spec.user = user_;
   spec.hidden_paths = {log_dir_.string(), "/var/log/warden", options_.run_dir.string()};
+  if (!options_.gateway_url.empty()) spec.hidden_paths.push_back(options_.spool_dir.string());
   spec.private_tmp = true;
   // Name resolution goes to the sandbox resolver: the agent sees a resolv.conf that names only it.
   const std::filesystem::path resolv = state_dir_ / "resolv.conf";
@@ -713,8 +850,26 @@ int Session::finish(const SessionEnd& end) {
                                        .component = "supervisor",
                                        .message = fmt::format("session {} ended: {}", ctx_.session_name,
                                                               ocsf::stopReasonName(end.reason))}));
+  finishGatewayLink();
   if (auto closed = pipeline_->close(); !closed.ok()) {
     std::fprintf(err_, "warden run: closing the log: %s\n", closed.error().toString().c_str());
+  }
+  if (link_) {
+    // The final checkpoint is in the spool now: wait for the gateway to hold everything.
+    const bool all = link_->drain(options_.gateway_drain);
+    link_ptr_.store(nullptr);
+    link_->stop();
+    const uint64_t left = spool_->lastSequence() - spool_->ackedSequence();
+    spool_.reset();
+    if (all) {
+      std::error_code ec;
+      std::filesystem::remove_all(spool_path_, ec);
+    } else {
+      std::fprintf(err_,
+                   "warden run: the gateway has not acknowledged %llu events; they are kept in %s and sent by the "
+                   "next warden run --gateway\n",
+                   static_cast<unsigned long long>(left), spool_path_.c_str());
+    }
   }
   return end.warden_status;
 }

@@ -141,9 +141,11 @@ bool ChildProcess::reap(int* exit_code) {
   return true;
 }
 
-int ChildProcess::terminate(std::chrono::milliseconds timeout) {
+int ChildProcess::terminate(std::chrono::milliseconds timeout) { return signalAndWait(SIGTERM, timeout); }
+
+int ChildProcess::signalAndWait(int signal, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
+  if (signal != 0) ::kill(pid_, signal);
   int code = -1;
   if (!waitFor(
           [&] {

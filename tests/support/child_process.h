@@ -38,6 +38,8 @@ class ChildProcess {
   // SIGTERM, then waits up to `timeout` for the exit; the wait status's exit code, 128+signal, or -1
   // if it did not exit in time (it is then SIGKILLed by the destructor).
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Sends `signal` (0: none, just wait for the exit), then the same as terminate().
+  int signalAndWait(int signal, std::chrono::milliseconds timeout);
 
  private:
   ChildProcess() = default;

@@ -88,4 +88,11 @@ void prepareGatewayCall(grpc::ClientContext& ctx, std::string_view token, std::c
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + std::string(token));
 }
 
+Error gatewayCallError(const grpc::Status& status, std::string_view what) {
+  const int code = static_cast<int>(status.error_code());
+  const std::string message = std::string(what) + ": " + status.error_message();
+  if (code <= 0 || code > static_cast<int>(Code::kUnauthenticated)) return internalError(message);
+  return Error(static_cast<Code>(code), message);
+}
+
 }  // namespace warden::gateway

@@ -12,6 +12,7 @@
 namespace grpc {
 class Channel;
 class ClientContext;
+class Status;
 }  // namespace grpc
 
 namespace warden::gateway {
@@ -38,5 +39,9 @@ Result<std::shared_ptr<grpc::Channel>> makeGatewayChannel(std::string_view url, 
 
 // Sets the per-call deadline and, when `token` is non-empty, "authorization: Bearer <token>".
 void prepareGatewayCall(grpc::ClientContext& ctx, std::string_view token, std::chrono::milliseconds deadline);
+
+// A failed call as our Error: the same canonical code (gRPC's numbers are ours), the message prefixed
+// with what was being done ("gateway 127.0.0.1:7443: RegisterSession: ...").
+Error gatewayCallError(const grpc::Status& status, std::string_view what);
 
 }  // namespace warden::gateway
