@@ -23,3 +23,4 @@ fi
 echo
 echo "== warden run -- /bin/true, median of 50 (target: <= 50 ms), against unshare as the floor"
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else bench/run_bench.sh build-release/warden 50; fi
+echo; bench/gateway_bench.sh  # gateway ingest (SQLite, PostgreSQL) and incident queries over 10M events (issue 5)

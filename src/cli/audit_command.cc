@@ -19,7 +19,7 @@ int auditCommand(int argc, char** argv) {
   std::vector<AuditSubcommand> subcommands;
   subcommands.push_back(addAuditVerifyCommand(app));
   subcommands.push_back(addAuditGenerateCommand(app));
-  // ---- `query`: likewise (audit_query.cc) ----
+  subcommands.push_back(addAuditQueryCommand(app));
 
   try {
     app.parse(argc, argv);

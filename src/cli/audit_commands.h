@@ -15,11 +15,16 @@ struct AuditSubcommand {
   std::function<int()> run;
 };
 
-// `warden audit verify PATH... [--key PUBKEY] [--json]` (audit_verify.cc).
+// `warden audit verify PATH... [--key PUBKEY] [--json]`, or `warden audit verify --session ID
+// [--gateway URL] [--key PUBKEY] [--json]` for a session stored by a gateway (audit_verify.cc).
 AuditSubcommand addAuditVerifyCommand(CLI::App& audit);
 
 // `warden audit generate --events N --log-dir DIR [--ocsf-json] [--rate EPS] [--producers K]`
 // (audit_generate.cc).
 AuditSubcommand addAuditGenerateCommand(CLI::App& audit);
+
+// `warden audit query [--session S] [--since T] [--until T] [--class C] [--domain D] [--path P]
+// [--package N] [--reason R] [--limit N] [--json] [--gateway URL]` (audit_query.cc).
+AuditSubcommand addAuditQueryCommand(CLI::App& audit);
 
 }  // namespace warden::cli

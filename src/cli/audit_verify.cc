@@ -1,6 +1,8 @@
 // `warden audit verify PATH... [--key PUBKEY] [--json]`: recomputes the hash chain of a session's
 // OCSF JSONL files, checks every signed checkpoint, and names each problem with its sequence
 // number and file:line (docs/verification.md says what this proves and what it cannot).
+// `warden audit verify --session ID [--gateway URL] [--key PUBKEY] [--json]` verifies the same way
+// the events a gateway stores for that session (gateway/client/verify_stored_session.h).
 
 #include <cstdio>
 #include <memory>
@@ -14,6 +16,8 @@
 #include "audit/verify_report.h"
 #include "cli/audit_commands.h"
 #include "cli/dispatch.h"
+#include "gateway/client/operator_client.h"
+#include "gateway/client/verify_stored_session.h"
 
 namespace warden::cli {
 namespace {
@@ -22,9 +26,34 @@ struct VerifyCommandOptions {
   std::vector<std::string> paths;
   std::string key_file;
   bool json = false;
+  std::string session;
+  std::string gateway;
 };
 
+int usage(std::string_view message) {
+  fmt::print(stderr, "warden audit verify: {}\nRun 'warden audit verify --help' for the options.\n", message);
+  return kExitUsage;
+}
+
+// The session as the gateway stores it; the report is printed like the one for files.
+Result<audit::VerifyReport> verifyFromGateway(const VerifyCommandOptions& o, audit::VerifyOptions options,
+                                              bool* usage_error) {
+  auto client = gateway::OperatorClient::forCommand(o.gateway);
+  if (!client.ok()) {
+    *usage_error = client.error().code() == Code::kInvalidArgument;
+    return client.error();
+  }
+  auto session = client->resolveSession(o.session);
+  if (!session.ok()) return session.error().withContext("--session");
+  return gateway::verifyStoredSession(*client, session->id, std::move(options));
+}
+
 int runVerify(const VerifyCommandOptions& o) {
+  if (!o.session.empty() && !o.paths.empty()) {
+    return usage("give log files (PATH...) or --session ID of a gateway, not both");
+  }
+  if (o.session.empty() && !o.gateway.empty()) return usage("--gateway needs --session ID");
+  if (o.session.empty() && o.paths.empty()) return usage("give log files (PATH...) or --session ID");
   audit::VerifyOptions options;
   if (!o.key_file.empty()) {
     auto key = audit::readPublicKeyFile(o.key_file);
@@ -35,7 +64,19 @@ int runVerify(const VerifyCommandOptions& o) {
     options.public_key_hex = std::move(key).value();
     options.key_origin = o.key_file;
   }
-  const audit::VerifyReport report = audit::verifyPaths(o.paths, options);
+  audit::VerifyReport report;
+  if (o.session.empty()) {
+    report = audit::verifyPaths(o.paths, options);
+  } else {
+    bool usage_error = false;
+    auto stored = verifyFromGateway(o, std::move(options), &usage_error);
+    if (!stored.ok()) {
+      if (usage_error) return usage(stored.error().message());
+      fmt::print(stderr, "warden audit verify: {}\n", stored.error().message());
+      return kExitFailure;
+    }
+    report = std::move(*stored);
+  }
   if (o.json) {
     fmt::print(stdout, "{}\n", audit::formatReportJson(report));
   } else {
@@ -51,13 +92,18 @@ AuditSubcommand addAuditVerifyCommand(CLI::App& audit) {
   auto options = std::make_shared<VerifyCommandOptions>();
   CLI::App* verify = audit.add_subcommand(
       "verify",
-      "Verify the hash chain and signed checkpoints of OCSF JSONL logs; exit 0 when intact, 1 naming each problem");
+      "Verify the hash chain and signed checkpoints of OCSF JSONL logs, or of a session stored by a gateway; exit 0 "
+      "when intact, 1 naming each problem");
   verify->add_option("PATH", options->paths,
-                     "warden-ocsf.log files, or a session's log directory (its warden-ocsf.log* files, oldest first)")
-      ->required();
+                     "warden-ocsf.log files, or a session's log directory (its warden-ocsf.log* files, oldest first)");
+  verify->add_option("--session", options->session,
+                     "verify this session as the gateway stores it (id, name or id prefix) instead of files");
+  verify->add_option("--gateway", options->gateway,
+                     "with --session: the gateway, http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: "
+                     "$WARDEN_GATEWAY, else 127.0.0.1:7443)");
   verify->add_option("--key", options->key_file,
-                     "the session's public key (64 hex digits or a PEM public key); without it the key is taken "
-                     "from the log itself (trust on first use)")
+                     "the session's public key (64 hex digits or a PEM public key); without it the key registered "
+                     "with the gateway (--session), else the one in the log itself (trust on first use)")
       ->check(CLI::ExistingFile);
   verify->add_flag("--json", options->json, "print one machine-readable JSON report");
   return AuditSubcommand{verify, [options] { return runVerify(*options); }};

@@ -21,6 +21,9 @@ constexpr Command kCommands[] = {
     {"run", runCommand, "run a command in a recorded sandbox session"},
     {"gateway", gatewayCommand, "run the gateway: session config, event store, logs and queries"},
     {"session", sessionCommand, "pause, resume or stop a running session"},
+    {"logs", logsCommand, "show a session's events, from the gateway or a log directory"},
+    {"sessions", sessionsCommand, "list the sessions known to the gateway"},
+    {"settings", settingsCommand, "get, set, delete or list the gateway's runtime settings"},
 };
 
 void printUsage(FILE* out) {

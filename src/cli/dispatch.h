@@ -20,5 +20,9 @@ int proxyCommand(int argc, char** argv);
 int runCommand(int argc, char** argv);
 int sessionCommand(int argc, char** argv);
 int gatewayCommand(int argc, char** argv);
+// The operator's client commands for a gateway (docs/gateway-client.md).
+int logsCommand(int argc, char** argv);
+int settingsCommand(int argc, char** argv);
+int sessionsCommand(int argc, char** argv);
 
 }  // namespace warden::cli

@@ -1,7 +1,9 @@
-// `warden gateway [--config FILE] [--listen ADDR:PORT] [--db URL] [--ocsf-logging]`: runs the gateway
-// (product.md "Gateway", docs/gateway.md) in the foreground until SIGINT or SIGTERM. Prints one line
-// "warden gateway: listening on ADDR:PORT" once it serves (the chosen port when PORT is 0).
-// Exit 1 when it cannot start (bad config, store unreachable, address in use), 2 on a usage error.
+// `warden gateway [--config FILE] [--listen ADDR:PORT] [--db URL] [--ocsf-logging] [--log-dir DIR]
+//  [--policy FILE] [--retention DUR] [--retention-max-bytes SIZE] [--retention-interval DUR]`: runs the
+// gateway (product.md "Gateway", docs/gateway.md) in the foreground until SIGINT or SIGTERM. Prints
+// "warden gateway: listening on ADDR:PORT" once it serves (the chosen port when PORT is 0), then
+// "warden gateway: session ID, audit log DIR" (its own audit trail). Exit 1 when it cannot start (bad
+// config or policy, store unreachable, address in use), 2 on a usage error.
 
 #include <signal.h>
 
@@ -12,21 +14,44 @@
 #include <string>
 
 #include "cli/dispatch.h"
+#include "common/encoding.h"
 #include "gateway/service/gateway_server.h"
 #include "gateway/settings/gateway_config.h"
 
 namespace warden::cli {
+namespace {
 
-int gatewayCommand(int argc, char** argv);  // also declared in dispatch.h once it is wired there
+// A positive duration flag ("90d", "12h", "30s"), or a usage error on stderr.
+bool durationFlag(const char* flag, const std::string& text, std::optional<int64_t>* out) {
+  if (text.empty()) return true;
+  const auto ms = parseDurationMillis(text);
+  if (!ms || *ms <= 0) {
+    std::fprintf(stderr, "warden gateway: %s '%s': expected a positive duration like 90d, 12h, 30s, 500ms\n", flag,
+                 text.c_str());
+    return false;
+  }
+  *out = *ms;
+  return true;
+}
+
+}  // namespace
 
 int gatewayCommand(int argc, char** argv) {
   CLI::App app{"Runs the Warden gateway: session config, event store, logs and queries.", "warden gateway"};
-  std::string config, listen, db;
+  std::string config, listen, db, log_dir, policy, retention, retention_max_bytes, retention_interval;
   bool ocsf_logging = false;
-  app.add_option("--config", config, "YAML config file (docs/gateway-settings.md)");
+  app.add_option("--config", config, "YAML config file (docs/gateway-settings.md); flags win over it");
   app.add_option("--listen", listen, "ADDR:PORT to serve gRPC on (default 127.0.0.1:7443; port 0 = any)");
   app.add_option("--db", db, "sqlite:///path or a path (default /var/lib/warden/gateway.db), or postgresql://...");
   app.add_flag("--ocsf-logging", ocsf_logging, "sessions write OCSF JSONL unless the config file says otherwise");
+  app.add_option("--log-dir", log_dir,
+                 "the gateway's own audit trail goes to DIR/<its session id>/ (default /var/log/warden/gateway)");
+  app.add_option("--policy", policy,
+                 "policy file served to sessions by GetSandboxPolicy; validated at start, re-read when it changes");
+  app.add_option("--retention", retention, "delete stored events older than DUR (e.g. 90d, 12h, 30s); default: keep");
+  app.add_option("--retention-max-bytes", retention_max_bytes,
+                 "then delete the oldest events until the stored JSON fits SIZE (e.g. 10GiB)");
+  app.add_option("--retention-interval", retention_interval, "how often retention runs (default 1h; also at start)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,8 +63,23 @@ int gatewayCommand(int argc, char** argv) {
   if (!config.empty()) options.config_file = config;
   if (!listen.empty()) options.listen = listen;
   if (!db.empty()) options.db = db;
+  if (!log_dir.empty()) options.log_dir = log_dir;
+  if (!policy.empty()) options.policy_file = policy;
   options.ocsf_logging_flag = ocsf_logging;
   if (const char* env = std::getenv(std::string(gateway::kOcsfLoggingEnv).c_str())) options.ocsf_logging_env = env;
+  if (!durationFlag("--retention", retention, &options.retention_max_age_ms) ||
+      !durationFlag("--retention-interval", retention_interval, &options.retention_interval_ms)) {
+    return kExitUsage;
+  }
+  if (!retention_max_bytes.empty()) {
+    const auto bytes = parseByteSize(retention_max_bytes);
+    if (!bytes || *bytes == 0) {
+      std::fprintf(stderr, "warden gateway: --retention-max-bytes '%s': expected a positive size like 10GiB, 512MiB\n",
+                   retention_max_bytes.c_str());
+      return kExitUsage;
+    }
+    options.retention_max_bytes = *bytes;
+  }
 
   // Block the stop signals before gRPC starts its threads, so that only sigwait() below sees them.
   sigset_t stop_signals;
@@ -56,6 +96,8 @@ int gatewayCommand(int argc, char** argv) {
   const std::string address = (*server)->listenAddress();
   const std::string host = address.substr(0, address.rfind(':'));
   std::printf("warden gateway: listening on %s:%d\n", host.c_str(), (*server)->port());
+  std::printf("warden gateway: session %s, audit log %s\n", (*server)->gatewaySessionId().c_str(),
+              (*server)->gatewayLogDir().c_str());
   std::fflush(stdout);
 
   int signal_number = 0;

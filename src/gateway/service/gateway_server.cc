@@ -1,5 +1,6 @@
 #include "gateway/service/gateway_server.h"
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 
@@ -7,17 +8,27 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "gateway/service/append_signal.h"
+#include "gateway/service/audit_trail.h"
 #include "gateway/service/gateway_service.h"
+#include "gateway/service/policy_source.h"
+#include "gateway/service/retention_task.h"
+#include "gateway/service/settings_persistence.h"
 #include "gateway/settings/gateway_config.h"
 #include "gateway/settings/settings_registry.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/sqlite/sqlite_store.h"
+#include "ocsf/builders.h"
 
 namespace warden::gateway {
 
 namespace {
+
+constexpr std::string_view kPolicyComponent = "policy";
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -37,6 +48,17 @@ Result<std::unique_ptr<EventStore>> openStore(const std::string& url) {
   if (!store.ok()) return store.error().withContext("opening the event store " + url);
   if (auto m = (*store)->migrate(); !m.ok()) return m.error().withContext("migrating the event store " + url);
   return store;
+}
+
+// Flags win over the config file, which wins over the defaults.
+RetentionOptions retentionOptions(const GatewayServerOptions& o, const GatewayConfig& c) {
+  RetentionOptions r;
+  r.max_age_ms = o.retention_max_age_ms ? o.retention_max_age_ms : c.retention_millis;
+  r.max_bytes = o.retention_max_bytes.value_or(c.retention_max_bytes.value_or(0));
+  const int64_t interval = o.retention_interval_ms.value_or(
+      c.retention_interval_millis.value_or(kDefaultRetentionInterval.count()));
+  r.interval = std::chrono::milliseconds(interval);
+  return r;
 }
 
 }  // namespace
@@ -61,6 +83,8 @@ Result<StoreLocation> parseStoreUrl(std::string_view url) {
   return loc;
 }
 
+GatewayServer::GatewayServer() = default;
+
 Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerOptions& options) {
   GatewayConfig config;
   if (options.config_file) {
@@ -70,19 +94,77 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
   }
   const std::string listen = options.listen.value_or(config.listen.value_or(std::string(kDefaultGatewayListen)));
   const std::string db = options.db.value_or(config.db.value_or(std::string(kDefaultGatewayDb)));
+  const std::filesystem::path log_dir =
+      options.log_dir.value_or(std::filesystem::path(config.log_dir.value_or(std::string(kDefaultGatewayLogDir))));
   const char* env = options.ocsf_logging_env ? options.ocsf_logging_env->c_str() : nullptr;
   auto base_ocsf = baseOcsfEnabled(config.ocsf_logging, options.ocsf_logging_flag, env);
   if (!base_ocsf.ok()) return base_ocsf.error();
+  const RetentionOptions retention = retentionOptions(options, config);
+  if ((retention.max_age_ms && *retention.max_age_ms <= 0) || retention.interval.count() <= 0) {
+    return invalidArgument("retention max age and interval must be positive durations");
+  }
+
+  // 1. The policy to serve: refused before anything else starts when it does not load.
+  std::optional<std::filesystem::path> policy_file = options.policy_file;
+  if (!policy_file && config.policy) policy_file = std::filesystem::path(*config.policy);
+  std::optional<ServedPolicy> policy;
+  if (policy_file) {
+    auto loaded = PolicySource::load(*policy_file);
+    if (!loaded.ok()) return loaded.error().withContext("the policy to serve (--policy) does not load");
+    policy = std::move(*loaded);
+  }
 
   std::unique_ptr<GatewayServer> s(new GatewayServer());
   s->listen_ = listen;
+  // 2. The store.
   auto store = openStore(db);
   if (!store.ok()) return store.error();
   s->store_ = std::move(*store);
+  s->appended_ = std::make_unique<AppendSignal>();
+
+  // 3. The gateway's own audit trail.
+  AuditTrailOptions trail_options;
+  trail_options.log_root = log_dir;
+  trail_options.on_stored = [signal = s->appended_.get()] { signal->notify(); };
+  auto trail = GatewayAuditTrail::start(*s->store_, std::move(trail_options));
+  if (!trail.ok()) return trail.error();
+  s->trail_ = std::move(*trail);
+  audit::Emitter& emitter = s->trail_->emitter();
+
+  // 4. Runtime settings, persisted in the store and restored from it.
+  const SettingsRegistry& registry = SettingsRegistry::builtin();
   std::map<std::string, SettingValue> base;
   base.emplace(std::string(kOcsfJsonEnabled), SettingValue{*base_ocsf});
-  s->settings_ = std::make_unique<RuntimeSettings>(SettingsRegistry::builtin(), std::move(base));
-  s->service_ = std::make_unique<GatewayService>(*s->store_, *s->settings_);
+  s->settings_ = std::make_unique<RuntimeSettings>(registry, std::move(base), settingsPersistence(*s->store_, registry));
+  std::vector<std::string> skipped;
+  auto persisted = restoreSettings(*s->store_, *s->settings_, registry, &skipped);
+  if (!persisted.ok()) return persisted.error();
+  for (const auto& line : skipped) emitter.operational(audit::Level::kWarn, "settings", line);
+
+  // 5. The served policy: same bytes as last time keep their version; other bytes get the next one.
+  if (policy) {
+    const bool same = persisted->policy_version > 0 && persisted->policy_hash == policy->hash;
+    policy->version = same ? persisted->policy_version : persisted->policy_version + 1;
+    if (!same) {
+      if (auto saved = s->store_->savePolicyState(policy->version, policy->hash); !saved.ok()) {
+        return saved.error().withContext("saving the served policy's version");
+      }
+    }
+    s->policy_file_ = *policy_file;
+    s->recordPolicy(ocsf::kConfigLoaded, *policy, s->settings_->revision());
+    PolicySourceOptions po;
+    po.file = *policy_file;
+    po.check_interval = options.policy_check_interval;
+    po.on_change = [self = s.get()](const ServedPolicy& next) { return self->policyChanged(next); };
+    po.on_rejected = [self = s.get()](const std::string& problems) { self->policyRejected(problems); };
+    s->policy_ = std::make_unique<PolicySource>(std::move(po), std::move(*policy));
+  }
+
+  // 6. The service and the gRPC server.
+  GatewayServiceOptions service_options;
+  service_options.policy = s->policy_.get();
+  service_options.appended = s->appended_.get();
+  s->service_ = std::make_unique<GatewayService>(*s->store_, *s->settings_, service_options);
 
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (config.tls) {
@@ -103,13 +185,75 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
   if (!s->server_ || s->port_ == 0) {
     return unavailable("cannot listen on " + listen + " (address in use, not local, or malformed ADDR:PORT)");
   }
+
+  // 7. Retention.
+  if (retention.enabled()) {
+    s->retention_ = std::make_unique<RetentionTask>(*s->store_, emitter, s->trail_->session(), retention);
+    s->retention_->start();
+  }
   return s;
 }
 
 GatewayServer::~GatewayServer() { stop(); }
 
+void GatewayServer::recordPolicy(std::string_view state, const ServedPolicy& policy, uint64_t revision) {
+  ocsf::ConfigChange change;
+  change.state = std::string(state);
+  change.message = fmt::format("serving policy {} (version {})", policy_file_.string(), policy.version);
+  change.policy_version = std::to_string(policy.version);
+  change.policy_hash = policy.hash;
+  change.config_revision = revision;
+  trail_->emitter().emit(ocsf::configChange(trail_->session(), SystemClock::instance().nowMillis(), change));
+}
+
+Result<void> GatewayServer::policyChanged(const ServedPolicy& next) {
+  audit::Emitter& out = trail_->emitter();
+  auto revision = settings_->bumpRevision();
+  if (!revision.ok()) {
+    out.operational(audit::Level::kError, kPolicyComponent,
+                    fmt::format("policy file {} changed but the config revision cannot be saved: {}; still "
+                                "serving the previous version, trying again at the next check",
+                                policy_file_.string(), revision.error().message()));
+    return revision.error();
+  }
+  if (auto saved = store_->savePolicyState(next.version, next.hash); !saved.ok()) {
+    out.operational(audit::Level::kError, kPolicyComponent,
+                    fmt::format("policy file {} changed but its version cannot be saved: {}; still serving the "
+                                "previous version, trying again at the next check",
+                                policy_file_.string(), saved.error().message()));
+    return saved.error();
+  }
+  recordPolicy(ocsf::kConfigUpdated, next, *revision);
+  return okResult();
+}
+
+void GatewayServer::policyRejected(const std::string& problems) {
+  const auto served = policy_->current();
+  audit::Emitter& out = trail_->emitter();
+  out.operational(audit::Level::kError, kPolicyComponent,
+                  fmt::format("policy file {} cannot be served; still serving version {} ({}): {}",
+                              policy_file_.string(), served->version, served->hash, problems));
+  ocsf::ConfigChange change;
+  change.state = std::string(ocsf::kConfigFailed);
+  change.message = fmt::format("policy file {} cannot be served; version {} stays in force", policy_file_.string(),
+                               served->version);
+  change.policy_version = std::to_string(served->version);
+  change.policy_hash = served->hash;
+  std::istringstream lines(problems);
+  for (std::string line; std::getline(lines, line);) change.errors.push_back(line);
+  out.emit(ocsf::configChange(trail_->session(), SystemClock::instance().nowMillis(), change));
+}
+
+const std::string& GatewayServer::gatewaySessionId() const { return trail_->sessionId(); }
+const std::filesystem::path& GatewayServer::gatewayLogDir() const { return trail_->logDir(); }
+
 void GatewayServer::stop() {
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  std::call_once(stopped_, [this] {
+    if (retention_) retention_->stop();
+    if (appended_) appended_->close();  // FollowLogs streams end instead of holding up the shutdown
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (trail_) trail_->close();
+  });
 }
 
 void GatewayServer::wait() {

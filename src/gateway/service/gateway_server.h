@@ -1,7 +1,10 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -15,10 +18,16 @@ class Server;
 
 namespace warden::gateway {
 
+class AppendSignal;
+class GatewayAuditTrail;
 class GatewayService;
+class PolicySource;
+struct ServedPolicy;
+class RetentionTask;
 
 inline constexpr std::string_view kDefaultGatewayListen = "127.0.0.1:7443";
 inline constexpr std::string_view kDefaultGatewayDb = "/var/lib/warden/gateway.db";
+inline constexpr std::string_view kDefaultGatewayLogDir = "/var/log/warden/gateway";
 
 // How `warden gateway` starts. Unset optionals fall back to the config file, then the defaults.
 struct GatewayServerOptions {
@@ -29,6 +38,17 @@ struct GatewayServerOptions {
   // WARDEN_OCSF_LOGGING as read by the caller (nullopt: unset). Kept out of getenv() so tests are
   // independent of the environment.
   std::optional<std::string> ocsf_logging_env;
+  // The gateway's own audit trail goes to <log_dir>/<its session id>/ (default kDefaultGatewayLogDir).
+  std::optional<std::filesystem::path> log_dir;
+  // Retention (--retention, --retention-max-bytes, --retention-interval; the config file's
+  // retention.max_age / max_bytes / interval). Neither an age nor a size: nothing is ever deleted.
+  std::optional<int64_t> retention_max_age_ms;
+  std::optional<uint64_t> retention_max_bytes;
+  std::optional<int64_t> retention_interval_ms;  // default 1 h
+  // The policy GetSandboxPolicy serves (--policy; the config file's `policy`). None: policy_yaml
+  // stays empty ("keep your policy").
+  std::optional<std::filesystem::path> policy_file;
+  std::chrono::milliseconds policy_check_interval{1000};  // how often the file is looked at, at most
 };
 
 // A store URL split: SQLite path or PostgreSQL URL. InvalidArgument for an empty URL, an empty
@@ -40,13 +60,19 @@ struct StoreLocation {
 };
 Result<StoreLocation> parseStoreUrl(std::string_view url);
 
-// The running gateway: the store (migrated), the runtime settings (base ocsf_enabled from config
-// file > flag > environment > false), the Gateway service, and a gRPC server bound to `listen`
-// (plaintext; TLS when the config file has `tls`).
+// The running gateway, started in order: the policy file validated (refused with the loader's
+// file:line:col diagnostics); the store (migrated); the gateway's own audit trail (a session of its
+// own, registered in the store, its events stored as they are written); the runtime settings
+// restored from the store (revision = last persisted + 1, saved at once) and persisted through it
+// (base ocsf_enabled from config file > flag > environment > false); the served policy (its version
+// kept across restarts while the file's bytes are the same, + 1 when they differ); the Gateway
+// service; a gRPC server bound to `listen` (plaintext; TLS when the config file has `tls`); the
+// retention task (when an age or size limit is set; runs at once, then every interval).
 //
-// Lifetime: start() returns a serving object; stop() (or the destructor) shuts the server down,
-// waiting up to 5 s for RPCs in flight, then cancelling them. Thread-safe: stop() and wait() may be
-// called from any thread; port() is immutable.
+// Lifetime: start() returns a serving object; stop() (or the destructor) stops retention, wakes
+// followers, shuts the server down (waiting up to 5 s for RPCs in flight, then cancelling them) and
+// closes the audit trail (final checkpoint, stored). Thread-safe: stop() and wait() may be called
+// from any thread; port() and the accessors are immutable after start().
 class GatewayServer {
  public:
   static Result<std::unique_ptr<GatewayServer>> start(const GatewayServerOptions& options);
@@ -58,20 +84,38 @@ class GatewayServer {
   const std::string& listenAddress() const { return listen_; }  // as configured
   RuntimeSettings& settings() { return *settings_; }
   EventStore& store() { return *store_; }
+  // The gateway's own session (its audit trail) and the directory its warden.log is in.
+  const std::string& gatewaySessionId() const;
+  const std::filesystem::path& gatewayLogDir() const;
+  // nullptr when no retention limit is set / no policy is served.
+  RetentionTask* retention() { return retention_.get(); }
+  PolicySource* policy() { return policy_.get(); }
 
   void stop();
   // Blocks until stop() is called from another thread (or the server shuts down).
   void wait();
 
  private:
-  GatewayServer() = default;
+  GatewayServer();
+  // The served policy's CONFIG events (LOADED at start, UPDATED on a change, FAILED on a rejected
+  // edit) in the gateway's own trail; policyChanged is PolicySource's on_change hook (bumps and
+  // saves the config revision and the policy version; an error keeps the previous version).
+  void recordPolicy(std::string_view state, const ServedPolicy& policy, uint64_t revision);
+  Result<void> policyChanged(const ServedPolicy& next);
+  void policyRejected(const std::string& problems);
 
   std::unique_ptr<EventStore> store_;
+  std::unique_ptr<GatewayAuditTrail> trail_;
   std::unique_ptr<RuntimeSettings> settings_;
+  std::unique_ptr<PolicySource> policy_;
+  std::filesystem::path policy_file_;
+  std::unique_ptr<AppendSignal> appended_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<RetentionTask> retention_;
   std::string listen_;
   int port_ = 0;
+  std::once_flag stopped_;
 };
 
 }  // namespace warden::gateway

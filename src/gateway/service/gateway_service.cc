@@ -7,11 +7,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/encoding.h"
 #include "common/error.h"
+#include "gateway/service/append_signal.h"
+#include "gateway/service/policy_source.h"
 #include "gateway/service/proto_convert.h"
 #include "gateway/service/session_auth.h"
 #include "gateway/settings/sandbox_config.h"
@@ -36,12 +38,16 @@ struct Caller {
 
 grpc::Status statusOf(const Error& e) { return toGrpcStatus(e); }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// RegisterSession's hostname is kept up to this many bytes.
+constexpr size_t kMaxHostnameBytes = 255;
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // The registry's view of one value, as the proto's Setting.
 void fillSetting(const SettingSpec& spec, const SettingValue& value, std::string scope,
-                 std::string session, v1::Setting* out) {
+                 std::string session, uint64_t revision, v1::Setting* out) {
   out->set_key(spec.key);
+  out->set_config_revision(revision);
   out->set_value(SettingsRegistry::render(spec, value));
   out->set_scope(std::move(scope));
   out->set_session(std::move(session));
@@ -65,15 +71,20 @@ void fillSetting(const SettingSpec& spec, const SettingValue& value, std::string
 
 class GatewayService::Impl final : public v1::Gateway::Service {
  public:
-  Impl(EventStore& store, RuntimeSettings& settings)
-      : store_(store), settings_(settings), sandbox_(settings) {}
+  Impl(EventStore& store, RuntimeSettings& settings, GatewayServiceOptions options)
+      : store_(store),
+        settings_(settings),
+        sandbox_(settings),
+        policy_(options.policy),
+        own_signal_(options.appended ? nullptr : std::make_unique<AppendSignal>()),
+        appended_(options.appended ? *options.appended : *own_signal_) {}
 
   // ---- Sessions ----------------------------------------------------------------------------
 
   grpc::Status RegisterSession(grpc::ServerContext* ctx, const v1::RegisterSessionRequest* req,
                                v1::RegisterSessionResponse* resp) override {
     if (!isValidSessionId(req->id())) {
-      return statusOf(invalidArgument("session id " + quoted(req->id().substr(0, 140)) +
+      return statusOf(invalidArgument("session id " + quote(req->id().substr(0, 140)) +
                                       " is not 1..128 bytes of [A-Za-z0-9._:-]"));
     }
     auto existing = store_.session(req->id());
@@ -84,13 +95,13 @@ class GatewayService::Impl final : public v1::Gateway::Service {
       // Re-registration (a restarted supervisor): only the session itself or the operator.
       auto caller = authenticate(ctx);
       if (!caller.ok()) {
-        return statusOf(alreadyExists("session " + quoted(req->id()) +
+        return statusOf(alreadyExists("session " + quote(req->id()) +
                                       " is already registered; re-register with its token (" +
                                       caller.error().message() + ")"));
       }
       if (!caller->is_operator && caller->session != req->id()) {
-        return statusOf(permissionDenied("a token of session " + quoted(caller->session) +
-                                         " cannot re-register session " + quoted(req->id())));
+        return statusOf(permissionDenied("a token of session " + quote(caller->session) +
+                                         " cannot re-register session " + quote(req->id())));
       }
       rec = **existing;
     } else {
@@ -99,7 +110,14 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     }
     if (!req->name().empty()) rec.name = req->name();
     if (!req->public_key().empty()) rec.public_key = req->public_key();
-    rec.state = "running";
+    if (!req->hostname().empty()) {
+      // Kept as text: cut at a NUL and to kMaxHostnameBytes on a UTF-8 boundary.
+      const std::string_view host = std::string_view(req->hostname()).substr(0, req->hostname().find('\0'));
+      rec.hostname = std::string(host.substr(0, utf8PrefixLength(host, kMaxHostnameBytes)));
+    }
+    rec.state = "running";  // a (re-)registered session runs: an earlier stop no longer applies
+    rec.stop_reason.clear();
+    rec.exit_code.reset();
     rec.updated_ms = now;
     auto token = generateSessionToken();
     if (!token.ok()) return statusOf(token.error());
@@ -146,9 +164,21 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     if (auto s = requireSessionOrOperator(ctx, req->session_id()); !s.ok()) return s;
     auto rec = loadSession(req->session_id());
     if (!rec.ok()) return statusOf(rec.error());
-    auto config = sandbox_.configFor(req->session_id());
+    Result<SandboxConfig> config = internalError("no config");
+    if (policy_ == nullptr) {
+      // policy_yaml stays empty: "keep the policy the session has".
+      config = sandbox_.configFor(req->session_id());
+    } else {
+      policy_->maybeCheck();
+      // The revision is read under the policy's lock, so it always belongs to the policy served.
+      policy_->withServed([&](const ServedPolicy& p) {
+        resp->set_policy_yaml(p.yaml);
+        resp->set_policy_hash(p.hash);
+        resp->set_policy_version(p.version);
+        config = sandbox_.configFor(req->session_id());
+      });
+    }
     if (!config.ok()) return statusOf(config.error());
-    // policy_yaml stays empty: "keep the policy the session has" (policy serving is not done yet).
     toProto(*config, resp->mutable_sandbox_config());
     return grpc::Status::OK;
   }
@@ -163,7 +193,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     const std::string session = req->global() ? std::string() : req->session();
     auto eff = settings_.effective(session, req->key());
     if (!eff.ok()) return statusOf(eff.error());
-    fillSetting(**spec, eff->value, std::string(settingSourceName(eff->source)), session, resp);
+    fillSetting(**spec, eff->value, std::string(settingSourceName(eff->source)), session, settings_.revision(),
+                resp);
     return grpc::Status::OK;
   }
 
@@ -178,9 +209,10 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     if (!changed.ok()) return statusOf(changed.error());
     auto stored = settings_.get(*scope, req->key());
     if (!stored.ok() || !stored->has_value()) {
-      return statusOf(internalError("setting " + quoted(req->key()) + " vanished after it was set"));
+      return statusOf(internalError("setting " + quote(req->key()) + " vanished after it was set"));
     }
-    fillSetting(**spec, **stored, scope->isGlobal() ? "global" : "session", scope->session, resp);
+    fillSetting(**spec, **stored, scope->isGlobal() ? "global" : "session", scope->session, settings_.revision(),
+                resp);
     return grpc::Status::OK;
   }
 
@@ -206,7 +238,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
       const SettingSpec* spec = SettingsRegistry::builtin().find(stored.key);
       if (spec == nullptr) continue;
       fillSetting(*spec, stored.value, stored.scope.isGlobal() ? "global" : "session",
-                  stored.scope.session, resp->add_settings());
+                  stored.scope.session, settings_.revision(), resp->add_settings());
     }
     return grpc::Status::OK;
   }
@@ -247,6 +279,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         } else {
           resp.set_acknowledged_through(appended->highest_contiguous);
           resp.set_duplicates(appended->duplicates);
+          if (appended->inserted > 0) appended_.notify();
         }
       }
       if (!stream->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
@@ -275,10 +308,11 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     auto q = toEventQuery(*req);
     if (!q.ok()) return statusOf(q.error());
     if (auto s = restrictToCaller(ctx, &*q); !s.ok()) return s;
-    // Polls the store: a push does not notify followers yet (docs/gateway.md "Not done").
-    constexpr auto kPoll = std::chrono::milliseconds(200);
+    // Woken by a stored push (AppendSignal); the bounded wait only notices a cancelled call.
+    constexpr auto kCancelCheck = std::chrono::milliseconds(250);
     q->limit = 1000;
-    while (!ctx->IsCancelled()) {
+    while (!ctx->IsCancelled() && !appended_.closed()) {
+      const uint64_t generation = appended_.generation();
       auto events = store_.query(*q);
       if (!events.ok()) return storeStatus(events.error());
       for (const auto& e : *events) {
@@ -287,7 +321,9 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         if (!writer->Write(out)) return grpc::Status::OK;
         q->after_sequence = e.sequence;
       }
-      if (events->size() < q->limit) std::this_thread::sleep_for(kPoll);
+      if (events->size() < q->limit) {
+        appended_.waitChange(generation, std::chrono::steady_clock::now() + kCancelCheck);
+      }
     }
     return grpc::Status::OK;
   }
@@ -384,7 +420,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     if (!caller.ok()) return statusOf(caller.error());
     if (!caller->is_operator) {
       return statusOf(permissionDenied(std::string(what) + " is for the gateway's operator, not for session " +
-                                       quoted(caller->session)));
+                                       quote(caller->session)));
     }
     return grpc::Status::OK;
   }
@@ -393,8 +429,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     auto caller = authenticate(ctx);
     if (!caller.ok()) return statusOf(caller.error());
     if (!caller->is_operator && caller->session != session) {
-      return statusOf(permissionDenied("a token of session " + quoted(caller->session) +
-                                       " cannot act on session " + quoted(session)));
+      return statusOf(permissionDenied("a token of session " + quote(caller->session) +
+                                       " cannot act on session " + quote(session)));
     }
     return grpc::Status::OK;
   }
@@ -406,8 +442,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     if (caller->is_operator) return grpc::Status::OK;
     if (!q->session) q->session = caller->session;
     if (*q->session != caller->session) {
-      return statusOf(permissionDenied("a token of session " + quoted(caller->session) +
-                                       " cannot read session " + quoted(*q->session)));
+      return statusOf(permissionDenied("a token of session " + quote(caller->session) +
+                                       " cannot read session " + quote(*q->session)));
     }
     return grpc::Status::OK;
   }
@@ -415,7 +451,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   Result<SessionRecord> loadSession(const std::string& id) {
     auto rec = store_.session(id);
     if (!rec.ok()) return unavailable("event store: " + rec.error().message());
-    if (!rec->has_value()) return notFound("no session " + quoted(id.substr(0, 140)));
+    if (!rec->has_value()) return notFound("no session " + quote(id.substr(0, 140)));
     return std::move(**rec);
   }
 
@@ -429,8 +465,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   static Result<void> checkBatch(const std::string& caller, const v1::PushEventsRequest& req,
                                  std::vector<StoredEvent>* out) {
     if (req.session_id() != caller) {
-      return permissionDenied("batch for session " + quoted(req.session_id().substr(0, 140)) +
-                              " refused: this stream's token belongs to session " + quoted(caller));
+      return permissionDenied("batch for session " + quote(req.session_id().substr(0, 140)) +
+                              " refused: this stream's token belongs to session " + quote(caller));
     }
     if (static_cast<size_t>(req.events_size()) > kMaxPushBatchEvents) {
       return invalidArgument("batch of " + std::to_string(req.events_size()) + " events is over the maximum " +
@@ -441,7 +477,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     for (const auto& pe : req.events()) {
       if (!pe.session_id().empty() && pe.session_id() != caller) {
         return permissionDenied("event " + std::to_string(pe.sequence()) + " names session " +
-                                quoted(pe.session_id().substr(0, 140)) + ", not " + quoted(caller));
+                                quote(pe.session_id().substr(0, 140)) + ", not " + quote(caller));
       }
       if (pe.sequence() <= previous) {
         return invalidArgument("sequences must increase strictly within a batch: " +
@@ -469,12 +505,15 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   EventStore& store_;
   RuntimeSettings& settings_;
   SandboxConfigState sandbox_;
+  PolicySource* const policy_;                // nullable
+  std::unique_ptr<AppendSignal> own_signal_;  // when the options gave none
+  AppendSignal& appended_;
   std::mutex mu_;
   std::map<std::string, std::string> token_sessions_;  // token hash -> session id. Guarded by mu_.
 };
 
-GatewayService::GatewayService(EventStore& store, RuntimeSettings& settings)
-    : impl_(std::make_unique<Impl>(store, settings)) {}
+GatewayService::GatewayService(EventStore& store, RuntimeSettings& settings, GatewayServiceOptions options)
+    : impl_(std::make_unique<Impl>(store, settings, options)) {}
 GatewayService::~GatewayService() = default;
 grpc::Service* GatewayService::service() { return impl_.get(); }
 

@@ -29,17 +29,6 @@ void toProto(const StoredEvent& in, v1::StoredEvent* out) {
   out->set_time_ms(in.time_ms);
 }
 
-std::string_view shorthandKind(std::string_view shorthand) {
-  const size_t colon = shorthand.find(':');
-  if (colon == std::string_view::npos) return {};
-  const std::string_view kind = shorthand.substr(0, colon);
-  for (const char c : kind) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) return {};
-  }
-  return kind;
-}
-
 StoredEvent fromProto(const v1::StoredEvent& in, std::string_view session_id) {
   StoredEvent e;
   e.session_id = std::string(session_id);
@@ -61,6 +50,7 @@ void toProto(const SessionRecord& in, uint64_t highest_sequence, v1::Session* ou
   out->set_updated_ms(in.updated_ms);
   out->set_public_key(in.public_key);
   out->set_highest_sequence(highest_sequence);
+  out->set_hostname(in.hostname);
 }
 
 void toProto(const SandboxConfig& in, v1::SandboxConfig* out) {

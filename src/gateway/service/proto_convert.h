@@ -24,8 +24,7 @@ void toProto(const StoredEvent& in, v1::StoredEvent* out);
 // prefix up to ':' (empty when there is none: validateEvent() then refuses it); the remaining facts
 // come from extractFacts(). The proto's own session_id is ignored here (the caller checks it).
 StoredEvent fromProto(const v1::StoredEvent& in, std::string_view session_id);
-// The shorthand prefix ("NET" of "NET:CONNECT [INFO] ..."), or "" when there is no ':'.
-std::string_view shorthandKind(std::string_view shorthand);
+// (shorthandKind() is in gateway/store/store.h.)
 
 void toProto(const SessionRecord& in, uint64_t highest_sequence, v1::Session* out);
 void toProto(const SandboxConfig& in, v1::SandboxConfig* out);

@@ -24,9 +24,10 @@ namespace warden::gateway {
 namespace {
 
 constexpr size_t kMaxEcho = 80;
-constexpr std::string_view kTopKeys[] = {"listen", "db", "ocsf_logging", "retention", "retention_max_bytes",
-                                         "poll_interval", "tls"};
+constexpr std::string_view kTopKeys[] = {"listen", "db",      "ocsf_logging",  "retention",
+                                         "policy", "log_dir", "poll_interval", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key"};
+constexpr std::string_view kRetentionKeys[] = {"max_age", "max_bytes", "interval"};
 
 std::string echo(std::string_view s) {
   std::string out;
@@ -82,11 +83,12 @@ class ConfigWalker {
         config.db = db(v, at);
       } else if (key == "ocsf_logging") {
         config.ocsf_logging = boolean(v, key, at);
-      } else if (key == "retention" || key == "poll_interval") {
-        auto d = duration(v, key, at);
-        (key == "retention" ? config.retention_millis : config.poll_interval_millis) = d;
-      } else if (key == "retention_max_bytes") {
-        config.retention_max_bytes = size(v, key, at);
+      } else if (key == "poll_interval") {
+        config.poll_interval_millis = duration(v, key, at);
+      } else if (key == "retention") {
+        retention(v, at, config);
+      } else if (key == "policy" || key == "log_dir") {
+        (key == "policy" ? config.policy : config.log_dir) = path(v, key, at);
       } else if (key == "tls") {
         config.tls = tls(v, at);
       }
@@ -217,6 +219,29 @@ class ConfigWalker {
     }
     if (s->find('\0') != std::string::npos) {
       error(n, at, "db: contains a NUL byte");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  void retention(const YAML::Node& n, Position at, GatewayConfig& config) {
+    forEachEntry(n, "retention", kRetentionKeys, at, [&](const std::string& key, Position key_at, const YAML::Node& v) {
+      const std::string full = fmt::format("retention.{}", key);
+      if (key == "max_age") {
+        config.retention_millis = duration(v, full, key_at);
+      } else if (key == "max_bytes") {
+        config.retention_max_bytes = size(v, full, key_at);
+      } else {
+        config.retention_interval_millis = duration(v, full, key_at);
+      }
+    });
+  }
+
+  std::optional<std::string> path(const YAML::Node& n, std::string_view key, Position at) {
+    const auto s = scalar(n, key, at, key == "policy" ? "a policy file path" : "a directory path");
+    if (!s) return std::nullopt;
+    if (s->find('\0') != std::string::npos) {
+      error(n, at, fmt::format("{}: contains a NUL byte", key));
       return std::nullopt;
     }
     return s;

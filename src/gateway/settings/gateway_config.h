@@ -23,16 +23,23 @@ struct GatewayTlsConfig {
 //   listen: 127.0.0.1:7443        # ADDR:PORT, IPv6 as [::1]:7443
 //   db: /var/lib/warden/gw.db     # an SQLite path or postgresql://...
 //   ocsf_logging: true            # true|false: the base value of ocsf_json_enabled
-//   retention: 90d                # duration: 250ms, 30s, 5m, 2h, 7d (> 0)
-//   retention_max_bytes: 10GiB    # size: 1024, 10K, 512MiB, 4GiB, 1GB (> 0)
+//   retention:                    # each entry optional
+//     max_age: 90d                # duration: 250ms, 30s, 5m, 2h, 7d (> 0)
+//     max_bytes: 10GiB            # size: 1024, 10K, 512MiB, 4GiB, 1GB (> 0)
+//     interval: 1h                # how often retention runs: duration (> 0)
+//   policy: /etc/warden/policy.yaml   # the policy GetSandboxPolicy serves (a file path)
+//   log_dir: /var/log/warden/gateway  # where the gateway's own audit trail goes (a directory)
 //   poll_interval: 5s             # duration (> 0)
 //   tls: {cert: FILE, key: FILE}  # both required
 struct GatewayConfig {
   std::optional<std::string> listen;
   std::optional<std::string> db;
   std::optional<bool> ocsf_logging;
-  std::optional<int64_t> retention_millis;
-  std::optional<uint64_t> retention_max_bytes;
+  std::optional<int64_t> retention_millis;           // retention.max_age
+  std::optional<uint64_t> retention_max_bytes;       // retention.max_bytes
+  std::optional<int64_t> retention_interval_millis;  // retention.interval
+  std::optional<std::string> policy;
+  std::optional<std::string> log_dir;
   std::optional<int64_t> poll_interval_millis;
   std::optional<GatewayTlsConfig> tls;
 };

@@ -120,6 +120,13 @@ Result<bool> RuntimeSettings::setBase(std::string_view key, const SettingValue& 
   return true;
 }
 
+Result<uint64_t> RuntimeSettings::bumpRevision() {
+  std::lock_guard lock(mu_);
+  if (revision_ == UINT64_MAX) return failedPrecondition("config revision is at its maximum");
+  WARDEN_RETURN_IF_ERROR(persistLocked(SettingScope::global(), "", std::nullopt, /*base=*/true));
+  return ++revision_;
+}
+
 Result<std::optional<SettingValue>> RuntimeSettings::get(const SettingScope& scope, std::string_view key) const {
   auto spec_or = registry_.lookup(key);
   if (!spec_or.ok()) return spec_or.error();

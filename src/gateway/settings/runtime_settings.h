@@ -33,8 +33,8 @@ struct SettingChange {
   std::string key;
   std::optional<SettingValue> value;  // nullopt: the value was deleted
   uint64_t revision = 0;              // the config revision once this change is in effect
-  // True for setBase(): not a runtime value (the store keeps only `revision` from it), but it
-  // still moves the revision, which must survive a restart.
+  // True for setBase() and bumpRevision() (then `key` is empty): not a runtime value (the store
+  // keeps only `revision` from it), but it still moves the revision, which must survive a restart.
   bool base = false;
 };
 
@@ -62,7 +62,7 @@ struct EffectiveSetting {
 //
 // The revision starts at 1 (or at what restore() is given) and increases by exactly 1 on every
 // change of the stored state: a set that stores a new or different value, a delete of a value that
-// was set, a base value that changes. A set of the value already stored, or a delete of a value
+// was set, a base value that changes, a bumpRevision(). A set of the value already stored, or a delete of a value
 // that is not set, changes nothing: no revision bump and no persistence call. A change that does
 // not alter any effective value (a session value under a global one) still bumps: the revision
 // means "something changed", and serving the same config under a higher revision is harmless.
@@ -94,6 +94,11 @@ class RuntimeSettings {
   // Replaces a base value (a reloaded config file); bumps the revision if it differs. Persisted
   // like a runtime change, with SettingChange::base set.
   Result<bool> setBase(std::string_view key, const SettingValue& value);
+  // Bumps the revision without changing any value: something else served with the config changed
+  // (the gateway's policy file). Persisted like a base change: SettingChange{global scope, key "",
+  // no value, the new revision, base = true}. Returns the new revision; on a persistence error
+  // nothing changes.
+  Result<uint64_t> bumpRevision();
 
   // The value stored at exactly `scope`, or nullopt. InvalidArgument for an unknown key.
   Result<std::optional<SettingValue>> get(const SettingScope& scope, std::string_view key) const;

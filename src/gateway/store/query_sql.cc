@@ -35,4 +35,15 @@ SqlFilter eventFilter(const EventQuery& q, const std::function<std::string(size_
   return f;
 }
 
+std::string sessionsMatchingSql(const EventQuery& q, const SqlFilter& f) {
+  const int facts = (q.domain ? 1 : 0) + (q.path ? 1 : 0) + (q.package ? 1 : 0) + (q.stop_reason ? 1 : 0);
+  const bool one_fact_only = facts == 1 && !q.session && !q.since_ms && !q.until_ms && q.kinds.empty() && !q.min_severity;
+  if (!one_fact_only) return "SELECT DISTINCT session_id FROM events WHERE " + f.where + " ORDER BY session_id";
+  // The filter's placeholders are used twice; both backends bind a numbered parameter wherever it
+  // appears.
+  return "WITH RECURSIVE s(id) AS (SELECT MIN(session_id) FROM events WHERE " + f.where +
+         " UNION ALL SELECT (SELECT MIN(session_id) FROM events WHERE " + f.where +
+         " AND session_id > s.id) FROM s WHERE s.id IS NOT NULL) SELECT id FROM s WHERE id IS NOT NULL ORDER BY id";
+}
+
 }  // namespace warden::gateway

@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
+
+#include "common/encoding.h"
 
 namespace warden::gateway {
 namespace {
@@ -21,19 +24,6 @@ std::string stringAt(const json& j, std::initializer_list<const char*> keys) {
   return cur->is_string() ? cur->get<std::string>() : std::string();
 }
 
-int64_t intAt(const json& j, std::initializer_list<const char*> keys) {
-  const json* cur = &j;
-  for (const char* k : keys) {
-    if (!cur->is_object()) return 0;
-    auto it = cur->find(k);
-    if (it == cur->end()) return 0;
-    cur = &*it;
-  }
-  if (cur->is_number_integer()) return cur->get<int64_t>();
-  if (cur->is_number_unsigned()) return static_cast<int64_t>(cur->get<uint64_t>());
-  return 0;
-}
-
 }  // namespace
 
 bool isValidSessionId(std::string_view id) {
@@ -46,33 +36,15 @@ bool isValidSessionId(std::string_view id) {
   return true;
 }
 
-StoredEvent extractFacts(StoredEvent e) {
-  const json j = json::parse(e.json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return e;
-  if (e.class_uid == 0) e.class_uid = static_cast<int>(intAt(j, {"class_uid"}));
-  if (e.severity_id == 0) e.severity_id = static_cast<int>(intAt(j, {"severity_id"}));
-  if (e.time_ms == 0) e.time_ms = intAt(j, {"time"});
-  if (e.sequence == 0) {
-    const int64_t seq = intAt(j, {"metadata", "sequence"});
-    if (seq > 0) e.sequence = static_cast<uint64_t>(seq);
+std::string_view shorthandKind(std::string_view shorthand) {
+  const size_t colon = shorthand.find(':');
+  if (colon == std::string_view::npos) return {};
+  const std::string_view kind = shorthand.substr(0, colon);
+  for (const char c : kind) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return {};
   }
-  if (e.session_id.empty()) e.session_id = stringAt(j, {"metadata", "correlation_uid"});
-  if (e.domain.empty()) {
-    for (auto keys : {std::initializer_list<const char*>{"dst_endpoint", "domain"},
-                      std::initializer_list<const char*>{"http_request", "url", "hostname"},
-                      std::initializer_list<const char*>{"query", "hostname"},
-                      std::initializer_list<const char*>{"dst_endpoint", "hostname"}}) {
-      e.domain = stringAt(j, keys);
-      if (!e.domain.empty()) break;
-    }
-  }
-  if (e.path.empty()) e.path = stringAt(j, {"file", "path"});
-  const bool pkg = e.kind == "PKG" || (j.contains("unmapped") && j["unmapped"].is_object() &&
-                                       j["unmapped"].contains("package") && j.contains("app"));
-  if (e.package.empty() && pkg) e.package = stringAt(j, {"app", "name"});
-  const bool session = e.kind == "SESSION" || (e.kind.empty() && stringAt(j, {"app", "name"}) == "warden-session");
-  if (e.stop_reason.empty() && session && intAt(j, {"activity_id"}) == 4) e.stop_reason = stringAt(j, {"status_detail"});
-  return e;
+  return kind;
 }
 
 Result<void> validateEvent(const StoredEvent& e) {
@@ -104,6 +76,29 @@ bool isRetainedForever(const StoredEvent& e) {
   return !j.is_discarded() && j.is_object() && (stringAt(j, {"activity_name"}) == "Checkpoint" ||
                                                 (j.contains("unmapped") && j["unmapped"].is_object() &&
                                                  j["unmapped"].contains("checkpoint")));
+}
+
+std::string stopReasonForRecord(std::string_view stop_reason) {
+  stop_reason = stop_reason.substr(0, stop_reason.find('\0'));
+  return std::string(stop_reason.substr(0, utf8PrefixLength(stop_reason, 256)));
+}
+
+Result<void> validateSettingWrite(std::string_view session, std::string_view key,
+                                  const std::optional<std::string>& value, uint64_t revision) {
+  if (key.empty() || key.size() > kMaxSettingKeyBytes) {
+    return invalidArgument("setting key must be 1.." + std::to_string(kMaxSettingKeyBytes) + " bytes");
+  }
+  if (session.size() > kMaxSettingSessionBytes) {
+    return invalidArgument("setting session is over " + std::to_string(kMaxSettingSessionBytes) + " bytes");
+  }
+  if (value && value->size() > kMaxSettingValueBytes) {
+    return invalidArgument("value of setting '" + std::string(key) + "' is over " +
+                           std::to_string(kMaxSettingValueBytes) + " bytes");
+  }
+  if (revision > static_cast<uint64_t>(INT64_MAX)) {
+    return invalidArgument("config revision " + std::to_string(revision) + " is out of range");
+  }
+  return okResult();
 }
 
 Result<void> validateQuery(const EventQuery& q) {

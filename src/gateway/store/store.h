@@ -26,12 +26,20 @@ struct StoredEvent {
   // query.hostname), path (file.path), package (app.name on PKG), stop_reason (SESSION stop
   // status_detail).
   std::string domain, path, package, stop_reason;
+  // A SESSION Stop (activity 4): append() then marks the session record stopped with stop_reason
+  // and exit_code (unmapped.exit_code, when the event has one). Filled by extractFacts().
+  bool session_stop = false;
+  std::optional<int> exit_code;
 };
 
 // Parses e.json and fills the facts the caller left empty (and class_uid, severity_id, time_ms,
-// sequence when zero). Never fails: JSON that does not parse leaves `e` as it was (append() then
+// sequence when zero; session_stop and exit_code when the event is a SESSION Stop). Never fails: JSON that does not parse leaves `e` as it was (append() then
 // stores it as given). Pure and thread-safe.
 StoredEvent extractFacts(StoredEvent e);
+
+// The shorthand prefix, which the store keeps as `kind` ("NET" of "NET:CONNECT [INFO] ..."), or ""
+// when there is no ':' or the prefix is not [A-Z0-9_]+.
+std::string_view shorthandKind(std::string_view shorthand);
 
 // What append() checks before storing anything; InvalidArgument names the field. Session ids are
 // 1..128 bytes of [A-Za-z0-9._:-]; sequence >= 1; kind non-empty; json 1..kMaxEventBytes.
@@ -46,7 +54,27 @@ struct SessionRecord {
   std::string id, name, token_hash, public_key, state, stop_reason;
   int64_t created_ms = 0, updated_ms = 0;
   std::optional<int> exit_code;
+  std::string hostname;  // RegisterSession's hostname (the supervisor's host)
 };
+
+// The runtime settings as the store keeps them. Neutral types: the store does not know the settings
+// registry; values are the registry's text form and are parsed back by the caller.
+struct PersistedSetting {
+  std::string session;  // "" = global
+  std::string key;
+  std::string value;
+  bool operator==(const PersistedSetting&) const = default;
+};
+struct PersistedSettings {
+  std::vector<PersistedSetting> values;  // ordered by (session, key)
+  uint64_t revision = 0;                 // the highest config revision ever saved; 0 = none
+  uint64_t policy_version = 0;           // the served policy's version and hash; 0 / "" = none
+  std::string policy_hash;
+};
+// Limits saveSetting() checks (InvalidArgument beyond them).
+inline constexpr size_t kMaxSettingKeyBytes = 256;
+inline constexpr size_t kMaxSettingSessionBytes = 1024;
+inline constexpr size_t kMaxSettingValueBytes = 64 * 1024;
 
 struct AppendResult {
   uint64_t inserted = 0, duplicates = 0;
@@ -84,6 +112,8 @@ class EventStore {
   // not stored twice (also after retention deleted the first copy); returns the highest sequence h
   // such that 1..h are all stored for that session (what the gateway may acknowledge). A batch may
   // mix sessions. An invalid event rejects the whole batch (InvalidArgument, nothing stored).
+  // In the same transaction, each newly stored event with session_stop marks its session's record
+  // (when there is one) state "stopped", stop_reason, exit_code, updated_ms = the event's time_ms.
   virtual Result<AppendResult> append(const std::vector<StoredEvent>& batch) = 0;
   virtual Result<uint64_t> highestContiguous(std::string_view session_id) = 0;
   virtual Result<std::vector<StoredEvent>> query(const EventQuery& q) = 0;  // ordered by session, sequence
@@ -101,6 +131,26 @@ class EventStore {
   virtual Result<std::vector<Deleted>> deleteExpired(int64_t cutoff_ms, uint64_t max_bytes) = 0;
   // Sum of the stored events' JSON bytes.
   virtual Result<uint64_t> storedBytes() = 0;
+
+  // Runtime settings and the config revision (schema migration 2). Each call is one transaction.
+  // saveSetting stores `value` for (session, key) — nullopt deletes it — and records `revision`;
+  // saveRevision records only the revision (a base value changed, the policy changed, a restart).
+  // The stored revision never goes down: it becomes max(stored, revision). Revisions above
+  // INT64_MAX, an empty key or values over the limits above are InvalidArgument.
+  virtual Result<void> saveSetting(std::string_view session, std::string_view key,
+                                   const std::optional<std::string>& value, uint64_t revision) = 0;
+  virtual Result<void> saveRevision(uint64_t revision) = 0;
+  // The version and hash of the policy the gateway serves (so its version survives a restart).
+  virtual Result<void> savePolicyState(uint64_t policy_version, std::string_view policy_hash) = 0;
+  virtual Result<PersistedSettings> loadSettings() = 0;
 };
+
+// The stop reason as a session record keeps it: cut at the first NUL and to 256 bytes (on a UTF-8
+// boundary), so that any event's bytes fit a TEXT column. The event itself keeps the exact bytes.
+std::string stopReasonForRecord(std::string_view stop_reason);
+
+// The checks saveSetting() makes before touching the database (shared by both backends).
+Result<void> validateSettingWrite(std::string_view session, std::string_view key,
+                                  const std::optional<std::string>& value, uint64_t revision);
 
 }  // namespace warden::gateway

@@ -40,6 +40,15 @@ class FailingStore final : public EventStore {
     return inner_->deleteExpired(cutoff_ms, max_bytes);
   }
   Result<uint64_t> storedBytes() override { return inner_->storedBytes(); }
+  Result<void> saveSetting(std::string_view session, std::string_view key, const std::optional<std::string>& value,
+                           uint64_t revision) override {
+    return inner_->saveSetting(session, key, value, revision);
+  }
+  Result<void> saveRevision(uint64_t revision) override { return inner_->saveRevision(revision); }
+  Result<void> savePolicyState(uint64_t version, std::string_view hash) override {
+    return inner_->savePolicyState(version, hash);
+  }
+  Result<PersistedSettings> loadSettings() override { return inner_->loadSettings(); }
 
  private:
   std::unique_ptr<EventStore> inner_;

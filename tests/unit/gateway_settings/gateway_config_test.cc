@@ -28,8 +28,12 @@ TEST(GatewayConfigTest, ParsesAFullValidFile) {
 listen: 127.0.0.1:7443
 db: postgresql://warden@localhost/warden
 ocsf_logging: true
-retention: 90d
-retention_max_bytes: 10GiB
+retention:
+  max_age: 90d
+  max_bytes: 10GiB
+  interval: 30m
+policy: /etc/warden/policy.yaml
+log_dir: /var/log/warden/gw
 poll_interval: 2s
 tls:
   cert: /etc/warden/gw.crt
@@ -42,6 +46,9 @@ tls:
   EXPECT_EQ(config->ocsf_logging, true);
   EXPECT_EQ(config->retention_millis, int64_t{90} * 86'400'000);
   EXPECT_EQ(config->retention_max_bytes, uint64_t{10} << 30);
+  EXPECT_EQ(config->retention_interval_millis, 30 * 60'000);
+  EXPECT_EQ(config->policy, "/etc/warden/policy.yaml");
+  EXPECT_EQ(config->log_dir, "/var/log/warden/gw");
   EXPECT_EQ(config->poll_interval_millis, 2000);
   ASSERT_TRUE(config->tls.has_value());
   EXPECT_EQ(config->tls->cert, "/etc/warden/gw.crt");
@@ -54,6 +61,8 @@ TEST(GatewayConfigTest, EmptyFileLeavesEverythingUnset) {
   EXPECT_FALSE(config->listen.has_value());
   EXPECT_FALSE(config->ocsf_logging.has_value());
   EXPECT_FALSE(config->tls.has_value());
+  EXPECT_FALSE(config->retention_millis.has_value());
+  EXPECT_FALSE(config->policy.has_value());
   EXPECT_TRUE(parseGatewayConfig("# only a comment\n", "gw.yaml").ok());
 }
 
@@ -69,7 +78,7 @@ TEST(GatewayConfigTest, AcceptsIpv6ListenAndSqlitePath) {
 TEST(GatewayConfigTest, RejectsUnknownKeyWithPosition) {
   EXPECT_EQ(problems("listen: 127.0.0.1:1\nocsf_loging: true\n"),
             std::vector<std::string>{"gw.yaml:2:1: unknown key 'ocsf_loging' at the top level (expected one of: "
-                                     "listen, db, ocsf_logging, retention, retention_max_bytes, poll_interval, tls)"});
+                                     "listen, db, ocsf_logging, retention, policy, log_dir, poll_interval, tls)"});
   EXPECT_EQ(problems("tls:\n  cert: a\n  key: b\n  ca: c\n"),
             std::vector<std::string>{"gw.yaml:4:3: unknown key 'ca' in tls (expected one of: cert, key)"});
 }
@@ -77,9 +86,9 @@ TEST(GatewayConfigTest, RejectsUnknownKeyWithPosition) {
 TEST(GatewayConfigTest, RejectsWrongTypesAtTheValue) {
   EXPECT_EQ(problems("ocsf_logging: yes please\n"),
             std::vector<std::string>{"gw.yaml:1:15: ocsf_logging: 'yes please' is not a bool; allowed: true, false"});
-  EXPECT_EQ(problems("retention: 90 days\n"),
-            std::vector<std::string>{"gw.yaml:1:12: retention: '90 days' is not a positive duration; use a number "
-                                     "and a unit: ms, s, m, h or d (90d)"});
+  EXPECT_EQ(problems("retention:\n  max_age: 90 days\n"),
+            std::vector<std::string>{"gw.yaml:2:12: retention.max_age: '90 days' is not a positive duration; use a "
+                                     "number and a unit: ms, s, m, h or d (90d)"});
   EXPECT_EQ(problems("listen:\n  - a\n"),
             std::vector<std::string>{"gw.yaml:2:3: listen: expected ADDR:PORT, got a list"});
 }
@@ -94,8 +103,9 @@ TEST(GatewayConfigTest, ReportsSeveralProblemsAtOnceInFileOrder) {
   const auto found = problems(R"(listen: nowhere
 db: mysql://x
 ocsf_logging: 1
-retention: 0d
-retention_max_bytes: lots
+retention:
+  max_age: 0d
+  max_bytes: lots
 poll_interval: 5s
 extra: 1
 tls:
@@ -105,10 +115,31 @@ tls:
   EXPECT_THAT(found[0], HasSubstr("gw.yaml:1:9: listen: 'nowhere' is not ADDR:PORT"));
   EXPECT_THAT(found[1], HasSubstr("gw.yaml:2:5: db: 'mysql://x' is neither"));
   EXPECT_THAT(found[2], HasSubstr("gw.yaml:3:15: ocsf_logging: '1' is not a bool"));
-  EXPECT_THAT(found[3], HasSubstr("gw.yaml:4:12: retention: '0d' is not a positive duration"));
-  EXPECT_THAT(found[4], HasSubstr("gw.yaml:5:22: retention_max_bytes: 'lots' is not a positive size"));
-  EXPECT_THAT(found[5], HasSubstr("gw.yaml:7:1: unknown key 'extra'"));
-  EXPECT_THAT(found[6], HasSubstr("gw.yaml:9:3: tls: needs both 'cert' and 'key' (missing 'key')"));
+  EXPECT_THAT(found[3], HasSubstr("gw.yaml:5:12: retention.max_age: '0d' is not a positive duration"));
+  EXPECT_THAT(found[4], HasSubstr("gw.yaml:6:14: retention.max_bytes: 'lots' is not a positive size"));
+  EXPECT_THAT(found[5], HasSubstr("gw.yaml:8:1: unknown key 'extra'"));
+  EXPECT_THAT(found[6], HasSubstr("gw.yaml:10:3: tls: needs both 'cert' and 'key' (missing 'key')"));
+}
+
+TEST(GatewayConfigTest, RetentionIsAMappingOfKnownKeys) {
+  EXPECT_EQ(problems("retention: 90d\n"),
+            std::vector<std::string>{"gw.yaml:1:12: retention: expected a mapping, got a value"});
+  EXPECT_EQ(problems("retention:\n  max_size: 1G\n"),
+            std::vector<std::string>{"gw.yaml:2:3: unknown key 'max_size' in retention (expected one of: max_age, "
+                                     "max_bytes, interval)"});
+  EXPECT_EQ(problems("retention:\n  interval: 0s\n").size(), 1u);
+  const auto only_size = parseGatewayConfig("retention: {max_bytes: 512MiB}\n", "gw.yaml");
+  ASSERT_TRUE(only_size.ok()) << only_size.error().message();
+  EXPECT_EQ(only_size->retention_max_bytes, uint64_t{512} << 20);
+  EXPECT_FALSE(only_size->retention_millis.has_value());
+  EXPECT_FALSE(only_size->retention_interval_millis.has_value());
+}
+
+TEST(GatewayConfigTest, PolicyAndLogDirAreNonEmptyPaths) {
+  EXPECT_EQ(problems("policy:\n"),
+            std::vector<std::string>{"gw.yaml:1:1: policy: expected a policy file path, got nothing"});
+  EXPECT_EQ(problems("log_dir: [a]\n"),
+            std::vector<std::string>{"gw.yaml:1:10: log_dir: expected a directory path, got a list"});
 }
 
 TEST(GatewayConfigTest, RejectsDuplicateKeys) {

@@ -228,6 +228,33 @@ TEST(RuntimeSettingsTest, SetBaseBumpsOnlyWhenItChangesAndIsPersistedAsBase) {
   EXPECT_EQ(seen[0].revision, 2u);
 }
 
+TEST(RuntimeSettingsTest, BumpRevisionChangesNoValueAndIsPersistedAsABaseChange) {
+  std::vector<SettingChange> seen;
+  bool fail = false;
+  RuntimeSettings s(SettingsRegistry::builtin(), {{std::string(kKey), SettingValue{true}}},
+                    [&](const SettingChange& c) -> Result<void> {
+                      if (fail) return unavailable("database is locked");
+                      seen.push_back(c);
+                      return okResult();
+                    });
+  const auto bumped = s.bumpRevision();
+  ASSERT_TRUE(bumped.ok()) << bumped.error().message();
+  EXPECT_EQ(*bumped, 2u);
+  EXPECT_EQ(s.revision(), 2u);
+  EXPECT_TRUE(ocsfFor(s, "sess-a"));
+  EXPECT_TRUE(s.list().empty());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0].base);
+  EXPECT_TRUE(seen[0].key.empty());
+  EXPECT_EQ(seen[0].value, std::nullopt);
+  EXPECT_EQ(seen[0].revision, 2u);
+  fail = true;
+  const auto refused = s.bumpRevision();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Code::kUnavailable);
+  EXPECT_EQ(s.revision(), 2u);
+}
+
 TEST(RuntimeSettingsTest, EraseSessionDropsOnlyThatSessionsValues) {
   auto s = withBase(false);
   ASSERT_TRUE(s.set(kA, kKey, SettingValue{true}).ok());

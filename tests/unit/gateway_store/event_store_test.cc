@@ -1,5 +1,6 @@
 // One suite, run against SQLite (a temp file) and PostgreSQL (a real server this test starts).
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <memory>
@@ -148,6 +149,43 @@ class EventStoreTest : public ::testing::TestWithParam<Backend> {
     return r.ok() ? *r : std::vector<StoredEvent>{};
   }
 
+  // Runs `sql` on a second, raw connection to the same database (to set up what the store API
+  // cannot, like a database at an older schema version).
+  void execRaw(const std::string& sql) {
+    if (GetParam() == Backend::kSqlite) {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open((dir_ / "events.db").c_str(), &db), SQLITE_OK);
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      const std::string why = err ? err : "";
+      sqlite3_free(err);
+      sqlite3_close(db);
+      ASSERT_EQ(rc, SQLITE_OK) << why;
+    } else {
+      PGconn* conn = PQconnectdb(url_.c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* r = PQexec(conn, sql.c_str());
+      const ExecStatusType status = PQresultStatus(r);
+      const std::string why = PQresultErrorMessage(r);
+      PQclear(r);
+      PQfinish(conn);
+      ASSERT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) << why;
+    }
+  }
+
+  PersistedSettings mustLoadSettings() {
+    auto r = store_->loadSettings();
+    EXPECT_TRUE(r.ok()) << r.error().toString();
+    return r.ok() ? *r : PersistedSettings{};
+  }
+
+  SessionRecord mustSession(const std::string& id) {
+    auto r = store_->session(id);
+    EXPECT_TRUE(r.ok()) << r.error().toString();
+    EXPECT_TRUE(r.ok() && r->has_value()) << "no session " << id;
+    return r.ok() && r->has_value() ? **r : SessionRecord{};
+  }
+
   std::vector<std::string> mustMatch(const EventQuery& q) {
     auto r = store_->sessionsMatching(q);
     EXPECT_TRUE(r.ok()) << r.error().toString();
@@ -275,6 +313,18 @@ TEST_P(EventStoreTest, IncidentQueriesFindSessionsByFact) {
   q = {};
   q.stop_reason = "policy_violation";
   EXPECT_EQ(mustMatch(q), (std::vector<std::string>{"s1"}));
+  q = {};
+  q.domain = "nobody.example";
+  EXPECT_TRUE(mustMatch(q).empty());
+  // A fact with a time window (not the one-fact loose scan): only s3 reached evil.example after 2000.
+  q = {};
+  q.domain = "evil.example";
+  q.since_ms = 2000;
+  EXPECT_EQ(mustMatch(q), (std::vector<std::string>{"s3"}));
+  q = {};
+  q.domain = "evil.example";
+  q.path = "/etc/shadow";  // two facts on different events of s1: no single event has both
+  EXPECT_TRUE(mustMatch(q).empty());
   // What s2 did between T1 and T2 (until is exclusive).
   q = {};
   q.session = "s2";
@@ -381,6 +431,9 @@ TEST_P(EventStoreTest, SessionsUpsertAndRead) {
   s.created_ms = 10;
   s.updated_ms = 10;
   ASSERT_TRUE(store_->upsertSession(s).ok());
+  s.hostname = "build-host-3";
+  ASSERT_TRUE(store_->upsertSession(s).ok());
+  EXPECT_EQ(mustSession("s1").hostname, "build-host-3");
   s.state = "stopped";
   s.stop_reason = "exit";
   s.exit_code = 0;
@@ -392,12 +445,151 @@ TEST_P(EventStoreTest, SessionsUpsertAndRead) {
   EXPECT_EQ((*got)->state, "stopped");
   EXPECT_EQ((*got)->exit_code, 0);
   EXPECT_EQ((*got)->updated_ms, 20);
+  EXPECT_EQ((*got)->hostname, "build-host-3");
+  EXPECT_EQ((*got)->created_ms, 10);
   auto missing = store_->session("nope");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
   auto all = store_->sessions();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u);
+}
+
+SessionRecord runningSession(const std::string& id) {
+  SessionRecord s;
+  s.id = id;
+  s.name = "agent-" + id;
+  s.state = "running";
+  s.created_ms = 10;
+  s.updated_ms = 10;
+  return s;
+}
+
+TEST_P(EventStoreTest, AStoredSessionStopMarksTheSessionStoppedWithReasonAndExitCode) {
+  ASSERT_TRUE(store_->upsertSession(runningSession("s1")).ok());
+  ASSERT_TRUE(store_->upsertSession(runningSession("s2")).ok());
+  mustAppend({opEvent("s1", 1, 1000), stopEvent("s1", 2, 1500, ocsf::StopReason::kTimeout)});
+  const SessionRecord s1 = mustSession("s1");
+  EXPECT_EQ(s1.state, "stopped");
+  EXPECT_EQ(s1.stop_reason, "timeout");
+  EXPECT_EQ(s1.exit_code, 137);
+  EXPECT_EQ(s1.updated_ms, 1500);
+  EXPECT_EQ(s1.created_ms, 10);
+  // Other sessions and other events leave records alone.
+  EXPECT_EQ(mustSession("s2").state, "running");
+  mustAppend({netEvent("s2", 1, 2000, "example.org")});
+  EXPECT_EQ(mustSession("s2").state, "running");
+  EXPECT_FALSE(mustSession("s2").exit_code.has_value());
+}
+
+TEST_P(EventStoreTest, AResentStopDoesNotStopASessionThatRegisteredAgain) {
+  ASSERT_TRUE(store_->upsertSession(runningSession("s1")).ok());
+  mustAppend({opEvent("s1", 1, 1000), stopEvent("s1", 2, 1500, ocsf::StopReason::kExit)});
+  ASSERT_EQ(mustSession("s1").state, "stopped");
+  ASSERT_TRUE(store_->upsertSession(runningSession("s1")).ok());  // a restarted supervisor
+  const AppendResult again = mustAppend({stopEvent("s1", 2, 1500, ocsf::StopReason::kExit)});
+  EXPECT_EQ(again.duplicates, 1u);
+  EXPECT_EQ(mustSession("s1").state, "running");
+}
+
+TEST_P(EventStoreTest, AStopOfAnUnregisteredSessionIsStoredWithoutARecord) {
+  mustAppend({stopEvent("ghost", 1, 1500, ocsf::StopReason::kSignal)});
+  auto rec = store_->session("ghost");
+  ASSERT_TRUE(rec.ok()) << rec.error().toString();
+  EXPECT_FALSE(rec->has_value());
+  EventQuery q;
+  q.stop_reason = "signal";
+  EXPECT_EQ(mustMatch(q), (std::vector<std::string>{"ghost"}));
+}
+
+TEST_P(EventStoreTest, AFreshStoreHasNoSettingsAndRevisionZero) {
+  const PersistedSettings p = mustLoadSettings();
+  EXPECT_TRUE(p.values.empty());
+  EXPECT_EQ(p.revision, 0u);
+  EXPECT_EQ(p.policy_version, 0u);
+  EXPECT_EQ(p.policy_hash, "");
+}
+
+TEST_P(EventStoreTest, SettingsRoundTripOrderedAndADeleteRemovesTheValue) {
+  ASSERT_TRUE(store_->saveSetting("", "ocsf_json_enabled", std::string("true"), 2).ok());
+  ASSERT_TRUE(store_->saveSetting("sess-b", "ocsf_json_enabled", std::string("false"), 3).ok());
+  ASSERT_TRUE(store_->saveSetting("sess-a", "ocsf_json_enabled", std::string("true"), 4).ok());
+  ASSERT_TRUE(store_->saveSetting("sess-a", "ocsf_json_enabled", std::string("false"), 5).ok());  // replaces
+  PersistedSettings p = mustLoadSettings();
+  EXPECT_EQ(p.values, (std::vector<PersistedSetting>{{"", "ocsf_json_enabled", "true"},
+                                                     {"sess-a", "ocsf_json_enabled", "false"},
+                                                     {"sess-b", "ocsf_json_enabled", "false"}}));
+  EXPECT_EQ(p.revision, 5u);
+  ASSERT_TRUE(store_->saveSetting("sess-b", "ocsf_json_enabled", std::nullopt, 6).ok());
+  p = mustLoadSettings();
+  ASSERT_EQ(p.values.size(), 2u);
+  EXPECT_EQ(p.values[1].session, "sess-a");
+  EXPECT_EQ(p.revision, 6u);
+}
+
+TEST_P(EventStoreTest, TheStoredRevisionNeverGoesDown) {
+  ASSERT_TRUE(store_->saveRevision(9).ok());
+  EXPECT_EQ(mustLoadSettings().revision, 9u);
+  ASSERT_TRUE(store_->saveRevision(4).ok());
+  ASSERT_TRUE(store_->saveSetting("", "k", std::string("v"), 3).ok());
+  const PersistedSettings p = mustLoadSettings();
+  EXPECT_EQ(p.revision, 9u);
+  ASSERT_EQ(p.values.size(), 1u);  // the value itself was stored
+  ASSERT_TRUE(store_->saveRevision(10).ok());
+  EXPECT_EQ(mustLoadSettings().revision, 10u);
+}
+
+TEST_P(EventStoreTest, InvalidSettingWritesAreRefusedAndChangeNothing) {
+  auto r = store_->saveSetting("", "", std::string("v"), 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+  r = store_->saveSetting("", "k", std::string("v"), static_cast<uint64_t>(INT64_MAX) + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+  r = store_->saveSetting("", "k", std::string(kMaxSettingValueBytes + 1, 'x'), 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+  const PersistedSettings p = mustLoadSettings();
+  EXPECT_TRUE(p.values.empty());
+  EXPECT_EQ(p.revision, 0u);
+}
+
+TEST_P(EventStoreTest, PolicyStateRoundTripsWithoutTouchingTheRevision) {
+  ASSERT_TRUE(store_->saveRevision(7).ok());
+  ASSERT_TRUE(store_->savePolicyState(3, "ab12").ok());
+  PersistedSettings p = mustLoadSettings();
+  EXPECT_EQ(p.policy_version, 3u);
+  EXPECT_EQ(p.policy_hash, "ab12");
+  EXPECT_EQ(p.revision, 7u);
+  ASSERT_TRUE(store_->savePolicyState(4, "cd34").ok());
+  p = mustLoadSettings();
+  EXPECT_EQ(p.policy_version, 4u);
+  EXPECT_EQ(p.policy_hash, "cd34");
+}
+
+TEST_P(EventStoreTest, MigrationTwoUpgradesASchemaOneDatabaseKeepingItsData) {
+  SessionRecord s = runningSession("s1");
+  ASSERT_TRUE(store_->upsertSession(s).ok());
+  mustAppend({opEvent("s1", 1, 1000), opEvent("s1", 2, 1001)});
+  // Back to what a gateway of schema 1 left behind.
+  execRaw("DROP TABLE settings; DROP TABLE config_state; ALTER TABLE sessions DROP COLUMN hostname; "
+          "DELETE FROM warden_schema WHERE version = 2;");
+  auto m = store_->migrate();
+  ASSERT_TRUE(m.ok()) << m.error().toString();
+  EXPECT_EQ(mustQuery({}).size(), 2u);
+  const SessionRecord upgraded = mustSession("s1");
+  EXPECT_EQ(upgraded.name, "agent-s1");
+  EXPECT_EQ(upgraded.hostname, "");
+  EXPECT_EQ(mustLoadSettings().revision, 0u);
+  ASSERT_TRUE(store_->saveSetting("", "k", std::string("v"), 2).ok());
+  EXPECT_EQ(mustLoadSettings().values.size(), 1u);
+}
+
+TEST_P(EventStoreTest, ADatabaseOfANewerSchemaIsRefused) {
+  execRaw("INSERT INTO warden_schema (version, applied_ms) VALUES (99, 0)");
+  auto m = store_->migrate();
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), Code::kFailedPrecondition) << m.error().toString();
 }
 
 TEST_P(EventStoreTest, UnreachableDatabaseIsUnavailableAndNothingAcknowledged) {
@@ -448,10 +640,37 @@ TEST(ExtractFactsTest, ReadsFactsFromBuilderJson) {
   l.hostname = "q.example.net";
   EXPECT_EQ(stored(ocsf::dnsQuery(ctxFor("s"), 1, l), 2).domain, "q.example.net");
   EXPECT_EQ(pkgEvent("s", 2, 1, "left-pad").package, "left-pad");
-  EXPECT_EQ(stopEvent("s", 2, 1, ocsf::StopReason::kOom).stop_reason, "oom");
+  const StoredEvent stop = stopEvent("s", 2, 1, ocsf::StopReason::kOom);
+  EXPECT_EQ(stop.stop_reason, "oom");
+  EXPECT_TRUE(stop.session_stop);
+  EXPECT_EQ(stop.exit_code, 137);
+  EXPECT_FALSE(netEvent("s", 2, 1, "a.example").session_stop);
+  EXPECT_FALSE(netEvent("s", 2, 1, "a.example").exit_code.has_value());
   EXPECT_EQ(fileEvent("s", 2, 1, "/tmp/x").path, "/tmp/x");
   EXPECT_TRUE(isRetainedForever(checkpointEvent("s", 7, 1)));
   EXPECT_FALSE(isRetainedForever(opEvent("s", 7, 1)));
+}
+
+TEST(ExtractFactsTest, AStopWithoutExitCodeHasNone) {
+  ocsf::SessionInput in;
+  in.activity = ocsf::SessionActivity::kStop;
+  in.reason = ocsf::StopReason::kApi;
+  const StoredEvent e = stored(ocsf::session(ctxFor("s"), 1, in), 3);
+  EXPECT_TRUE(e.session_stop);
+  EXPECT_EQ(e.stop_reason, "api");
+  EXPECT_FALSE(e.exit_code.has_value());
+}
+
+TEST(ExtractFactsTest, StopReasonForRecordCutsAtNulAndOnAUtf8Boundary) {
+  EXPECT_EQ(stopReasonForRecord(std::string("exit\0junk", 9)), "exit");
+  const std::string long_reason = std::string(255, 'a') + "\xc3\xa9";  // 'é' straddles byte 256
+  EXPECT_EQ(stopReasonForRecord(long_reason), std::string(255, 'a'));
+}
+
+TEST(ExtractFactsTest, ShorthandKindIsTheUpperCasePrefix) {
+  EXPECT_EQ(shorthandKind("NET:OPEN [INFO] x"), "NET");
+  EXPECT_EQ(shorthandKind("no colon"), "");
+  EXPECT_EQ(shorthandKind("net:open"), "");
 }
 
 TEST(ExtractFactsTest, GarbageJsonLeavesEventUnchanged) {

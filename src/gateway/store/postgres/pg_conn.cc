@@ -48,9 +48,11 @@ Result<void> Connection::ensureConnected() {
     PQfinish(conn_);
     conn_ = nullptr;
   }
-  // Keywords are applied in order: the URL (expanded from dbname) overrides the default timeout.
-  const char* keys[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {"5", url_.c_str(), nullptr};
+  // Keywords are applied in order: the URL (expanded from dbname) overrides these defaults. JIT off:
+  // the store's queries are short index probes, for which the planner's JIT cost more than it saves
+  // (143 ms of compilation on a 2 s query, BENCHMARKS.md "Incident queries").
+  const char* keys[] = {"connect_timeout", "options", "dbname", nullptr};
+  const char* values[] = {"5", "-c jit=off", url_.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn_) return resourceExhausted("postgres store: out of memory connecting to " + redactedUrl());
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -59,6 +61,9 @@ Result<void> Connection::ensureConnected() {
     conn_ = nullptr;
     return unavailable(msg);
   }
+  // The server's NOTICEs ("relation ... already exists, skipping" from an idempotent migration) are
+  // not errors and would otherwise go to stderr, into the middle of the gateway's output.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   return okResult();
 }
 

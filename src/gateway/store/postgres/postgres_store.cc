@@ -38,6 +38,16 @@ CREATE INDEX events_stop_reason ON events (stop_reason, session_id) WHERE stop_r
 CREATE TABLE session_progress (
   session_id TEXT PRIMARY KEY, contiguous BIGINT NOT NULL, bytes BIGINT NOT NULL);
 )sql",
+    // 2: the supervisor's hostname; runtime settings and the one-row config state (revision, policy).
+    R"sql(
+ALTER TABLE sessions ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
+CREATE TABLE settings (
+  session TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (session, key));
+CREATE TABLE config_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1), revision BIGINT NOT NULL, policy_version BIGINT NOT NULL,
+  policy_hash TEXT NOT NULL);
+INSERT INTO config_state (id, revision, policy_version, policy_hash) VALUES (1, 0, 0, '');
+)sql",
 };
 
 constexpr size_t kRowsPerInsert = 1000;  // 14 parameters each, under libpq's 65535
@@ -103,15 +113,16 @@ class PostgresStore final : public EventStore {
     std::lock_guard lock(mu_);
     std::vector<SqlParam> params = {P::text(s.id),         P::text(s.name),        P::text(s.token_hash),
                                     P::text(s.public_key), P::text(s.state),       P::text(s.stop_reason),
-                                    P::integer(s.created_ms), P::integer(s.updated_ms)};
-    const std::string exit = s.exit_code ? "$9" : "NULL";
+                                    P::integer(s.created_ms), P::integer(s.updated_ms), P::text(s.hostname)};
+    const std::string exit = s.exit_code ? "$10" : "NULL";
     if (s.exit_code) params.push_back(P::integer(*s.exit_code));
     auto r = conn_.exec("upsert session", R"sql(
-INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, exit_code)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, )sql" + exit + R"sql()
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, hostname,
+                      exit_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, )sql" + exit + R"sql()
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash,
   public_key = excluded.public_key, state = excluded.state, stop_reason = excluded.stop_reason,
-  updated_ms = excluded.updated_ms, exit_code = excluded.exit_code)sql",
+  updated_ms = excluded.updated_ms, exit_code = excluded.exit_code, hostname = excluded.hostname)sql",
                         params);
     if (!r.ok()) return r.error();
     return okResult();
@@ -188,8 +199,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     WARDEN_RETURN_IF_ERROR(validateQuery(checked));
     const SqlFilter f = eventFilter(checked, placeholder, false);
     std::lock_guard lock(mu_);
-    auto r = conn_.exec("sessionsMatching",
-                        "SELECT DISTINCT session_id FROM events WHERE " + f.where + " ORDER BY session_id", f.params);
+    auto r = conn_.exec("sessionsMatching", sessionsMatchingSql(checked, f), f.params);
     if (!r.ok()) return r.error();
     std::vector<std::string> out;
     for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(text(r->get(), i, 0));
@@ -221,7 +231,70 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return static_cast<uint64_t>(pg::toInt(r->get(), 0, 0));
   }
 
+  Result<void> saveSetting(std::string_view session, std::string_view key, const std::optional<std::string>& value,
+                           uint64_t revision) override {
+    WARDEN_RETURN_IF_ERROR(validateSettingWrite(session, key, value, revision));
+    std::lock_guard lock(mu_);
+    auto r = transaction("saveSetting", [&]() -> Result<void> {
+      Result<PgResult> w = value ? conn_.exec("saveSetting",
+                                              "INSERT INTO settings (session, key, value) VALUES ($1, $2, $3) "
+                                              "ON CONFLICT (session, key) DO UPDATE SET value = excluded.value",
+                                              {P::text(std::string(session)), P::text(std::string(key)), P::text(*value)})
+                                 : conn_.exec("saveSetting", "DELETE FROM settings WHERE session = $1 AND key = $2",
+                                              {P::text(std::string(session)), P::text(std::string(key))});
+      if (!w.ok()) return w.error();
+      return raiseRevisionLocked(revision);
+    });
+    if (!r.ok()) return r.error().withContext("postgres saveSetting (nothing was changed)");
+    return okResult();
+  }
+
+  Result<void> saveRevision(uint64_t revision) override {
+    if (revision > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("config revision is out of range");
+    std::lock_guard lock(mu_);
+    auto r = transaction("saveRevision", [&]() { return raiseRevisionLocked(revision); });
+    if (!r.ok()) return r.error().withContext("postgres saveRevision (nothing was changed)");
+    return okResult();
+  }
+
+  Result<void> savePolicyState(uint64_t policy_version, std::string_view policy_hash) override {
+    if (policy_version > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("policy version is out of range");
+    std::lock_guard lock(mu_);
+    auto r = conn_.exec("savePolicyState", "UPDATE config_state SET policy_version = $1, policy_hash = $2 WHERE id = 1",
+                        {P::integer(static_cast<int64_t>(policy_version)), P::text(std::string(policy_hash))});
+    if (!r.ok()) return r.error().withContext("postgres savePolicyState (nothing was changed)");
+    return okResult();
+  }
+
+  Result<PersistedSettings> loadSettings() override {
+    std::lock_guard lock(mu_);
+    PersistedSettings out;
+    auto r = transaction("loadSettings", [&]() -> Result<void> {
+      auto rows = conn_.exec("loadSettings", "SELECT session, key, value FROM settings ORDER BY session, key");
+      if (!rows.ok()) return rows.error();
+      for (int i = 0; i < PQntuples(rows->get()); ++i) {
+        out.values.push_back({text(rows->get(), i, 0), text(rows->get(), i, 1), text(rows->get(), i, 2)});
+      }
+      auto cs = conn_.exec("loadSettings", "SELECT revision, policy_version, policy_hash FROM config_state WHERE id = 1");
+      if (!cs.ok()) return cs.error();
+      if (PQntuples(cs->get()) != 1) return failedPrecondition("config_state has no row (run migrate() first)");
+      out.revision = static_cast<uint64_t>(pg::toInt(cs->get(), 0, 0));
+      out.policy_version = static_cast<uint64_t>(pg::toInt(cs->get(), 0, 1));
+      out.policy_hash = text(cs->get(), 0, 2);
+      return okResult();
+    });
+    if (!r.ok()) return r.error().withContext("postgres loadSettings");
+    return out;
+  }
+
  private:
+  Result<void> raiseRevisionLocked(uint64_t revision) {
+    auto r = conn_.exec("config revision", "UPDATE config_state SET revision = GREATEST(revision, $1) WHERE id = 1",
+                        {P::integer(static_cast<int64_t>(revision))});
+    if (!r.ok()) return r.error();
+    return okResult();
+  }
+
   template <typename F>
   Result<void> transaction(std::string_view what, F&& body) {
     auto b = conn_.exec(what, "BEGIN");
@@ -239,7 +312,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
   Result<std::vector<SessionRecord>> readSessions(const std::string& id, bool one) {
     auto r = conn_.exec("sessions",
                         std::string("SELECT id, name, token_hash, public_key, state, stop_reason, created_ms, "
-                                    "updated_ms, exit_code FROM sessions") +
+                                    "updated_ms, exit_code, hostname FROM sessions") +
                             (one ? " WHERE id = $1" : "") + " ORDER BY id",
                         one ? std::vector<SqlParam>{P::text(id)} : std::vector<SqlParam>{});
     if (!r.ok()) return r.error();
@@ -256,6 +329,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       s.created_ms = pg::toInt(res, i, 6);
       s.updated_ms = pg::toInt(res, i, 7);
       if (!PQgetisnull(res, i, 8)) s.exit_code = static_cast<int>(pg::toInt(res, i, 8));
+      s.hostname = text(res, i, 9);
       out.push_back(std::move(s));
     }
     return out;
@@ -289,6 +363,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       }
     }
     std::map<std::string, int64_t> added;
+    std::set<std::pair<std::string, uint64_t>> inserted;
     for (size_t start = 0; start < rows.size(); start += kRowsPerInsert) {
       const size_t end = std::min(rows.size(), start + kRowsPerInsert);
       std::string sql =
@@ -316,13 +391,29 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
         params.push_back(P::integer(isRetainedForever(e) ? 1 : 0));
         params.push_back(P::integer(static_cast<int64_t>(e.json.size())));
       }
-      sql += " ON CONFLICT (session_id, sequence) DO NOTHING RETURNING session_id, bytes";
+      sql += " ON CONFLICT (session_id, sequence) DO NOTHING RETURNING session_id, bytes, sequence";
       auto r = conn_.exec("append", sql, params);
       if (!r.ok()) return r.error();
       const int n = PQntuples(r->get());
       result.inserted += static_cast<uint64_t>(n);
       result.duplicates += (end - start) - static_cast<uint64_t>(n);
-      for (int i = 0; i < n; ++i) added[text(r->get(), i, 0)] += pg::toInt(r->get(), i, 1);
+      for (int i = 0; i < n; ++i) {
+        added[text(r->get(), i, 0)] += pg::toInt(r->get(), i, 1);
+        inserted.emplace(text(r->get(), i, 0), static_cast<uint64_t>(pg::toInt(r->get(), i, 2)));
+      }
+    }
+    // Newly stored SESSION stops mark their session's record, in batch order.
+    for (const StoredEvent* e : rows) {
+      if (!e->session_stop || !inserted.count({e->session_id, e->sequence})) continue;
+      std::vector<SqlParam> params = {P::text(e->session_id), P::text(stopReasonForRecord(e->stop_reason)),
+                                      P::integer(e->time_ms)};
+      const std::string exit = e->exit_code ? "$4" : "NULL";
+      if (e->exit_code) params.push_back(P::integer(*e->exit_code));
+      auto up = conn_.exec("append",
+                           "UPDATE sessions SET state = 'stopped', stop_reason = $2, "
+                           "exit_code = " + exit + ", updated_ms = $3 WHERE id = $1",
+                           params);
+      if (!up.ok()) return up.error();
     }
     for (const auto& id : order) {
       uint64_t& c = contiguous[id];

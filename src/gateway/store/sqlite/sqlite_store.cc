@@ -40,8 +40,21 @@ CREATE INDEX events_stop_reason ON events (stop_reason, session_id) WHERE stop_r
 CREATE TABLE session_progress (
   session_id TEXT PRIMARY KEY, contiguous INTEGER NOT NULL, bytes INTEGER NOT NULL);
 )sql",
+    // 2: the supervisor's hostname; runtime settings and the one-row config state (revision, policy).
+    R"sql(
+ALTER TABLE sessions ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
+CREATE TABLE settings (
+  session TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (session, key));
+CREATE TABLE config_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL, policy_version INTEGER NOT NULL,
+  policy_hash TEXT NOT NULL);
+INSERT INTO config_state (id, revision, policy_version, policy_hash) VALUES (1, 0, 0, '');
+)sql",
 };
 
+// A newly stored SESSION stop marks the session's record (no row: nothing to mark).
+constexpr const char* kMarkSessionStopped =
+    "UPDATE sessions SET state = 'stopped', stop_reason = ?2, exit_code = ?3, updated_ms = ?4 WHERE id = ?1";
 
 class SqliteStore final : public EventStore {
  public:
@@ -104,11 +117,12 @@ class SqliteStore final : public EventStore {
     if (!isValidSessionId(s.id)) return invalidArgument("session id '" + s.id.substr(0, 64) + "' is not 1..128 bytes of [A-Za-z0-9._:-]");
     std::lock_guard lock(mu_);
     auto st = Statement::prepare(db_, R"sql(
-INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, exit_code)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, exit_code,
+                      hostname)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash,
   public_key = excluded.public_key, state = excluded.state, stop_reason = excluded.stop_reason,
-  updated_ms = excluded.updated_ms, exit_code = excluded.exit_code)sql");
+  updated_ms = excluded.updated_ms, exit_code = excluded.exit_code, hostname = excluded.hostname)sql");
     if (!st.ok()) return st.error().withContext("upsert session");
     st->bind(1, s.id);
     st->bind(2, s.name);
@@ -119,6 +133,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     st->bind(7, s.created_ms);
     st->bind(8, s.updated_ms);
     if (s.exit_code) st->bind(9, static_cast<int64_t>(*s.exit_code));
+    st->bind(10, s.hostname);
     auto r = st->step();
     if (!r.ok()) return r.error().withContext("upsert session " + s.id);
     return okResult();
@@ -198,7 +213,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     checked.after_sequence = 0;
     WARDEN_RETURN_IF_ERROR(validateQuery(checked));
     const SqlFilter f = eventFilter(checked, placeholder, false);
-    const std::string sql = "SELECT DISTINCT session_id FROM events WHERE " + f.where + " ORDER BY session_id";
+    const std::string sql = sessionsMatchingSql(checked, f);
     std::lock_guard lock(mu_);
     auto st = Statement::prepare(db_, sql);
     if (!st.ok()) return st.error().withContext("sqlite sessionsMatching");
@@ -234,8 +249,94 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return static_cast<uint64_t>(st->int64(0));
   }
 
+  Result<void> saveSetting(std::string_view session, std::string_view key, const std::optional<std::string>& value,
+                           uint64_t revision) override {
+    WARDEN_RETURN_IF_ERROR(validateSettingWrite(session, key, value, revision));
+    std::lock_guard lock(mu_);
+    return writeTransaction("sqlite saveSetting", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, value ? "INSERT INTO settings (session, key, value) VALUES (?1, ?2, ?3) "
+                                                "ON CONFLICT (session, key) DO UPDATE SET value = excluded.value"
+                                              : "DELETE FROM settings WHERE session = ?1 AND key = ?2");
+      if (!st.ok()) return st.error();
+      st->bind(1, session);
+      st->bind(2, key);
+      if (value) st->bind(3, std::string_view(*value));
+      auto done = st->step();
+      if (!done.ok()) return done.error();
+      return raiseRevisionLocked(revision);
+    });
+  }
+
+  Result<void> saveRevision(uint64_t revision) override {
+    if (revision > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("config revision is out of range");
+    std::lock_guard lock(mu_);
+    return writeTransaction("sqlite saveRevision", [&]() { return raiseRevisionLocked(revision); });
+  }
+
+  Result<void> savePolicyState(uint64_t policy_version, std::string_view policy_hash) override {
+    if (policy_version > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("policy version is out of range");
+    std::lock_guard lock(mu_);
+    return writeTransaction("sqlite savePolicyState", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "UPDATE config_state SET policy_version = ?1, policy_hash = ?2 WHERE id = 1");
+      if (!st.ok()) return st.error();
+      st->bind(1, static_cast<int64_t>(policy_version));
+      st->bind(2, policy_hash);
+      auto done = st->step();
+      if (!done.ok()) return done.error();
+      return okResult();
+    });
+  }
+
+  Result<PersistedSettings> loadSettings() override {
+    std::lock_guard lock(mu_);
+    PersistedSettings out;
+    auto r = writeTransaction("sqlite loadSettings", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "SELECT session, key, value FROM settings ORDER BY session, key");
+      if (!st.ok()) return st.error();
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        out.values.push_back({st->text(0), st->text(1), st->text(2)});
+      }
+      auto cs = Statement::prepare(db_, "SELECT revision, policy_version, policy_hash FROM config_state WHERE id = 1");
+      if (!cs.ok()) return cs.error();
+      auto row = cs->step();
+      if (!row.ok()) return row.error();
+      if (!*row) return failedPrecondition("config_state has no row (run migrate() first)");
+      out.revision = static_cast<uint64_t>(cs->int64(0));
+      out.policy_version = static_cast<uint64_t>(cs->int64(1));
+      out.policy_hash = cs->text(2);
+      return okResult();
+    });
+    if (!r.ok()) return r.error();
+    return out;
+  }
+
  private:
   static std::string placeholder(size_t n) { return "?" + std::to_string(n); }
+
+  // BEGIN IMMEDIATE, body, COMMIT (ROLLBACK when the body fails). Called with mu_ held.
+  template <typename F>
+  Result<void> writeTransaction(std::string_view what, F&& body) {
+    WARDEN_RETURN_IF_ERROR(exec(db_, "BEGIN IMMEDIATE", std::string(what) + ": begin"));
+    Result<void> r = body();
+    if (!r.ok()) {
+      rollback();
+      return r.error().withContext(std::string(what) + " (nothing was changed)");
+    }
+    if (auto c = commit(); !c.ok()) return c.error().withContext(std::string(what) + " (nothing was changed)");
+    return okResult();
+  }
+
+  Result<void> raiseRevisionLocked(uint64_t revision) {
+    auto st = Statement::prepare(db_, "UPDATE config_state SET revision = MAX(revision, ?1) WHERE id = 1");
+    if (!st.ok()) return st.error();
+    st->bind(1, static_cast<int64_t>(revision));
+    auto done = st->step();
+    if (!done.ok()) return done.error();
+    return okResult();
+  }
 
   void rollback() { (void)exec(db_, "ROLLBACK", "rollback"); }
   Result<void> commit() {
@@ -247,7 +348,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
   Result<std::vector<SessionRecord>> readSessions(std::optional<std::string_view> id) {
     auto st = Statement::prepare(
         db_, std::string("SELECT id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, "
-                         "exit_code FROM sessions") +
+                         "exit_code, hostname FROM sessions") +
                  (id ? " WHERE id = ?1" : "") + " ORDER BY id");
     if (!st.ok()) return st.error().withContext("sqlite sessions");
     if (id) st->bind(1, *id);
@@ -266,6 +367,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       s.created_ms = st->int64(6);
       s.updated_ms = st->int64(7);
       if (!st->isNull(8)) s.exit_code = static_cast<int>(st->int64(8));
+      s.hostname = st->text(9);
       out.push_back(std::move(s));
     }
     return out;
@@ -290,12 +392,14 @@ ON CONFLICT (session_id, sequence) DO NOTHING)sql");
 INSERT INTO session_progress (session_id, contiguous, bytes) VALUES (?1, ?2, ?3)
 ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
   bytes = session_progress.bytes + excluded.bytes)sql");
-    for (auto* st : {&get, &ins, &walk, &put}) {
+    auto stop = Statement::prepare(db_, kMarkSessionStopped);
+    for (auto* st : {&get, &ins, &walk, &put, &stop}) {
       if (!st->ok()) return st->error();
     }
     AppendResult result;
     std::map<std::string, Progress> progress;
     std::vector<std::string> order;
+    std::vector<const StoredEvent*> stops;  // newly stored SESSION stops, batch order
     for (const auto& e : batch) {
       auto [it, fresh] = progress.try_emplace(e.session_id);
       if (fresh) {
@@ -332,6 +436,7 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
         ++result.inserted;
         p.added_bytes += static_cast<int64_t>(e.json.size());
         p.touched = true;
+        if (e.session_stop) stops.push_back(&e);
       } else {
         ++result.duplicates;
       }
@@ -367,6 +472,15 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
         if (!done.ok()) return done.error();
       }
       result.contiguous.emplace_back(id, p.contiguous);
+    }
+    for (const StoredEvent* e : stops) {
+      stop->reset();
+      stop->bind(1, e->session_id);
+      stop->bind(2, stopReasonForRecord(e->stop_reason));
+      if (e->exit_code) stop->bind(3, static_cast<int64_t>(*e->exit_code));
+      stop->bind(4, e->time_ms);
+      auto done = stop->step();
+      if (!done.ok()) return done.error();
     }
     if (!result.contiguous.empty()) result.highest_contiguous = result.contiguous.front().second;
     return result;
@@ -469,6 +583,12 @@ Result<std::unique_ptr<EventStore>> openSqliteStore(const std::filesystem::path&
   auto store = std::make_unique<SqliteStore>(db);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   sqlite3_extended_result_codes(db, 0);
+  // Larger pages for a new file (an existing one keeps its page size until VACUUM), a 256 MiB page
+  // cache (the default 2 MiB is smaller than one batch's transaction, which then spills into the WAL
+  // and is read back) and a WAL checkpoint every 10,000 pages instead of 1,000 (else nearly every
+  // commit checkpoints): append 30 -> 20 us wall per event (BENCHMARKS.md "Gateway").
+  WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA page_size = 16384", "open sqlite store: page_size"));
+  WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA cache_size = -262144", "open sqlite store: cache_size"));
   // journal_mode returns the mode in effect; anything but "wal" (e.g. a read-only directory) is refused.
   {
     auto st = Statement::prepare(db, "PRAGMA journal_mode = WAL");
@@ -480,6 +600,7 @@ Result<std::unique_ptr<EventStore>> openSqliteStore(const std::filesystem::path&
     }
   }
   WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA synchronous = FULL", "open sqlite store: synchronous"));
+  WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA wal_autocheckpoint = 10000", "open sqlite store: wal_autocheckpoint"));
   return std::unique_ptr<EventStore>(std::move(store));
 }
 

@@ -1,0 +1,239 @@
+// extractFacts() (declared in store.h): one streaming pass over a pushed event's JSON with
+// nlohmann's SAX parser, keeping only the dozen values the store indexes — no document tree, no
+// map inserts. It answers exactly what a full parse followed by lookups would (the reference the
+// unit test and the fuzz target compare it with): a repeated key is last-wins, a value of the wrong
+// type counts as absent, and invalid JSON or a top level that is not an object leaves the event as
+// it was.
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gateway/store/store.h"
+
+namespace warden::gateway {
+namespace {
+
+using nlohmann::json;
+
+// The paths the store reads, as a small tree. Inner nodes are objects to descend into; leaves are
+// the values kept.
+enum Node : int8_t {
+  kNone = -1,
+  // inner
+  kRoot,
+  kMetadata,
+  kDst,
+  kHttp,
+  kHttpUrl,
+  kQuery,
+  kFile,
+  kApp,
+  kUnmapped,
+  kInnerCount,
+  // leaves
+  kClassUid = kInnerCount,
+  kSeverityId,
+  kTime,
+  kActivityId,
+  kStatusDetail,
+  kSequence,
+  kCorrelationUid,
+  kDstDomain,
+  kDstHostname,
+  kUrlHostname,
+  kQueryHostname,
+  kFilePath,
+  kAppName,
+  kUnmappedPackage,  // presence only
+  kExitCode,
+  kNodeCount,
+};
+
+constexpr std::array<Node, kNodeCount> kParent = {
+    kNone,     kRoot,     kRoot, kRoot,     kHttp, kRoot,     kRoot,     kRoot, kRoot,  // inner
+    kRoot,     kRoot,     kRoot, kRoot,     kRoot,                                      // class..status
+    kMetadata, kMetadata,                                                               // sequence, correlation
+    kDst,      kDst,      kHttpUrl, kQuery, kFile, kApp,    kUnmapped, kUnmapped,       // facts
+};
+
+Node childOf(Node node, std::string_view key) {
+  auto pick = [&](std::initializer_list<std::pair<std::string_view, Node>> children) {
+    for (const auto& [name, child] : children) {
+      if (key == name) return child;
+    }
+    return kNone;
+  };
+  switch (node) {
+    case kRoot:
+      return pick({{"class_uid", kClassUid},
+                   {"severity_id", kSeverityId},
+                   {"time", kTime},
+                   {"activity_id", kActivityId},
+                   {"status_detail", kStatusDetail},
+                   {"metadata", kMetadata},
+                   {"dst_endpoint", kDst},
+                   {"http_request", kHttp},
+                   {"query", kQuery},
+                   {"file", kFile},
+                   {"app", kApp},
+                   {"unmapped", kUnmapped}});
+    case kMetadata: return pick({{"sequence", kSequence}, {"correlation_uid", kCorrelationUid}});
+    case kDst: return pick({{"domain", kDstDomain}, {"hostname", kDstHostname}});
+    case kHttp: return pick({{"url", kHttpUrl}});
+    case kHttpUrl: return pick({{"hostname", kUrlHostname}});
+    case kQuery: return pick({{"hostname", kQueryHostname}});
+    case kFile: return pick({{"path", kFilePath}});
+    case kApp: return pick({{"name", kAppName}});
+    case kUnmapped: return pick({{"package", kUnmappedPackage}, {"exit_code", kExitCode}});
+    default: return kNone;
+  }
+}
+
+bool isUnder(Node leaf, Node ancestor) {
+  for (Node n = leaf; n != kNone; n = kParent[n]) {
+    if (n == ancestor) return true;
+  }
+  return false;
+}
+
+// The SAX handler. Values are recorded at the leaves; a key met again clears what was recorded
+// under it (last wins, as in a parsed document).
+class FactsHandler {
+ public:
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(json::number_integer_t v) { return integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return integer(static_cast<int64_t>(v)); }
+  bool number_float(json::number_float_t, const json::string_t&) { return true; }
+  bool binary(json::binary_t&) { return true; }
+  bool string(json::string_t& v) {
+    const Node at = current();
+    if (at >= kInnerCount && at != kUnmappedPackage && !isInteger(at)) text_[at] = std::move(v);
+    return true;
+  }
+  bool start_object(std::size_t) {
+    if (frames_.empty()) {
+      top_is_object_ = true;
+      frames_.push_back({kRoot, kNone});
+    } else {
+      const Node at = current();
+      if (at == kUnmapped) unmapped_object_ = true;
+      frames_.push_back({at != kNone && at < kInnerCount ? at : kNone, kNone});
+    }
+    return true;
+  }
+  bool key(json::string_t& k) {
+    Frame& f = frames_.back();
+    f.child = f.node == kNone ? kNone : childOf(f.node, k);
+    if (f.child != kNone) clearUnder(f.child);
+    if (f.child == kApp) app_present_ = true;
+    if (f.child == kUnmappedPackage) package_present_ = true;
+    return true;
+  }
+  bool end_object() {
+    frames_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    frames_.push_back({kNone, kNone});
+    return true;
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  bool topIsObject() const { return top_is_object_; }
+  const std::optional<std::string>& text(Node n) const { return text_[n]; }
+  std::optional<int64_t> integerAt(Node n) const { return integer_[n]; }
+  bool appPresent() const { return app_present_; }
+  // `unmapped` is an object with a `package` member (of any type).
+  bool packagePresent() const { return package_present_ && unmapped_object_; }
+
+ private:
+  struct Frame {
+    Node node;   // the object this frame is, in the tree (kNone: not a path the store reads)
+    Node child;  // the node of the member being read (kNone: not read)
+  };
+
+  static bool isInteger(Node n) {
+    return n == kClassUid || n == kSeverityId || n == kTime || n == kActivityId || n == kSequence || n == kExitCode;
+  }
+
+  Node current() const {
+    if (frames_.empty()) return kNone;
+    const Frame& f = frames_.back();
+    return f.node == kNone ? kNone : f.child;
+  }
+
+  bool integer(int64_t v) {
+    const Node at = current();
+    if (at != kNone && isInteger(at)) integer_[at] = v;
+    return true;
+  }
+
+  void clearUnder(Node node) {
+    for (int n = kInnerCount; n < kNodeCount; ++n) {
+      if (isUnder(static_cast<Node>(n), node)) {
+        text_[n].reset();
+        integer_[n].reset();
+      }
+    }
+    if (node == kApp) app_present_ = false;
+    if (node == kUnmapped || node == kUnmappedPackage) package_present_ = false;
+    if (node == kUnmapped) unmapped_object_ = false;
+  }
+
+  std::vector<Frame> frames_;
+  std::array<std::optional<std::string>, kNodeCount> text_{};
+  std::array<std::optional<int64_t>, kNodeCount> integer_{};
+  bool top_is_object_ = false;
+  bool app_present_ = false;
+  bool package_present_ = false;
+  bool unmapped_object_ = false;  // the last `unmapped` member is an object
+};
+
+}  // namespace
+
+StoredEvent extractFacts(StoredEvent e) {
+  FactsHandler h;
+  if (!json::sax_parse(e.json, &h, json::input_format_t::json, /*strict=*/true) || !h.topIsObject()) return e;
+  auto text = [&](Node n) { return h.text(n).value_or(std::string()); };
+  auto integer = [&](Node n) { return h.integerAt(n).value_or(0); };
+  if (e.class_uid == 0) e.class_uid = static_cast<int>(integer(kClassUid));
+  if (e.severity_id == 0) e.severity_id = static_cast<int>(integer(kSeverityId));
+  if (e.time_ms == 0) e.time_ms = integer(kTime);
+  if (e.sequence == 0 && integer(kSequence) > 0) e.sequence = static_cast<uint64_t>(integer(kSequence));
+  if (e.session_id.empty()) e.session_id = text(kCorrelationUid);
+  if (e.domain.empty()) {
+    for (Node n : {kDstDomain, kUrlHostname, kQueryHostname, kDstHostname}) {
+      e.domain = text(n);
+      if (!e.domain.empty()) break;
+    }
+  }
+  if (e.path.empty()) e.path = text(kFilePath);
+  const bool pkg = e.kind == "PKG" || (h.packagePresent() && h.appPresent());
+  if (e.package.empty() && pkg) e.package = text(kAppName);
+  const bool session = e.kind == "SESSION" || (e.kind.empty() && text(kAppName) == "warden-session");
+  if (session && integer(kActivityId) == 4) {
+    e.session_stop = true;
+    if (e.stop_reason.empty()) e.stop_reason = text(kStatusDetail);
+    if (!e.exit_code) {
+      if (const auto code = h.integerAt(kExitCode); code && *code >= INT32_MIN && *code <= INT32_MAX) {
+        e.exit_code = static_cast<int>(*code);
+      }
+    }
+  }
+  return e;
+}
+
+}  // namespace warden::gateway
