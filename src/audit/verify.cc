@@ -137,6 +137,8 @@ struct Verifier::State {
   std::optional<Record> start_rec;
   std::vector<MissingRange> missing;
   std::vector<std::pair<uint64_t, size_t>> gaps;  // (first unwritten seq, finding index)
+  uint64_t deleted_missing = 0;                   // events missing inside opt.deletions' ranges
+  std::optional<Record> last_deleted_gap;         // the record after the last such run
 
   // --- findings ---------------------------------------------------------------------------
   size_t add(Finding f) {
@@ -378,6 +380,8 @@ struct Verifier::State {
         bad[i] = !linked[i];
       } else if ((p.flags & kFlagJsonlOff) && (n.flags & kFlagJsonlOn)) {
         gap(p, n);
+      } else if (const auto* d = deletedRange(p.seq + 1, n.seq - 1)) {
+        deletedGap(p, n, *d);
       } else {
         missingRange(p, n);
       }
@@ -426,6 +430,46 @@ struct Verifier::State {
                         "tampering, but those events cannot be checked from this file; the chain resumes at seq {}",
                         seqRange(off.seq + 1, on.seq - 1), where(off), where(on), on.seq));
     gaps.emplace_back(off.seq + 1, idx);
+  }
+
+  // The deletion that accounts for seqs first..last_seq, all of them inside the recorded ranges;
+  // nullptr when some are not.
+  const VerifyOptions::Deletion* deletedRange(uint64_t first, uint64_t last_seq) const {
+    const VerifyOptions::Deletion* found = nullptr;
+    for (uint64_t at = first; at <= last_seq;) {
+      const VerifyOptions::Deletion* holder = nullptr;
+      for (const auto& d : opt.deletions) {
+        if (d.first <= at && at <= d.last) holder = &d;
+      }
+      if (holder == nullptr) return nullptr;
+      if (found == nullptr) found = holder;
+      if (holder->last >= last_seq) break;
+      at = holder->last + 1;
+    }
+    return found;
+  }
+
+  void deletedGap(const Record& p, const Record& n, const VerifyOptions::Deletion& d) {
+    deleted_missing += n.seq - 1 - p.seq;
+    last_deleted_gap = n;
+    const size_t idx = add(FindingKind::kGap, n, p.seq + 1, n.seq - 1,
+                           fmt::format("{} deleted by retention ({}): not tampering, but those events cannot be "
+                                       "checked; the chain resumes at seq {}",
+                                       seqRange(p.seq + 1, n.seq - 1), d.record, n.seq));
+    gaps.emplace_back(p.seq + 1, idx);
+  }
+
+  // More missing inside the deleted ranges than the deletions account for: some were removed
+  // otherwise (a kept checkpoint, say).
+  void checkDeletedCount() {
+    if (!last_deleted_gap) return;
+    uint64_t deleted = 0;
+    for (const auto& d : opt.deletions) deleted += d.count;
+    if (deleted_missing <= deleted) return;
+    add(FindingKind::kMissing, *last_deleted_gap, 0, 0,
+        fmt::format("{} events are missing inside the ranges retention deleted, but its records account for only "
+                    "{}: {} were removed otherwise",
+                    deleted_missing, deleted, deleted_missing - deleted));
   }
 
   void missingRange(const Record& p, const Record& n) {
@@ -570,6 +614,7 @@ struct Verifier::State {
     report.last_sequence = last->seq;
     checkSignatures();
     checkTail();
+    checkDeletedCount();
     annotateGaps();
     return std::move(report);
   }

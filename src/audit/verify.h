@@ -59,6 +59,16 @@ struct VerifyOptions {
   size_t max_line_bytes = 16u << 20;
   // At most this many findings of one kind are kept; the rest are only counted.
   size_t max_findings_per_kind = 100;
+  // Events the store deleted on purpose (the gateway's retention; each from a LOG:DELETE event of
+  // the gateway's own trail, named by `record`): missing events wholly inside these ranges are a
+  // warning (gap), not a problem — as long as no more are missing inside them than the records
+  // say were deleted (`count`); any excess is reported as missing.
+  struct Deletion {
+    uint64_t first = 0, last = 0;  // the lowest and highest deleted sequence (kept checkpoints lie between)
+    uint64_t count = 0;            // how many were deleted
+    std::string record;            // where it is recorded, for the message
+  };
+  std::vector<Deletion> deletions;
 };
 
 enum class KeySource { kNone, kGiven, kFromLog };

@@ -19,6 +19,11 @@ namespace warden::gateway {
 // "file:line" is the event's position in the stored order). Nothing is written to disk; memory is
 // one page of events plus the verifier's bounded window.
 //
+// Retention: the LOG:DELETE events in the gateway's own trails (sessions named "gateway") that name
+// this session become options.deletions, so events retention deleted are a warning, not "missing"
+// (audit::VerifyOptions::deletions; more missing inside those ranges than they count is still a
+// problem). The records are taken as stored: verify the gateway's own session to trust them.
+//
 // The key: `options.public_key_hex` when set (--key); else the public key registered with the
 // session (key_origin says so); else LOG:START's key (trust on first use), as for files.
 // An Error only when the gateway cannot be read (then nothing was verified); every defect of the

@@ -72,10 +72,12 @@ bool isRetainedForever(const StoredEvent& e) {
   if (e.sequence == 1) return true;
   if (e.class_uid != 1008) return false;
   if (e.kind == "LOG" && e.shorthand.find("CHECKPOINT") != std::string::npos) return true;
+  if (e.kind == "LOG" && e.shorthand.rfind("LOG:DELETE", 0) == 0) return true;
   const json j = json::parse(e.json, nullptr, false);
-  return !j.is_discarded() && j.is_object() && (stringAt(j, {"activity_name"}) == "Checkpoint" ||
-                                                (j.contains("unmapped") && j["unmapped"].is_object() &&
-                                                 j["unmapped"].contains("checkpoint")));
+  if (j.is_discarded() || !j.is_object()) return false;
+  if (stringAt(j, {"activity_name"}) == "Checkpoint") return true;
+  const auto u = j.find("unmapped");
+  return u != j.end() && u->is_object() && (u->contains("checkpoint") || u->contains("retention"));
 }
 
 std::string stopReasonForRecord(std::string_view stop_reason) {

@@ -46,8 +46,9 @@ std::string_view shorthandKind(std::string_view shorthand);
 inline constexpr size_t kMaxEventBytes = 4 * 1024 * 1024;
 bool isValidSessionId(std::string_view id);
 Result<void> validateEvent(const StoredEvent& e);
-// Retention never deletes these: each session's LOG:START (sequence 1, it carries the public key) and
-// every checkpoint (class 1008, "CHECKPOINT" in a LOG shorthand or activity_name "Checkpoint").
+// Retention never deletes these: each session's LOG:START (sequence 1, it carries the public key),
+// every checkpoint (class 1008, "CHECKPOINT" in a LOG shorthand or activity_name "Checkpoint"), and
+// every retention record (LOG:DELETE, unmapped.retention) — what makes a deletion provable later.
 bool isRetainedForever(const StoredEvent& e);
 
 struct SessionRecord {

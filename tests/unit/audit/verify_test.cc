@@ -133,6 +133,67 @@ TEST_F(VerifyTest, SeveralRemovedLinesAreReportedAsOneMissingRange) {
   EXPECT_THAT(p[0].message, HasSubstr("seqs 5000-5003"));
 }
 
+// Retention: seqs 2..3002 deleted except the checkpoints at 1001 and 2002 (2,999 events), as the
+// gateway's LOG:DELETE records it.
+VerifyOptions::Deletion retentionOf2To3002(uint64_t count = 2999) {
+  VerifyOptions::Deletion d;
+  d.first = 2;
+  d.last = 3002;
+  d.count = count;
+  d.record = "LOG:DELETE seq 7 of the gateway's session g";
+  return d;
+}
+std::vector<std::string> withoutRetained(std::vector<std::string> l) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < l.size(); ++i) {
+    const uint64_t seq = i + 1;
+    if (seq >= 2 && seq <= 3002 && seq != 1001 && seq != 2002) continue;
+    out.push_back(std::move(l[i]));
+  }
+  return out;
+}
+
+TEST_F(VerifyTest, EventsARecordedDeletionAccountsForAreAGapAndTheKeptCheckpointsStillVerify) {
+  VerifyOptions o;
+  o.deletions.push_back(retentionOf2To3002());
+  const VerifyReport r = verify(withoutRetained(lines()), o);
+  EXPECT_TRUE(problems(r).empty()) << describe(r);
+  const auto gaps = ofKind(r, FindingKind::kGap);
+  ASSERT_EQ(gaps.size(), 3u) << describe(r);  // 2-1000, 1002-2001, 2003-3002
+  EXPECT_THAT(gaps[0].message, HasSubstr("deleted by retention (LOG:DELETE seq 7 of the gateway's session g)"));
+  EXPECT_EQ(r.checkpoints, 11u);  // 1001 .. 10010 and the final one
+  EXPECT_TRUE(r.final_checkpoint);
+}
+
+TEST_F(VerifyTest, WithoutTheDeletionRecordTheSameEventsAreMissing) {
+  const VerifyReport r = verify(withoutRetained(lines()));
+  EXPECT_EQ(ofKind(r, FindingKind::kMissing).size(), 3u) << describe(r);
+}
+
+TEST_F(VerifyTest, MoreMissingInsideADeletedRangeThanItCountsIsAProblem) {
+  VerifyOptions o;
+  o.deletions.push_back(retentionOf2To3002());
+  auto l = withoutRetained(lines());
+  l.erase(l.begin() + 1);  // the kept checkpoint at seq 1001
+  const VerifyReport r = verify(l, o);
+  const auto p = problems(r);
+  ASSERT_EQ(p.size(), 1u) << describe(r);
+  EXPECT_THAT(p[0].message, HasSubstr("3000 events are missing inside the ranges retention deleted, but its records "
+                                      "account for only 2999: 1 were removed otherwise"));
+}
+
+TEST_F(VerifyTest, MissingEventsOutsideARecordedDeletionAreStillMissing) {
+  VerifyOptions o;
+  o.deletions.push_back(retentionOf2To3002());
+  auto l = withoutRetained(lines());
+  l.erase(l.begin() + 2000, l.begin() + 2003);  // three events well after the deleted range
+  const VerifyReport r = verify(l, o);
+  const auto p = problems(r);
+  ASSERT_EQ(p.size(), 1u) << describe(r);
+  EXPECT_EQ(p[0].kind, FindingKind::kMissing);
+  EXPECT_GT(p[0].sequence, 3002u);
+}
+
 TEST_F(VerifyTest, DuplicatedLineIsReportedAsInserted) {
   auto l = lines();
   l.insert(l.begin() + 5000, l[4999]);  // line 5001 repeats seq 5000

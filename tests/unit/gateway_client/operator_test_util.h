@@ -26,6 +26,7 @@ class OperatorGatewayTest : public ::testing::Test {
     o.listen = "127.0.0.1:0";
     o.db = "sqlite://" + dbPath();
     o.log_dir = dir_ / "trail";  // the gateway's own audit trail stays in the temp dir
+    configure(o);
     auto s = GatewayServer::start(o);
     ASSERT_TRUE(s.ok()) << s.error().toString();
     server_ = std::move(*s);
@@ -35,6 +36,9 @@ class OperatorGatewayTest : public ::testing::Test {
     ASSERT_TRUE(c.ok()) << c.error().toString();
     client_ = std::make_unique<OperatorClient>(std::move(*c));
   }
+
+  // A fixture's own server options (retention, say), before the server starts.
+  virtual void configure(GatewayServerOptions&) {}
 
   std::string dbPath() const { return (dir_ / "gateway.db").string(); }
 

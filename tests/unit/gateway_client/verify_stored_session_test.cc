@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 #include "audit/verify_report.h"
 #include "gateway/client/operator_log_dir.h"
 #include "operator_test_util.h"
@@ -101,6 +103,72 @@ TEST_F(VerifyStoredSessionTest, ARegisteredKeyThatIsNotTheLogsKeyFails) {
   bool wrong_key = false;
   for (const auto& f : report.findings) wrong_key |= f.kind == audit::FindingKind::kWrongKey;
   EXPECT_TRUE(wrong_key) << audit::formatReportText(report);
+}
+
+// A gateway whose retention keeps at most 1 byte of events: every pass deletes all it may (each
+// session's LOG:START, checkpoints and retention records stay).
+class VerifyAfterRetentionTest : public VerifyStoredSessionTest {
+ protected:
+  void configure(GatewayServerOptions& o) override {
+    o.retention_max_bytes = 1;
+    o.retention_interval_ms = 50;
+  }
+  // How many events of `session` the LOG:DELETE records stored in the gateway's trail account for.
+  uint64_t recordedDeletions(const std::string& session) {
+    auto trail = server_->store().query({.session = server_->gatewaySessionId(), .limit = kMaxQueryLimit});
+    uint64_t count = 0;
+    if (!trail.ok()) return 0;
+    for (const auto& e : *trail) {
+      const auto j = nlohmann::json::parse(e.json, nullptr, false);
+      if (!j.is_object() || !j.contains("unmapped") || !j["unmapped"].contains("retention")) continue;
+      const auto& r = j["unmapped"]["retention"];
+      if (r.value("session_id", "") == session) count += r.value("count", uint64_t{0});
+    }
+    return count;
+  }
+
+  // Stores `log`, then waits until retention has deleted its events and its records of that are
+  // stored (the gateway stores its own trail asynchronously).
+  void storeAndExpire(const warden::testing::ChainLogWriter& log) {
+    store(log, log.publicKeyHex());
+    ASSERT_TRUE(warden::testing::waitFor(
+        [&] {
+          auto left = server_->store().query({.session = log.sessionId(), .limit = kMaxQueryLimit});
+          return left.ok() && left->size() < log.lastSequence() / 100 &&
+                 recordedDeletions(log.sessionId()) == log.lastSequence() - left->size();
+        },
+        std::chrono::seconds(20)));
+  }
+};
+
+TEST_F(VerifyAfterRetentionTest, EventsDeletedByRetentionAreAWarningAndTheCheckpointsStillVerify) {
+  const auto log = warden::testing::standardLog(2500);
+  storeAndExpire(log);
+  const auto report = verify(log.sessionId());
+  EXPECT_TRUE(report.ok()) << audit::formatReportText(report);
+  EXPECT_TRUE(hasFinding(report, audit::FindingKind::kGap, 500)) << audit::formatReportText(report);
+  EXPECT_THAT(audit::formatReportText(report), HasSubstr("deleted by retention (LOG:DELETE seq "));
+  // The kept checkpoints are still checked: head against their own prev, signature against the
+  // registered key (a deleted predecessor leaves them unlinked, so they are not counted as signed).
+  EXPECT_GE(report.checkpoints, 2u);
+  for (const auto& f : report.findings) {
+    EXPECT_NE(f.kind, audit::FindingKind::kBadSignature) << f.message;
+    EXPECT_NE(f.kind, audit::FindingKind::kBadCheckpoint) << f.message;
+  }
+  EXPECT_TRUE(report.final_checkpoint);
+}
+
+TEST_F(VerifyAfterRetentionTest, AKeptCheckpointRemovedInsideADeletedRangeIsStillReported) {
+  const auto log = warden::testing::standardLog(2500);
+  storeAndExpire(log);
+  auto kept = server_->store().query({.session = log.sessionId(), .limit = kMaxQueryLimit});
+  ASSERT_TRUE(kept.ok());
+  ASSERT_GE(kept->size(), 3u);
+  const uint64_t checkpoint = (*kept)[1].sequence;  // after LOG:START: the first kept checkpoint
+  sql("DELETE FROM events WHERE session_id = '" + log.sessionId() + "' AND sequence = " + std::to_string(checkpoint));
+  const auto report = verify(log.sessionId());
+  EXPECT_FALSE(report.ok()) << audit::formatReportText(report);
+  EXPECT_THAT(audit::formatReportText(report), HasSubstr("1 were removed otherwise"));
 }
 
 TEST_F(VerifyStoredSessionTest, AnUnknownSessionIsNotFound) {

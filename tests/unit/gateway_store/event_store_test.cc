@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/log_events.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 #include "gateway/store/store.h"
@@ -649,6 +650,13 @@ TEST(ExtractFactsTest, ReadsFactsFromBuilderJson) {
   EXPECT_EQ(fileEvent("s", 2, 1, "/tmp/x").path, "/tmp/x");
   EXPECT_TRUE(isRetainedForever(checkpointEvent("s", 7, 1)));
   EXPECT_FALSE(isRetainedForever(opEvent("s", 7, 1)));
+  audit::RetentionFacts facts;
+  facts.session_id = "other";
+  facts.count = 10;
+  facts.first_seq = 2;
+  facts.last_seq = 11;
+  EXPECT_TRUE(isRetainedForever(stored(audit::retentionEvent(ctxFor("s"), 1, facts), 9)))
+      << "the record of a deletion outlives it";
 }
 
 TEST(ExtractFactsTest, AStopWithoutExitCodeHasNone) {
