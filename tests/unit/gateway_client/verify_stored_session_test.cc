@@ -168,7 +168,12 @@ TEST_F(VerifyAfterRetentionTest, AKeptCheckpointRemovedInsideADeletedRangeIsStil
   sql("DELETE FROM events WHERE session_id = '" + log.sessionId() + "' AND sequence = " + std::to_string(checkpoint));
   const auto report = verify(log.sessionId());
   EXPECT_FALSE(report.ok()) << audit::formatReportText(report);
-  EXPECT_THAT(audit::formatReportText(report), HasSubstr("1 were removed otherwise"));
+  // Inside one recorded range the removal shows as one more missing than deleted; between two
+  // ranges (retention ran while the batches were arriving) as the checkpoint's own seq missing.
+  const std::string text = audit::formatReportText(report);
+  EXPECT_TRUE(text.find("1 were removed otherwise") != std::string::npos ||
+              hasFinding(report, audit::FindingKind::kMissing, checkpoint))
+      << text;
 }
 
 TEST_F(VerifyStoredSessionTest, AnUnknownSessionIsNotFound) {
