@@ -98,6 +98,10 @@ ocsf::Event gatewayUnreachableEvent(const SessionContext& session, int64_t time,
 // outage is over; unmapped.gateway {url, since, down_ms, pending (to resend)}.
 ocsf::Event gatewayReconnectedEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& facts);
 
+// The session name of a gateway's own audit trail (the session its LOG:DELETE events are in): what
+// the gateway registers it under and what its readers (warden logs, audit verify --session) look for.
+inline constexpr std::string_view kGatewaySessionName = "gateway";
+
 struct RetentionFacts {
   std::string session_id;  // whose events were deleted
   uint64_t count = 0;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/log_events.h"
 #include "cli/dispatch.h"
 #include "common/clock.h"
 #include "common/unique_fd.h"
@@ -29,7 +30,6 @@
 #include "gateway/client/operator_client.h"
 #include "gateway/client/operator_log_dir.h"
 #include "gateway/client/operator_stop_signals.h"
-#include "gateway/service/audit_trail.h"
 
 namespace warden::cli {
 namespace {
@@ -136,7 +136,7 @@ Result<std::string> pickSession(gateway::OperatorClient& client, const std::stri
   // The gateway's own audit trail is always running; it is never the session meant by default.
   std::vector<const gateway::SessionInfo*> running;
   for (const auto& s : *all) {
-    if (s.state == "running" && s.name != gateway::kGatewaySessionName) running.push_back(&s);
+    if (s.state == "running" && s.name != audit::kGatewaySessionName) running.push_back(&s);
   }
   if (running.size() == 1) return running.front()->id;
   *usage_error = true;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/sqlite_exec.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
 
@@ -166,17 +167,9 @@ class GatewayClientE2E : public ::testing::Test {
   }
 
   void sql(const std::string& statement) {
-    sqlite3* handle = nullptr;
-    ASSERT_EQ(sqlite3_open(db().c_str(), &handle), SQLITE_OK);
-    sqlite3_busy_timeout(handle, 5000);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(handle, statement.c_str(), nullptr, nullptr, &error);
-    const std::string message = error != nullptr ? error : "";
-    sqlite3_free(error);
-    const int changed = sqlite3_changes(handle);
-    sqlite3_close(handle);
-    ASSERT_EQ(rc, SQLITE_OK) << message;
-    ASSERT_EQ(changed, 1) << statement;
+    const SqliteOutcome r = execSqlite(db(), statement);
+    ASSERT_EQ(r.rc, SQLITE_OK) << r.message;
+    ASSERT_EQ(r.changed, 1) << statement;
   }
 
   TempDir dir_;

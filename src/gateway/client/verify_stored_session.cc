@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/service/audit_trail.h"
+#include "audit/log_events.h"
 
 namespace warden::gateway {
 namespace {
@@ -21,7 +21,7 @@ Result<std::vector<audit::VerifyOptions::Deletion>> recordedDeletions(OperatorCl
   auto sessions = client.listSessions();
   if (!sessions.ok()) return sessions.error();
   for (const auto& trail : *sessions) {
-    if (trail.name != kGatewaySessionName) continue;
+    if (trail.name != audit::kGatewaySessionName) continue;
     LogsRequest request;
     request.session_id = trail.id;
     request.classes = {"LOG"};

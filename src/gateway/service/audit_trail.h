@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "audit/emitter.h"
+#include "audit/log_events.h"
 #include "audit/pipeline.h"
 #include "common/result.h"
 #include "gateway/store/store.h"
@@ -20,7 +21,7 @@
 
 namespace warden::gateway {
 
-inline constexpr std::string_view kGatewaySessionName = "gateway";
+using audit::kGatewaySessionName;
 
 struct AuditTrailOptions {
   // The trail's files go to log_root/<session id>/ (warden.log; created 0700), one directory per

@@ -14,6 +14,7 @@
 
 #include "gateway/client/operator_client.h"
 #include "gateway/service/gateway_server.h"
+#include "support/sqlite_exec.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
 
@@ -107,17 +108,9 @@ class OperatorGatewayTest : public ::testing::Test {
 
   // Runs one SQL statement against the gateway's database from a second connection.
   void sql(const std::string& statement) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dbPath().c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error);
-    const std::string message = error != nullptr ? error : "";
-    sqlite3_free(error);
-    const int changed = sqlite3_changes(db);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK) << message;
-    ASSERT_GT(changed, 0) << "no row changed by: " << statement;
+    const warden::testing::SqliteOutcome r = warden::testing::execSqlite(dbPath(), statement);
+    ASSERT_EQ(r.rc, SQLITE_OK) << r.message;
+    ASSERT_GT(r.changed, 0) << "no row changed by: " << statement;
   }
 
   warden::testing::TempDir dir_;

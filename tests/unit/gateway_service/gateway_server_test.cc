@@ -23,7 +23,7 @@
 #include "ocsf/builders.h"
 #include "ocsf/jsonl_formatter.h"
 #include "ocsf/shorthand.h"
-#include "support/postgres_server.h"
+#include "support/shared_postgres.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
 
@@ -34,25 +34,6 @@ using nlohmann::json;
 using warden::testing::TempDir;
 using warden::testing::waitFor;
 
-// One PostgreSQL server for the whole binary; each test gets a fresh database.
-struct PgShared {
-  std::unique_ptr<testing::PostgresServer> server;
-  std::string why;
-  int next_db = 0;
-};
-PgShared& pgShared() {
-  static PgShared* shared = [] {
-    auto* s = new PgShared();
-    s->server = testing::PostgresServer::start(&s->why);
-    return s;
-  }();
-  return *shared;
-}
-class PgEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override { pgShared().server.reset(); }
-};
-const auto* const kPgEnv = ::testing::AddGlobalTestEnvironment(new PgEnvironment);
 
 int64_t nowMs() { return SystemClock::instance().nowMillis(); }
 constexpr int64_t kDayMs = 86'400'000;
@@ -155,7 +136,7 @@ class GatewayServerTest : public ::testing::TestWithParam<Backend> {
     if (GetParam() == Backend::kSqlite) {
       db_ = "sqlite://" + (dir_ / "gateway.db").string();
     } else {
-      PgShared& pg = pgShared();
+      testing::SharedPostgres& pg = testing::sharedPostgres();
       if (!pg.server) GTEST_SKIP() << "PostgreSQL: " << pg.why;
       const std::string name = "warden_gs" + std::to_string(++pg.next_db);
       std::string why;

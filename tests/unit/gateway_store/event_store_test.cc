@@ -15,7 +15,7 @@
 #include "ocsf/enums.h"
 #include "ocsf/jsonl_formatter.h"
 #include "ocsf/shorthand.h"
-#include "support/postgres_server.h"
+#include "support/shared_postgres.h"
 #include "support/test_env.h"
 
 namespace warden::gateway {
@@ -23,25 +23,6 @@ namespace {
 
 using ocsf::SessionContext;
 
-// One PostgreSQL server for the whole binary; each test gets a fresh database.
-struct PgShared {
-  std::unique_ptr<testing::PostgresServer> server;
-  std::string why;
-  int next_db = 0;
-};
-PgShared& pgShared() {
-  static PgShared* shared = [] {
-    auto* s = new PgShared();
-    s->server = testing::PostgresServer::start(&s->why);
-    return s;
-  }();
-  return *shared;
-}
-class PgEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override { pgShared().server.reset(); }
-};
-const auto* const kPgEnv = ::testing::AddGlobalTestEnvironment(new PgEnvironment);
 
 SessionContext ctxFor(const std::string& id) {
   SessionContext c;
@@ -124,7 +105,7 @@ class EventStoreTest : public ::testing::TestWithParam<Backend> {
       ASSERT_TRUE(s.ok()) << s.error().toString();
       store_ = std::move(*s);
     } else {
-      PgShared& pg = pgShared();
+      testing::SharedPostgres& pg = testing::sharedPostgres();
       if (!pg.server) GTEST_SKIP() << "PostgreSQL: " << pg.why;
       const std::string db = "warden_t" + std::to_string(++pg.next_db);
       std::string why;
@@ -606,7 +587,7 @@ TEST_P(EventStoreTest, UnreachableDatabaseIsUnavailableAndNothingAcknowledged) {
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
   } else {
-    PgShared& pg = pgShared();
+    testing::SharedPostgres& pg = testing::sharedPostgres();
     ASSERT_TRUE(pg.server->stop());
     auto r = store_->append({opEvent("s1", 1, 1000)});
     std::string why;
