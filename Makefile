@@ -17,7 +17,10 @@ build: configure
 test: build
 	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-demo: build
+# The demo builds only the warden binary (not the tests), with progress on the terminal.
+demo: configure
+	@echo "== building warden (only what the demo needs)"
+	cmake --build build -j $(JOBS) --target warden
 	scripts/demo.sh
 
 bench: deps

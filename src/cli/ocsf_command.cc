@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cli/dispatch.h"
-#include "ocsf/schema.h"
+#include "ocsf/embedded_schema.h"
 #include "ocsf/validator.h"
 
 namespace warden::cli {
@@ -20,7 +20,7 @@ namespace {
 
 struct ValidateOptions {
   std::string file;
-  std::string schema;  // empty: findSchema() decides
+  std::string schema;  // empty: the schema embedded in the binary
   bool json = false;
 };
 
@@ -34,13 +34,8 @@ void printProblem(const ValidateOptions& o, std::size_t line, const ocsf::Proble
 }
 
 int runValidate(const ValidateOptions& o) {
-  const auto schema_path =
-      ocsf::findSchema(o.schema.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.schema));
-  if (!schema_path.ok()) {
-    fmt::print(stderr, "warden ocsf validate: {}\n", schema_path.error().message());
-    return kExitFailure;
-  }
-  const auto schema = ocsf::Schema::load(*schema_path);
+  const auto schema =
+      ocsf::loadSchema(o.schema.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.schema));
   if (!schema.ok()) {
     fmt::print(stderr, "warden ocsf validate: cannot load schema: {}\n", schema.error().message());
     return kExitFailure;
@@ -81,7 +76,7 @@ int ocsfCommand(int argc, char** argv) {
       ->required();
   validate->add_option(
       "--schema", options.schema,
-      "schema-1.7.0.json to use (default: beside the warden binary, else the source tree's copy)");
+      "a compiled OCSF schema file to use instead of the OCSF 1.7.0 schema embedded in warden");
   validate->add_flag("--json", options.json, "one JSON object per problem, then a summary object");
 
   try {

@@ -23,7 +23,6 @@ struct Schema::Index {
 
 namespace {
 
-constexpr std::string_view kSchemaFileName = "schema-1.7.0.json";
 // The generic object type: "an unordered collection of attributes", used for `unmapped` and
 // a few `xattributes`; its members are free-form.
 constexpr std::string_view kGenericObject = "object";
@@ -356,29 +355,6 @@ std::size_t Schema::classCount() const {
 }
 std::size_t Schema::objectCount() const {
   return index_->objects.size();
-}
-
-Result<std::filesystem::path> findSchema(const std::optional<std::filesystem::path>& explicit_path) {
-  std::error_code ec;
-  if (explicit_path) {
-    if (std::filesystem::exists(*explicit_path, ec)) return *explicit_path;
-    return notFound(fmt::format("{}: no such file", explicit_path->string()));
-  }
-  std::vector<std::string> tried;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto beside = exe.parent_path() / kSchemaFileName;
-    if (std::filesystem::exists(beside, ec)) return beside;
-    tried.push_back(beside.string());
-  }
-#ifdef WARDEN_DEV_SCHEMA
-  const std::filesystem::path dev = WARDEN_DEV_SCHEMA;
-  if (std::filesystem::exists(dev, ec)) return dev.lexically_normal();
-  tried.push_back(dev.string());
-#endif
-  std::string list;
-  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
-  return notFound(fmt::format("OCSF schema not found (tried {}); pass --schema PATH", list));
 }
 
 }  // namespace warden::ocsf

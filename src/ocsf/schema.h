@@ -113,10 +113,4 @@ class Schema {
   std::shared_ptr<const Index> index_;  // never null
 };
 
-// Where the schema is: `explicit_path` when given (NotFound if it does not exist — no
-// fallback), else schema-1.7.0.json beside the running binary (/proc/self/exe's directory),
-// else the development copy compiled in as WARDEN_DEV_SCHEMA. NotFound names every place tried.
-Result<std::filesystem::path> findSchema(
-    const std::optional<std::filesystem::path>& explicit_path = std::nullopt);
-
 }  // namespace warden::ocsf

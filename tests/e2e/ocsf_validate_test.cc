@@ -145,6 +145,27 @@ TEST(OcsfValidateCommandTest, FailsWhenExplicitSchemaIsMissing) {
   EXPECT_THAT(r.output, HasSubstr("no such file"));
 }
 
+TEST(OcsfValidateCommandTest, ALoneCopyOfTheBinaryValidatesWithItsEmbeddedSchema) {
+  TempDir dir;
+  const auto lone = dir / "warden";
+  std::filesystem::copy_file(binary(), lone);
+  writeFile(dir / "ok.jsonl", lifecycleLine(1) + "\n");
+  // Run from the scratch directory with an empty environment: nothing but the binary itself.
+  const auto r = runCommand("cd " + dir.path().string() + " && env -i " + lone.string() + " ocsf validate ok.jsonl");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1 events, 0 invalid"));
+}
+
+TEST(OcsfValidateCommandTest, ASchemaFileThatIsNotASchemaIsAClearError) {
+  TempDir dir;
+  writeFile(dir / "ok.jsonl", lifecycleLine(1) + "\n");
+  writeFile(dir / "bad.json", "{\"version\": \"1.7.0\", \"classes\": 3");
+  const auto r = runCommand(validate((dir / "ok.jsonl").string() + " --schema " + (dir / "bad.json").string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr((dir / "bad.json").string()));
+  EXPECT_THAT(r.output, HasSubstr("not valid JSON"));
+}
+
 TEST(OcsfValidateCommandTest, UsageErrorsExitTwo) {
   EXPECT_EQ(runCommand(validate("")).status, 2);
   EXPECT_EQ(runCommand(binary().string() + " ocsf").status, 2);

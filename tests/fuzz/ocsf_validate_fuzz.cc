@@ -16,7 +16,7 @@ namespace {
 
 const warden::ocsf::Schema& schema() {
   static const warden::ocsf::Schema* loaded = [] {
-    auto s = warden::ocsf::Schema::load(WARDEN_DEV_SCHEMA);
+    auto s = warden::ocsf::Schema::load(WARDEN_SCHEMA_FILE);
     if (!s.ok()) {
       std::fprintf(stderr, "ocsf_validate_fuzz: %s\n", s.error().toString().c_str());
       std::abort();

@@ -24,7 +24,7 @@ std::filesystem::path wardenBinary() {
   return sourceDir() / "build" / "warden";
 }
 
-std::filesystem::path schemaPath() { return sourceDir() / ".." / "shared" / "ocsf" / "schema-1.7.0.json"; }
+std::filesystem::path schemaPath() { return sourceDir() / "data" / "ocsf" / "schema-1.7.0.json"; }
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "warden-test-XXXXXX").string();

@@ -11,7 +11,7 @@ namespace warden::testing {
 // else the warden beside the test binary's tests/ directory).
 std::filesystem::path sourceDir();
 std::filesystem::path wardenBinary();
-// ../shared/ocsf/schema-1.7.0.json beside the source tree.
+// The OCSF schema the project carries: data/ocsf/schema-1.7.0.json in the source tree.
 std::filesystem::path schemaPath();
 
 // A fresh directory under /tmp, removed with everything in it when the object dies.

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "ocsf/embedded_schema.h"
 #include "ocsf/schema.h"
 #include "support/test_env.h"
 
@@ -519,18 +520,27 @@ TEST(SchemaTest, LoadReportsMissingAndMalformedFiles) {
   EXPECT_EQ(Schema::parse("{\"version\":\"1.7.0\"}").error().code(), Code::kInvalidArgument);
 }
 
-TEST(SchemaTest, FindSchemaPrefersExplicitPathAndNeverFallsBackFromIt) {
-  const auto explicit_missing = findSchema(std::filesystem::path("/nonexistent/schema.json"));
-  ASSERT_FALSE(explicit_missing.ok());
-  EXPECT_EQ(explicit_missing.error().code(), Code::kNotFound);
+TEST(SchemaTest, EmbeddedSchemaIsTheCarriedFileByteForByte) {
+  EXPECT_EQ(embeddedSchemaText(), warden::testing::readFile(warden::testing::schemaPath()));
+  const auto embedded = embeddedSchema();
+  ASSERT_TRUE(embedded.ok()) << embedded.error().toString();
+  EXPECT_EQ(embedded->version(), "1.7.0");
+  EXPECT_GE(embedded->classCount(), 80u);
+}
 
-  const auto given = findSchema(warden::testing::schemaPath());
-  ASSERT_TRUE(given.ok());
-  EXPECT_EQ(*given, warden::testing::schemaPath());
+TEST(SchemaTest, LoadSchemaReadsAGivenFileAndNeverFallsBackFromIt) {
+  const auto missing = loadSchema(std::filesystem::path("/nonexistent/schema.json"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), Code::kNotFound);
+  EXPECT_NE(missing.error().message().find("/nonexistent/schema.json"), std::string::npos);
 
-  const auto found = findSchema();  // the development copy in this tree
-  ASSERT_TRUE(found.ok()) << found.error().toString();
-  EXPECT_EQ(found->filename(), "schema-1.7.0.json");
+  const auto given = loadSchema(warden::testing::schemaPath());
+  ASSERT_TRUE(given.ok()) << given.error().toString();
+  EXPECT_EQ(given->version(), "1.7.0");
+
+  const auto fallback = loadSchema(std::nullopt);  // the embedded copy
+  ASSERT_TRUE(fallback.ok()) << fallback.error().toString();
+  EXPECT_EQ(fallback->classCount(), given->classCount());
 }
 
 }  // namespace
