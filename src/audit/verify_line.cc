@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
+
 namespace warden::audit::verify_line {
 
 void ParsedLine::reset() {
@@ -451,13 +453,6 @@ class FastScanner {
     return true;
   }
 
-  static int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
   static bool cont(const char* p, const char* end, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
     if (p >= end) return false;
     const auto c = static_cast<unsigned char>(*p);
@@ -488,7 +483,7 @@ class FastScanner {
         if (n != 'u' || end_ - p_ < 6) return false;
         int cp = 0;
         for (int i = 2; i < 6; ++i) {
-          const int h = hexValue(p_[i]);
+          const int h = hexDigitValue(p_[i]);
           if (h < 0) return false;
           cp = cp * 16 + h;
         }
@@ -551,7 +546,7 @@ class FastScanner {
         case 't': out.push_back('\t'); break;
         case 'u': {
           unsigned cp = 0;
-          for (int i = 2; i < 6; ++i) cp = cp * 16 + static_cast<unsigned>(hexValue(p[i]));
+          for (int i = 2; i < 6; ++i) cp = cp * 16 + static_cast<unsigned>(hexDigitValue(p[i]));
           if (cp < 0x80) {
             out.push_back(static_cast<char>(cp));
           } else if (cp < 0x800) {

@@ -1,5 +1,6 @@
 #include "common/encoding.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -22,21 +23,19 @@ std::string hexEncode(std::string_view bytes) {
   return out;
 }
 
-namespace {
-int hexValue(char c) {
+int hexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
 
 std::optional<std::string> hexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   std::string out(hex.size() / 2, '\0');
   for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = hexValue(hex[2 * i]);
-    const int lo = hexValue(hex[2 * i + 1]);
+    const int hi = hexDigitValue(hex[2 * i]);
+    const int lo = hexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out[i] = static_cast<char>((hi << 4) | lo);
   }
@@ -171,6 +170,23 @@ std::optional<uint64_t> parseByteSize(std::string_view text) {
   else return std::nullopt;
   if (*n > UINT64_MAX / mult) return std::nullopt;
   return *n * mult;
+}
+
+bool isEnvironmentName(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!(letter || (i > 0 && c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+std::string formatByteSize(uint64_t bytes) {
+  if (bytes != 0 && bytes % (uint64_t{1} << 30) == 0) return fmt::format("{}GiB", bytes >> 30);
+  if (bytes != 0 && bytes % (uint64_t{1} << 20) == 0) return fmt::format("{}MiB", bytes >> 20);
+  if (bytes != 0 && bytes % (uint64_t{1} << 10) == 0) return fmt::format("{}KiB", bytes >> 10);
+  return fmt::format("{} bytes", bytes);
 }
 
 }  // namespace warden

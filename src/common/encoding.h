@@ -45,5 +45,12 @@ std::string uuidV7(int64_t epoch_millis);
 std::optional<int64_t> parseDurationMillis(std::string_view text);
 // Parses "4GiB", "512MiB", "1024", "10K", "2G" into bytes; nullopt on anything else.
 std::optional<uint64_t> parseByteSize(std::string_view text);
+// The value of a hex digit (0-9, a-f, A-F), or -1 for any other byte.
+int hexDigitValue(char c);
+
+// A portable environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes.
+bool isEnvironmentName(std::string_view name);
+// The inverse for messages: "4GiB", "512MiB", "64KiB" when exact, else "1234 bytes".
+std::string formatByteSize(uint64_t bytes);
 
 }  // namespace warden

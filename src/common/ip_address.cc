@@ -3,19 +3,14 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include "common/encoding.h"
+
 namespace warden {
 namespace {
 
 using Bytes = std::array<uint8_t, 16>;
 
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Four decimal parts 0-255 without leading zeros, nothing before or after (inet_pton4's rule).
 std::optional<uint32_t> parseV4(std::string_view s) {
@@ -58,7 +53,7 @@ std::optional<Bytes> parseV6(std::string_view s) {
   int digits = 0;
   for (; i < s.size(); ++i) {
     const char c = s[i];
-    const int d = hexValue(c);
+    const int d = hexDigitValue(c);
     if (d >= 0) {
       if (++digits > 4) return std::nullopt;
       val = (val << 4) | static_cast<unsigned>(d);

@@ -4,16 +4,11 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
+
 namespace warden::proxy {
 
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool isExtensionByte(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -76,7 +71,7 @@ FeedResult ChunkedDecoder::feed(std::string_view data, const PayloadSink& on_pay
           step_ = Step::kSizeWs;
           break;
         }
-        const int d = hexValue(c);
+        const int d = hexDigitValue(c);
         if (d < 0 || step_ == Step::kSizeWs) {
           return reject(RejectReason::kInvalidChunkSize, "a chunk size is not hexadecimal");
         }

@@ -4,18 +4,13 @@
 
 #include <vector>
 
+#include "common/encoding.h"
+
 namespace warden::proxy {
 
 namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool isUnreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -66,8 +61,8 @@ Result<void> canonicalSegment(std::string_view raw, std::string* out, std::strin
       if (i + 2 >= raw.size()) {
         return reject("invalid_percent_escape", "'%' must be followed by two hex digits");
       }
-      const int hi = hexValue(raw[i + 1]);
-      const int lo = hexValue(raw[i + 2]);
+      const int hi = hexDigitValue(raw[i + 1]);
+      const int lo = hexDigitValue(raw[i + 2]);
       if (hi < 0 || lo < 0) return reject("invalid_percent_escape", "'%' must be followed by two hex digits");
       const auto b = static_cast<unsigned char>(hi * 16 + lo);
       i += 2;

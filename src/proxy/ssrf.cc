@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "common/encoding.h"
+
 namespace warden::proxy {
 
 namespace {
@@ -12,13 +14,6 @@ using V6Bytes = std::array<uint8_t, 16>;
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 bool hasHexPrefix(std::string_view s) {
@@ -38,7 +33,7 @@ std::optional<uint64_t> parseV4Part(std::string_view part) {
   }
   uint64_t value = 0;
   for (const char c : part) {
-    const int d = hexValue(c);
+    const int d = hexDigitValue(c);
     if (d < 0 || static_cast<unsigned>(d) >= base) return std::nullopt;
     value = value * base + static_cast<unsigned>(d);
     if (value > 0xffffffffULL) return std::nullopt;
@@ -88,7 +83,7 @@ bool endsInNumber(std::string_view s) {
   if (all_digits) return true;
   if (!hasHexPrefix(last)) return false;
   for (const char c : last.substr(2)) {
-    if (hexValue(c) < 0) return false;
+    if (hexDigitValue(c) < 0) return false;
   }
   return true;
 }

@@ -1,14 +1,15 @@
-#include "policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace warden::policy {
+namespace warden {
 
 std::string Diagnostic::toString() const {
-  if (location.line <= 0) return fmt::format("{}: {}", file, message);
-  return fmt::format("{}:{}:{}: {}", file, location.line, location.column, message);
+  const std::string tail = code.empty() ? message : fmt::format("{} [{}]", message, code);
+  if (location.line <= 0) return fmt::format("{}: {}", file, tail);
+  return fmt::format("{}:{}:{}: {}", file, location.line, location.column, tail);
 }
 
 void Diagnostics::add(Diagnostic diagnostic) {
@@ -19,8 +20,8 @@ void Diagnostics::add(Diagnostic diagnostic) {
   entries_.push_back(std::move(diagnostic));
 }
 
-void Diagnostics::add(std::string_view file, SourceLocation location, std::string message) {
-  add(Diagnostic{std::string(file), location, std::move(message)});
+void Diagnostics::add(std::string_view file, SourceLocation location, std::string message, std::string code) {
+  add(Diagnostic{std::string(file), location, std::move(message), std::move(code)});
 }
 
 void Diagnostics::sortByLocation() {
@@ -45,4 +46,4 @@ std::string Diagnostics::toString() const {
   return out;
 }
 
-}  // namespace warden::policy
+}  // namespace warden
