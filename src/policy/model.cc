@@ -1,6 +1,7 @@
 #include "policy/model.h"
 
 #include <algorithm>
+#include <string>
 
 namespace warden::policy {
 
@@ -14,6 +15,34 @@ std::string_view protocolName(Protocol protocol) {
       return "websocket";
     case Protocol::kMcp:
       return "mcp";
+    case Protocol::kLlm:
+      return "llm";
+  }
+  return "none";
+}
+
+std::string_view toolInputsName(ToolInputs level) {
+  switch (level) {
+    case ToolInputs::kNone:
+      return "none";
+    case ToolInputs::kKeys:
+      return "keys";
+    case ToolInputs::kSummary:
+      return "summary";
+    case ToolInputs::kFull:
+      return "full";
+  }
+  return "summary";
+}
+
+std::string_view modelContentName(ModelContent level) {
+  switch (level) {
+    case ModelContent::kNone:
+      return "none";
+    case ModelContent::kSummary:
+      return "summary";
+    case ModelContent::kFull:
+      return "full";
   }
   return "none";
 }
@@ -39,7 +68,14 @@ bool HttpRule::matches(std::string_view method, std::string_view request_path,
   const bool method_ok = std::any_of(methods.begin(), methods.end(),
                                      [&](const std::string& m) { return m == "*" || m == method; });
   if (!method_ok) return false;
-  if (!path.matches(request_path)) return false;
+  if (case_insensitive) {
+    // The loader compiled `path` from the lower-cased pattern.
+    std::string lowered(request_path);
+    for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (!path.matches(lowered)) return false;
+  } else if (!path.matches(request_path)) {
+    return false;
+  }
   return !query || query->matches(request_query);
 }
 

@@ -93,6 +93,85 @@ TEST(PolicyLoaderTest, SamplePolicyFromTheSandboxDocLoads) {
   EXPECT_EQ(p.network[2].binaries[0].path.pattern(), "/opt/app/**");
 }
 
+TEST(PolicyLoaderTest, TheWholeExampleOfTheSpecificationLoads) {
+  // sandbox.md's policy example, every section: process.env, audit, credentials, mcp tools, llm.
+  const auto file = testing::sourceDir() / "tests/golden/policy/sandbox_md.yaml";
+  Diagnostics d;
+  const auto loaded = loadPolicyFile(file, &d);
+  ASSERT_TRUE(loaded.ok()) << d.toString();
+  const Policy& p = loaded.value();
+  ASSERT_THAT(p.process.env, SizeIs(1));
+  EXPECT_EQ(p.process.env[0].first, "PIP_INDEX_URL");
+  EXPECT_EQ(p.process.env[0].second, "https://pypi.example.org/simple");
+  EXPECT_TRUE(p.filesystem.declared);
+  EXPECT_TRUE(p.audit.processes);
+  EXPECT_TRUE(p.audit.file_writes);
+  EXPECT_THAT(p.audit.sensitive_paths, ElementsAre("/etc/shadow", "~/.ssh", "~/.aws", "**/.env"));
+  ASSERT_THAT(p.audit.exclude_paths, SizeIs(2));
+  EXPECT_TRUE(p.audit.exclude_paths[0].matches("/workspace/pkg/__pycache__/x.pyc"));
+  EXPECT_EQ(p.audit.tool_inputs, ToolInputs::kSummary);
+  EXPECT_EQ(p.audit.model_content, ModelContent::kNone);
+  ASSERT_THAT(p.credentials, SizeIs(1));
+  const Credential& c = p.credentials[0];
+  EXPECT_EQ(c.name, "github");
+  EXPECT_EQ(c.env, "GITHUB_TOKEN");
+  EXPECT_EQ(c.source, Credential::Source::kEnv);
+  EXPECT_EQ(c.source_ref, "WARDEN_GITHUB_TOKEN");
+  ASSERT_THAT(c.inject, SizeIs(1));
+  EXPECT_EQ(c.inject[0].host.pattern(), "api.github.com");
+  EXPECT_EQ(c.inject[0].ports, (std::vector<uint16_t>{443}));
+  const NetworkRule* tools = p.findRule("tools_server");
+  ASSERT_NE(tools, nullptr);
+  const Endpoint& mcp = tools->endpoints[0];
+  EXPECT_EQ(mcp.protocol, Protocol::kMcp);
+  EXPECT_EQ(mcp.access, Access::kFull);  // an MCP endpoint is decided by its tools
+  ASSERT_TRUE(mcp.tools.has_value());
+  ASSERT_TRUE(mcp.tools->allow.has_value());
+  EXPECT_TRUE((*mcp.tools->allow)[0].matches("read_file"));
+  EXPECT_TRUE(mcp.tools->deny[0].matches("delete_repo"));
+  const NetworkRule* models = p.findRule("models");
+  ASSERT_NE(models, nullptr);
+  EXPECT_EQ(models->endpoints[0].protocol, Protocol::kLlm);
+}
+
+TEST(PolicyLoaderTest, NewSectionsRejectWhatTheyCannotUseWithTheirPosition) {
+  EXPECT_THAT(problems("version: 1\nprocess:\n  env: {1BAD: x}\n"), ElementsAre(HasSubstr("'1BAD' is not a variable name")));
+  EXPECT_THAT(problems("version: 1\nresources: {tmp: 10}\n"), ElementsAre(HasSubstr("resources.tmp")));
+  EXPECT_THAT(problems("version: 1\naudit: {tool_inputs: everything}\n"),
+              ElementsAre(HasSubstr("audit.tool_inputs: unknown value 'everything' (expected one of: none, keys, "
+                                    "summary, full)")));
+  EXPECT_THAT(problems("version: 1\naudit: {processes: maybe}\n"), ElementsAre(HasSubstr("is not true or false")));
+  EXPECT_THAT(problems("version: 1\naudit: {sensitive_paths: [relative/path]}\n"),
+              ElementsAre(HasSubstr("must be an absolute path")));
+  EXPECT_THAT(problems("version: 1\ncredentials:\n  gh: {env: GH, value_from: vault:x}\n"),
+              ElementsAre(HasSubstr("missing 'inject'"), HasSubstr("neither env:NAME")));
+  EXPECT_THAT(problems("version: 1\ncredentials:\n"
+                       "  a: {env: T, value_from: env:A, inject: [{host: a.example, ports: [443]}]}\n"
+                       "  b: {env: T, value_from: env:B, inject: [{host: b.example, ports: [443]}]}\n"),
+              ElementsAre(HasSubstr("env 'T' is already the placeholder of credential 'a'")));
+  EXPECT_THAT(problems(withEndpoint("{host: a.example.com, ports: [443], protocol: rest, access: full, tools: {deny: [x]}}")),
+              ElementsAre(HasSubstr("'tools' applies to MCP tool calls")));
+}
+
+TEST(PolicyLoaderTest, BinaryEntriesTakeAncestorsAndInjectedAndRulesTakeCaseInsensitive) {
+  const auto p = load("version: 1\nnetwork:\n  r:\n    endpoints:\n"
+                      "      - {host: a.example.com, ports: [443], protocol: rest, access: full,\n"
+                      "         deny_rules: [{method: '*', path: /admin/**, case_insensitive: true}]}\n"
+                      "    binaries: [{path: /usr/bin/node, ancestors: true, injected: deny}, {path: /usr/bin/curl}]\n");
+  ASSERT_THAT(p.network, SizeIs(1));
+  EXPECT_TRUE(p.network[0].binaries[0].ancestors);
+  EXPECT_TRUE(p.network[0].binaries[0].deny_injected);
+  EXPECT_FALSE(p.network[0].binaries[1].ancestors);
+  EXPECT_FALSE(p.network[0].binaries[1].deny_injected);
+  const HttpRule& deny = p.network[0].endpoints[0].deny_rules[0];
+  EXPECT_TRUE(deny.case_insensitive);
+  EXPECT_TRUE(deny.matches("GET", "/ADMIN/secret", ""));
+  EXPECT_TRUE(deny.matches("GET", "/admin/secret", ""));
+  EXPECT_THAT(problems("version: 1\nnetwork:\n  r:\n    endpoints: [{host: a.example, ports: [443]}]\n"
+                       "    binaries: [{path: /usr/bin/curl, injected: maybe}]\n"),
+              ElementsAre(HasSubstr("unknown value 'maybe' (expected one of: alert, deny)")));
+}
+
 TEST(PolicyLoaderTest, HashIsSha256OfTheBytes) {
   const std::string text = "version: 1\n";
   EXPECT_EQ(load(text).hash, sha256Hex(text));
@@ -102,7 +181,7 @@ TEST(PolicyLoaderTest, RejectsUnknownKeysAtEveryLevelWithTheirPosition) {
   EXPECT_THAT(
       problems("version: 1\nproxy: {}\n"),
       ElementsAre("p.yaml:2:1: unknown key 'proxy' at the top level (expected one of: version, process, "
-                  "resources, filesystem, audit, network)"));
+                  "resources, filesystem, audit, credentials, network)"));
   EXPECT_THAT(problems("version: 1\nprocess:\n  timout: 2h\n"),
               ElementsAre("p.yaml:3:3: unknown key 'timout' in process (did you mean 'timeout'?)"));
   EXPECT_THAT(problems(withEndpoint("{host: a.example.com, ports: [443], colour: red}")),
@@ -149,7 +228,7 @@ TEST(PolicyLoaderTest, ErrorValueListsEveryProblem) {
   EXPECT_EQ(p.error().message(),
             "p.yaml:1:10: unsupported policy version '3'; this Warden reads version 1\n"
             "p.yaml:2:1: unknown key 'bogus' at the top level (expected one of: version, process, resources, "
-            "filesystem, audit, network)");
+            "filesystem, audit, credentials, network)");
 }
 
 TEST(PolicyLoaderTest, ReportsYamlSyntaxErrorsWithTheirPosition) {
