@@ -24,11 +24,8 @@
 #include "policy/diagnostics.h"
 #include "policy/loader.h"
 #include "policy/snapshot.h"
-#include "proxy/caller_identity.h"
-#include "proxy/server/connection_caller.h"
-#include "proxy/server/policy_reloader.h"
+#include "proxy/server/proxy_stack.h"
 #include "proxy/tls_ca.h"
-#include "proxy/server/server.h"
 
 namespace warden::cli {
 namespace {
@@ -172,19 +169,7 @@ int proxyCommand(int argc, char** argv) {
     pipeline->emit(ocsf::configChange(session, now, change));
   }
 
-  // 4. Caller identity: /proc of this host's network namespace. Clients are other processes: this
-  // one is never its own caller, so its fds (one per connection) are not scanned.
-  proxy::CallerLookup caller_lookup;
-  proxy::CallerLookupOptions lookup_options;
-  lookup_options.skip_pid = static_cast<int>(::getpid());
-  if (auto resolver = proxy::CallerIdentityResolver::create(lookup_options); resolver.ok()) {
-    caller_lookup = proxy::makeProcCallerLookup(std::shared_ptr<proxy::CallerIdentityResolver>(std::move(resolver).value()));
-  } else {
-    pipeline->operational(audit::Level::kWarn, "proxy",
-                          "caller identity unavailable: " + resolver.error().toString() + "; binary rules cannot match");
-  }
-
-  // 5. The session CA for TLS termination: ca.pem and ca-bundle.pem in the log directory.
+  // 4. The session CA for TLS termination: ca.pem and ca-bundle.pem in the log directory.
   auto ca = proxy::CertificateAuthority::create(log_dir);
   if (!ca.ok()) {
     std::fprintf(stderr, "warden proxy: session CA: %s\n", ca.error().toString().c_str());
@@ -193,27 +178,26 @@ int proxyCommand(int argc, char** argv) {
   }
   std::shared_ptr<proxy::CertificateAuthority> authority = std::move(ca).value();
 
-  // 6. The listener.
-  auto server_result =
-      proxy::Server::create(options, store, *pipeline, session, std::move(caller_lookup), authority);
-  if (!server_result.ok()) {
-    std::fprintf(stderr, "warden proxy: %s\n", server_result.error().toString().c_str());
+  // 5. The proxy stack: caller identity from this host's /proc (clients are other processes: this
+  // one is never its own caller, so its fds — one per connection — are not scanned), the listener,
+  // the policy file's reloader.
+  proxy::ProxyStackOptions stack_options;
+  stack_options.server = options;
+  stack_options.caller.skip_pid = static_cast<int>(::getpid());
+  stack_options.ca = authority;
+  stack_options.policy_file = policy_file;
+  stack_options.note = [&pipeline](std::string_view component, std::string message) {
+    pipeline->operational(audit::Level::kWarn, component, message);
+  };
+  auto stack_result = proxy::ProxyStack::create(std::move(stack_options), store, *pipeline, session);
+  if (!stack_result.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n", stack_result.error().toString().c_str());
     (void)pipeline->close();
     return kExitFailure;
   }
-  std::unique_ptr<proxy::Server> server = std::move(server_result).value();
-  server->start();
-
-  // 7. Hot reload.
-  std::unique_ptr<proxy::PolicyReloader> reloader;
-  if (auto r = proxy::PolicyReloader::create({.policy_file = policy_file}, store, *pipeline, server->session());
-      r.ok()) {
-    reloader = std::move(r).value();
-    reloader->start();
-  } else {
-    pipeline->operational(audit::Level::kWarn, "proxy",
-                          "policy file watch unavailable: " + r.error().toString() + "; reload with SIGHUP");
-  }
+  std::unique_ptr<proxy::ProxyStack> stack = std::move(stack_result).value();
+  stack->start();
+  proxy::Server* server = &stack->server();
 
   const std::string address = server->localAddress();
   std::printf("warden proxy listening on %s (log dir %s)\n", address.c_str(), log_dir.c_str());
@@ -229,16 +213,13 @@ int proxyCommand(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      if (reloader) {
-        reloader->trigger();
-      }
+      stack->reload();
       continue;
     }
     break;
   }
   pipeline->operational(audit::Level::kInfo, "proxy", "stopping");
-  if (reloader) reloader->stop();
-  server->stop();
+  stack->stop();
   const auto closed = pipeline->close();
   if (!closed.ok()) {
     std::fprintf(stderr, "warden proxy: %s\n", closed.error().toString().c_str());

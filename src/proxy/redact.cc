@@ -4,31 +4,6 @@
 
 namespace warden::proxy {
 
-std::string redactTarget(std::string_view target) {
-  std::string_view rest = target.substr(0, target.find('#'));
-  std::string out;
-  out.reserve(rest.size() + kRedacted.size() + 1);
-  // Userinfo in an absolute URL: "scheme://userinfo@host..." (only before the path starts).
-  if (const size_t sep = rest.find("://"); sep != std::string_view::npos && rest.find('?') > sep) {
-    const size_t auth_start = sep + 3;
-    const size_t auth_end = std::min(rest.find_first_of("/?", auth_start), rest.size());
-    const size_t at = rest.substr(0, auth_end).rfind('@');
-    if (at != std::string_view::npos && at >= auth_start) {
-      out.append(rest.substr(0, auth_start));
-      out.append(kRedacted);
-      rest.remove_prefix(at);
-    }
-  }
-  const size_t q = rest.find('?');
-  if (q == std::string_view::npos || q + 1 == rest.size()) {
-    out.append(rest);
-    return out;
-  }
-  out.append(rest.substr(0, q + 1));
-  out.append(kRedacted);
-  return out;
-}
-
 bool isSensitiveHeader(std::string_view name) {
   static constexpr std::string_view kSensitive[] = {
       "Authorization", "Proxy-Authorization",  "Cookie",        "Set-Cookie", "X-Api-Key", "Api-Key",

@@ -1,7 +1,7 @@
 #pragma once
 
-// Redaction for anything that may be logged or put in an event: query strings and credential-bearing
-// header values. Pure and thread-safe.
+// Redaction of credential-bearing header values for anything that may be logged or put in an event.
+// (URLs are redacted where every event is built: ocsf::redactUrl / splitUrl.) Pure and thread-safe.
 
 #include <string>
 #include <string_view>
@@ -11,11 +11,6 @@
 namespace warden::proxy {
 
 inline constexpr std::string_view kRedacted = "[redacted]";
-
-// A URL or request-target with its query replaced by "?[redacted]" and any fragment dropped:
-// "/search?q=secret" -> "/search?[redacted]"; an absolute URL's userinfo is replaced too
-// ("http://user:pw@host/" -> "http://[redacted]@host/"). A bare '?' stays as it is (nothing to hide).
-std::string redactTarget(std::string_view target);
 
 // True for fields whose values are credentials: Authorization, Proxy-Authorization, Cookie,
 // Set-Cookie, and the common API-key fields (X-Api-Key, Api-Key, X-Auth-Token, X-Amz-Security-Token,

@@ -21,8 +21,11 @@
 #include <fmt/format.h>
 
 #include "common/file_io.h"
+#include "common/ip_address.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
+#include "proxy/tls_client.h"
+#include "proxy/tls_util.h"
 
 namespace warden::proxy {
 namespace {
@@ -41,25 +44,7 @@ using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
 
-constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 constexpr size_t kMaxRootsBytes = 16 * 1024 * 1024;
-constexpr size_t kMaxDnsNameBytes = 253;
-constexpr size_t kMaxLabelBytes = 63;
-constexpr size_t kMaxTlsRecordBytes = 16384 + 256;  // plaintext limit, with room for legacy slack
-
-// Drains OpenSSL's error queue for this thread into a message.
-Error sslError(std::string_view what) {
-  std::string detail;
-  while (const unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    if (!detail.empty()) detail += "; ";
-    detail += buf;
-  }
-  return internalError(fmt::format("{}: {}", what, detail.empty() ? "unknown OpenSSL error" : detail));
-}
-
-std::shared_ptr<SSL_CTX> shareContext(SSL_CTX* ctx) { return std::shared_ptr<SSL_CTX>(ctx, SSL_CTX_free); }
 
 Result<PkeyPtr> generateKey() {
   PkeyPtr key(EVP_EC_gen("P-256"));
@@ -153,6 +138,8 @@ Result<std::string> readRoots(const std::filesystem::path& path) {
   return roots;
 }
 
+constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
 // Offers only http/1.1; a client that does not offer it continues without ALPN.
 int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                unsigned int inlen, void* /*arg*/) {
@@ -163,73 +150,6 @@ int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, c
     return SSL_TLSEXT_ERR_OK;
   }
   return SSL_TLSEXT_ERR_NOACK;
-}
-
-Result<std::shared_ptr<SSL_CTX>> buildClientContext(const std::vector<std::filesystem::path>& extra_ca_files) {
-  auto ctx = shareContext(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return sslError("SSL_CTX_new(client)");
-  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) return sslError("client minimum TLS 1.2");
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) return sslError("loading the system trust store");
-  for (const auto& file : extra_ca_files) {
-    if (SSL_CTX_load_verify_file(ctx.get(), file.c_str()) != 1) {
-      return sslError(fmt::format("loading trusted CA file {}", file.string())).withContext("upstream TLS");
-    }
-  }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  if (SSL_CTX_set_alpn_protos(ctx.get(), kAlpnHttp11, sizeof(kAlpnHttp11)) != 0) {
-    return sslError("client ALPN");
-  }
-  return ctx;
-}
-
-bool isDnsChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-// Lower-cases and validates a DNS name (one trailing dot dropped); nullopt if invalid.
-std::optional<std::string> normalizeDnsName(std::string_view host) {
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  if (host.empty() || host.size() > kMaxDnsNameBytes) return std::nullopt;
-  std::string out;
-  out.reserve(host.size());
-  size_t label = 0;
-  for (const char raw : host) {
-    const char c = (raw >= 'A' && raw <= 'Z') ? static_cast<char>(raw - 'A' + 'a') : raw;
-    if (c == '.') {
-      if (label == 0) return std::nullopt;
-      label = 0;
-    } else {
-      if (!isDnsChar(c) || ++label > kMaxLabelBytes) return std::nullopt;
-    }
-    out.push_back(c);
-  }
-  if (label == 0) return std::nullopt;
-  return out;
-}
-
-// An IP literal ("1.2.3.4", "::1", "[::1]") -> its bytes (4 or 16); nullopt otherwise.
-std::optional<std::vector<uint8_t>> parseIpLiteral(std::string_view host) {
-  bool bracketed = false;
-  if (!host.empty() && host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return std::nullopt;
-    host = host.substr(1, host.size() - 2);
-    bracketed = true;
-  }
-  if (host.empty() || host.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  const std::string text(host);
-  std::array<uint8_t, 16> bytes{};
-  if (!bracketed && inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
-    return std::vector<uint8_t>(bytes.begin(), bytes.begin() + 4);
-  }
-  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) return std::vector<uint8_t>(bytes.begin(), bytes.end());
-  return std::nullopt;
-}
-
-std::string ipToString(const std::vector<uint8_t>& bytes) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(bytes.size() == 4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof(buf));
-  return buf;
 }
 
 // The host for an error message: at most 64 bytes, non-printable bytes as \xNN.
@@ -258,7 +178,7 @@ struct CertificateAuthority::Impl {
 
   // A leaf for a normalized host, signed by the CA, and a server context presenting it.
   Result<std::shared_ptr<SSL_CTX>> mint(const std::string& host) const {
-    const auto ip = parseIpLiteral(host);
+    const auto ip = IpAddress::parse(host);  // `host` is normalized: a bare, canonical literal or a name
     auto leaf_key = generateKey();
     if (!leaf_key.ok()) return leaf_key.error();
     X509Ptr leaf(X509_new());
@@ -291,7 +211,7 @@ struct CertificateAuthority::Impl {
     }
     ASN1_STRING* value = ip ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
     const bool set = value != nullptr &&
-                     (ip ? ASN1_OCTET_STRING_set(value, ip->data(), static_cast<int>(ip->size()))
+                     (ip ? ASN1_OCTET_STRING_set(value, ip->bytes().data(), ip->isV6() ? 16 : 4)
                          : ASN1_STRING_set(value, host.data(), static_cast<int>(host.size()))) == 1;
     if (!set) {
       ASN1_STRING_free(value);
@@ -424,7 +344,7 @@ std::shared_ptr<SSL_CTX> CertificateAuthority::clientContext() const {
   if (!client_ctx_) {
     // Built on first use: loading the system roots costs ~20 ms, which a session start (or a session
     // that never intercepts TLS) should not pay; the first intercepted connection does, once.
-    auto built = buildClientContext(extra_ca_files_);
+    auto built = makeUpstreamClientContext(extra_ca_files_);
     if (built.ok()) client_ctx_ = std::move(*built);
   }
   return client_ctx_;
@@ -434,7 +354,7 @@ Result<void> CertificateAuthority::addTrustedCaFile(const std::filesystem::path&
   std::lock_guard lock(mu_);
   std::vector<std::filesystem::path> files = extra_ca_files_;
   files.push_back(pem_file);
-  auto ctx = buildClientContext(files);
+  auto ctx = makeUpstreamClientContext(files);
   if (!ctx.ok()) return ctx.error();
   extra_ca_files_ = std::move(files);
   client_ctx_ = std::move(*ctx);
@@ -444,193 +364,6 @@ Result<void> CertificateAuthority::addTrustedCaFile(const std::filesystem::path&
 size_t CertificateAuthority::cachedHostCount() const {
   std::lock_guard lock(mu_);
   return lru_.size();
-}
-
-std::optional<std::string> normalizeCertificateHost(std::string_view host) {
-  if (auto ip = parseIpLiteral(host)) return ipToString(*ip);
-  if (!host.empty() && host.front() == '[') return std::nullopt;
-  return normalizeDnsName(host);
-}
-
-Result<void> configureClientSsl(SSL* ssl, std::string_view host) {
-  if (ssl == nullptr) return invalidArgument("upstream TLS: no SSL object");
-  if (auto ip = parseIpLiteral(host)) {
-    const std::string text = ipToString(*ip);
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text.c_str()) != 1) {
-      return sslError(fmt::format("upstream TLS: verify IP {}", text));
-    }
-    return okResult();  // no SNI for IP literals (RFC 6066 section 3)
-  }
-  auto name = normalizeDnsName(host);
-  if (!name) return invalidArgument("upstream TLS: the host is not a DNS name or IP address");
-  if (SSL_set_tlsext_host_name(ssl, name->c_str()) != 1) return sslError("upstream TLS: SNI");
-  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  if (SSL_set1_host(ssl, name->c_str()) != 1) return sslError("upstream TLS: verify host");
-  return okResult();
-}
-
-// ---- ClientHello ----
-
-namespace {
-
-// A bounds-checked big-endian reader over a byte string.
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  bool empty() const { return pos_ == data_.size(); }
-  size_t remaining() const { return data_.size() - pos_; }
-  bool u8(uint32_t& out) { return number(1, out); }
-  bool u16(uint32_t& out) { return number(2, out); }
-  bool u24(uint32_t& out) { return number(3, out); }
-  bool bytes(size_t n, std::string_view& out) {
-    if (n > remaining()) return false;
-    out = data_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool skip(size_t n) {
-    std::string_view ignored;
-    return bytes(n, ignored);
-  }
-
- private:
-  bool number(size_t n, uint32_t& out) {
-    if (n > remaining()) return false;
-    out = 0;
-    for (size_t i = 0; i < n; ++i) out = (out << 8) | static_cast<uint8_t>(data_[pos_ + i]);
-    pos_ += n;
-    return true;
-  }
-
-  std::string_view data_;
-  size_t pos_ = 0;
-};
-
-uint32_t be16(std::string_view s, size_t at) {
-  return (uint32_t{static_cast<uint8_t>(s[at])} << 8) | static_cast<uint8_t>(s[at + 1]);
-}
-
-// Parses a whole ClientHello body (after the 4-byte handshake header).
-bool parseClientHelloBody(std::string_view body, ClientHelloInfo& info) {
-  Reader r(body);
-  uint32_t version = 0;
-  if (!r.u16(version) || (version >> 8) != 3) return false;
-  if (!r.skip(32)) return false;  // random
-  uint32_t length = 0;
-  if (!r.u8(length) || length > 32 || !r.skip(length)) return false;  // legacy_session_id
-  if (!r.u16(length) || length < 2 || length % 2 != 0 || !r.skip(length)) return false;  // cipher_suites
-  if (!r.u8(length) || length < 1 || !r.skip(length)) return false;  // compression methods
-  if (r.empty()) return true;  // no extensions (pre-TLS 1.2 style): valid, no SNI
-  std::string_view extensions_block;
-  if (!r.u16(length) || !r.bytes(length, extensions_block) || !r.empty()) return false;
-  Reader ext(extensions_block);
-  bool seen_sni = false;
-  bool seen_alpn = false;
-  while (!ext.empty()) {
-    uint32_t type = 0;
-    std::string_view data;
-    if (!ext.u16(type) || !ext.u16(length) || !ext.bytes(length, data)) return false;
-    if (type == 0) {  // server_name (RFC 6066)
-      if (seen_sni) return false;
-      seen_sni = true;
-      Reader sni(data);
-      std::string_view list;
-      if (!sni.u16(length) || !sni.bytes(length, list) || !sni.empty() || list.empty()) return false;
-      Reader names(list);
-      while (!names.empty()) {
-        uint32_t name_type = 0;
-        std::string_view name;
-        if (!names.u8(name_type) || !names.u16(length) || !names.bytes(length, name)) return false;
-        if (name_type != 0) continue;  // not host_name
-        if (info.sni) return false;    // at most one host_name
-        // A trailing dot is not allowed in SNI; normalizeDnsName would drop it, so refuse it first.
-        if (name.empty() || name.back() == '.') return false;
-        auto normalized = normalizeDnsName(name);
-        if (!normalized) return false;
-        info.sni = std::move(*normalized);
-      }
-    } else if (type == 16) {  // application_layer_protocol_negotiation (RFC 7301)
-      if (seen_alpn) return false;
-      seen_alpn = true;
-      Reader alpn(data);
-      std::string_view list;
-      if (!alpn.u16(length) || !alpn.bytes(length, list) || !alpn.empty() || list.empty()) return false;
-      Reader protocols(list);
-      while (!protocols.empty()) {
-        std::string_view protocol;
-        if (!protocols.u8(length) || length == 0 || !protocols.bytes(length, protocol)) return false;
-        if (info.alpn.size() < 32) info.alpn.emplace_back(protocol);
-      }
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-bool looksLikeTlsClientHello(std::string_view first_bytes) {
-  if (first_bytes.size() < kTlsSniffBytes) return false;
-  const auto byte = [&](size_t i) { return static_cast<uint8_t>(first_bytes[i]); };
-  const uint32_t record_length = be16(first_bytes, 3);
-  return byte(0) == 22 && byte(1) == 3 && byte(2) <= 4 && record_length >= 1 &&
-         record_length <= kMaxTlsRecordBytes && byte(5) == 1;
-}
-
-ClientHelloInfo inspectClientHello(std::string_view bytes) {
-  ClientHelloInfo info;
-  std::string handshake;  // the handshake message, reassembled from its records
-  size_t pos = 0;
-  while (true) {
-    if (bytes.size() - pos < 5) {
-      // A partial record header: plausible only if what is there is a handshake record of 3.x.
-      const std::string_view rest = bytes.substr(pos);
-      const bool plausible = (rest.empty() || static_cast<uint8_t>(rest[0]) == 22) &&
-                             (rest.size() < 2 || rest[1] == 3) &&
-                             (rest.size() < 3 || static_cast<uint8_t>(rest[2]) <= 4);
-      info.status = plausible ? ClientHelloStatus::kIncomplete : ClientHelloStatus::kInvalid;
-      return info;
-    }
-    if (static_cast<uint8_t>(bytes[pos]) != 22 || bytes[pos + 1] != 3 || static_cast<uint8_t>(bytes[pos + 2]) > 4) {
-      return info;  // kInvalid
-    }
-    const size_t record_length = be16(bytes, pos + 3);
-    if (record_length == 0 || record_length > kMaxTlsRecordBytes) return info;
-    const size_t available = std::min(record_length, bytes.size() - pos - 5);
-    handshake.append(bytes.substr(pos + 5, available));
-    const bool record_complete = available == record_length;
-    pos += 5 + available;
-
-    if (!handshake.empty() && static_cast<uint8_t>(handshake[0]) != 1) return info;  // not a ClientHello
-    if (handshake.size() >= 4) {
-      const size_t message_length = (size_t{static_cast<uint8_t>(handshake[1])} << 16) |
-                                    (size_t{static_cast<uint8_t>(handshake[2])} << 8) |
-                                    static_cast<uint8_t>(handshake[3]);
-      if (message_length > kMaxClientHelloBytes) return info;
-      if (handshake.size() >= 4 + message_length) {
-        // Only the ClientHello may be in the first flight: trailing handshake bytes are malformed.
-        if (handshake.size() != 4 + message_length) return info;
-        if (!parseClientHelloBody(std::string_view(handshake).substr(4, message_length), info)) {
-          info.sni.reset();
-          info.alpn.clear();
-          return info;
-        }
-        info.status = ClientHelloStatus::kComplete;
-        info.record_bytes = pos;
-        return info;
-      }
-    }
-    if (handshake.size() > kMaxClientHelloBytes + 4) return info;
-    if (!record_complete) {
-      info.status = ClientHelloStatus::kIncomplete;
-      return info;
-    }
-  }
-}
-
-std::optional<std::string> parseSni(std::string_view client_hello) {
-  ClientHelloInfo info = inspectClientHello(client_hello);
-  if (info.status != ClientHelloStatus::kComplete) return std::nullopt;
-  return std::move(info.sni);
 }
 
 }  // namespace warden::proxy

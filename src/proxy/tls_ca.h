@@ -1,8 +1,8 @@
 #pragma once
 
-// TLS for the egress proxy (sandbox.md "Egress proxy"): the per-run interception CA that mints leaf
-// certificates for the hosts the agent CONNECTs to, the upstream client context, and a bounds-checked
-// ClientHello sniffer for the bytes that follow "200 Connection Established".
+// TLS interception for the egress proxy (sandbox.md "Egress proxy"): the per-run CA that mints leaf
+// certificates for the hosts the agent CONNECTs to, and owns the upstream client context
+// (tls_client.h). The ClientHello sniffer is tls_client_hello.h.
 //
 // Contexts are handed out as std::shared_ptr<SSL_CTX> (freed with SSL_CTX_free). SSL_new() takes its
 // own reference, so a context evicted from the cache stays alive for the connections using it. To use
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "proxy/tls_client.h"
 
 namespace warden::proxy {
 
@@ -97,45 +98,5 @@ class CertificateAuthority {
   mutable std::shared_ptr<SSL_CTX> client_ctx_;  // Guarded by mu_. Built lazily; swapped, never mutated once published.
   std::vector<std::filesystem::path> extra_ca_files_;  // Guarded by mu_.
 };
-
-// Prepares an SSL from clientContext() for `host`: SNI (DNS names only — never for IP literals, per
-// RFC 6066) and peer name verification (SSL_set1_host, or the IP SAN for a literal). InvalidArgument
-// for a host that is neither.
-Result<void> configureClientSsl(SSL* ssl, std::string_view host);
-
-// The normalized form a host takes in certificates and the cache: lower-case DNS name without a
-// trailing dot, or an IP literal in canonical text form without brackets. nullopt if invalid.
-std::optional<std::string> normalizeCertificateHost(std::string_view host);
-
-// ---- ClientHello sniffing (untrusted bytes) ----
-
-// Bytes needed by looksLikeTlsClientHello() to decide.
-inline constexpr size_t kTlsSniffBytes = 6;
-// Handshake messages longer than this are not ClientHellos we accept (real ones are < 16 KiB).
-inline constexpr size_t kMaxClientHelloBytes = 64 * 1024;
-
-// True if `first_bytes` (at least kTlsSniffBytes of them; fewer give false) start a TLS handshake
-// record (content type 22, version 3.x) carrying a ClientHello (handshake type 1).
-bool looksLikeTlsClientHello(std::string_view first_bytes);
-
-enum class ClientHelloStatus {
-  kComplete,    // a whole, well-formed ClientHello
-  kIncomplete,  // well-formed so far: read more
-  kInvalid,     // not a ClientHello, malformed, or over kMaxClientHelloBytes
-};
-
-struct ClientHelloInfo {
-  ClientHelloStatus status = ClientHelloStatus::kInvalid;
-  std::optional<std::string> sni;  // host_name from server_name, lower-cased; validated as a DNS name
-  std::vector<std::string> alpn;   // protocols offered, in order
-  size_t record_bytes = 0;         // bytes of records holding the ClientHello (when kComplete)
-};
-
-// Parses the ClientHello at the start of `bytes` (which may span several handshake records).
-// Every length is checked against its enclosing one; nothing is read past `bytes`.
-ClientHelloInfo inspectClientHello(std::string_view bytes);
-
-// The SNI host name of a complete ClientHello; nullopt if incomplete, malformed, or without SNI.
-std::optional<std::string> parseSni(std::string_view client_hello);
 
 }  // namespace warden::proxy

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "ocsf/builders.h"
 #include "proxy/http_request.h"
 #include "proxy/path_canon.h"
 #include "proxy/redact.h"
@@ -63,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     check(h.target == split.head().target && h.host == split.head().host && h.port == split.head().port);
     check(h.head_length <= warden::proxy::kMaxRequestHeadBytes);
     check(h.chunked == (h.body == warden::proxy::BodyFraming::kChunked));
-    (void)warden::proxy::redactTarget(h.target);
+    check(warden::ocsf::redactUrl(h.target).find('?') == std::string::npos ||
+          warden::ocsf::redactUrl(h.target).ends_with("?[redacted]"));
     (void)warden::proxy::redactHeaders(h.headers);
 
     if (h.form == warden::proxy::RequestTargetForm::kOrigin ||

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/tls_ca.h"
+#include "proxy/tls_client_hello.h"
 
 namespace {
 

@@ -116,7 +116,7 @@ asio::awaitable<void> Connection::tunnelHttpLoop(ClientStream& client, UpstreamS
       const std::string reason = fmt::format("host_mismatch: Host {}{} differs from the CONNECT target {}:{}", head.host,
                                              head.port ? fmt::format(":{}", *head.port) : "", target_host_,
                                              target_port_);
-      emitHttp(head.method, redactTarget(head.target), 400, ocsf::Action::kDenied, decision_.rule, "l7", reason);
+      emitHttp(head.method, head.target, 400, ocsf::Action::kDenied, decision_.rule, "l7", reason);
       co_await answer(client, 400, "bad_request", reason, "host_mismatch", decision_.rule);
       co_return;
     }
@@ -140,7 +140,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     auto c = canonicalizePath(head.path);
     if (!c.ok()) {
       const std::string code = reasonCode(c.error().message());
-      emitHttp(head.method, redactTarget(head.target), 400, ocsf::Action::kDenied, decision_.rule, "l7",
+      emitHttp(head.method, head.target, 400, ocsf::Action::kDenied, decision_.rule, "l7",
                c.error().message());
       co_await answer(client, 400, "bad_request", c.error().message(), code);
       co_return ExchangeOutcome::kClose;

@@ -343,6 +343,9 @@ TEST(BuildersTest, SplitsOriginFormAndIpv6AndEmptyPaths) {
 
 TEST(BuildersTest, RedactsUrlsForRecording) {
   EXPECT_EQ(redactUrl("https://u:p@h.example/p?sig=1"), "https://h.example/p?[redacted]");
+  EXPECT_EQ(redactUrl("/search?q=secret&token=abc"), "/search?[redacted]");
+  EXPECT_EQ(redactUrl("/p#frag"), "/p");
+  EXPECT_EQ(redactUrl("/plain"), "/plain");
   EXPECT_EQ(redactUrl("http://[::1]:80/x"), "http://[::1]:80/x");
 }
 

@@ -1,4 +1,5 @@
 #include "proxy/tls_ca.h"
+#include "proxy/tls_client_hello.h"
 
 #include <fcntl.h>
 #include <openssl/err.h>
