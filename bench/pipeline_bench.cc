@@ -13,6 +13,7 @@
 #include "audit/generator.h"
 #include "audit/pipeline.h"
 #include "audit/verify.h"
+#include "audit/verify_files.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 

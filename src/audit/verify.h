@@ -129,18 +129,6 @@ class Verifier {
   std::unique_ptr<State> s_;
 };
 
-// Expands PATH arguments into the JSONL files to read: a file is taken as is; a directory
-// contributes its warden-ocsf.log and warden-ocsf.log.* files (never warden.log*). Files are
-// ordered so the chain is continuous: by the metadata.sequence of their first line, the live
-// warden-ocsf.log last among equals. Paths that do not exist come back in `unreadable`.
-struct LogFileSet {
-  std::vector<std::string> files;
-  std::vector<Finding> unreadable;
-};
-LogFileSet collectLogFiles(const std::vector<std::string>& paths);
-
-// Reads and verifies the files of collectLogFiles(paths).
-VerifyReport verifyPaths(const std::vector<std::string>& paths, const VerifyOptions& options);
 // Verifies `content` as if it were one file called `name` (tests, fuzzing).
 VerifyReport verifyText(std::string_view content, std::string_view name, const VerifyOptions& options);
 

@@ -13,6 +13,7 @@
 
 #include "audit/signer.h"
 #include "audit/verify.h"
+#include "audit/verify_files.h"
 #include "audit/verify_report.h"
 #include "cli/audit_commands.h"
 #include "cli/dispatch.h"

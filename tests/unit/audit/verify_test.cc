@@ -1,4 +1,5 @@
 #include "audit/verify.h"
+#include "audit/verify_files.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
