@@ -60,7 +60,7 @@ cd "$ws"
 set +e
 DEMO_API="$upstream:8080" DEMO_WS="$upstream:8081" \
   "$warden" run --policy "$work/policy.yaml" --name demo-agent --log-dir "$log" --ocsf-json --stream \
-  --dns-upstream 127.0.0.1:5353 -- sh agent.sh
+  --dns-upstream 127.0.0.1:5353 --env DEMO_API --env DEMO_WS -- sh agent.sh
 status=$?
 set -e
 cd "$repo"

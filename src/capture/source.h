@@ -9,6 +9,7 @@
 // stop() ends it and joins; stop() is idempotent and also run by the destructor. Events already seen
 // when stop() is called are emitted before it returns. Thread-safe: start/stop from one thread.
 
+#include <memory>
 #include <string_view>
 
 #include "common/result.h"
@@ -23,5 +24,12 @@ class Source {
   virtual Result<void> start() = 0;
   virtual void stop() = 0;
 };
+
+// A made source as a Source (for lists of them): the error, or the same object.
+template <typename T>
+Result<std::unique_ptr<Source>> asSource(Result<std::unique_ptr<T>> made) {
+  if (!made.ok()) return made.error();
+  return std::unique_ptr<Source>(std::move(made).value());
+}
 
 }  // namespace warden::capture

@@ -1,5 +1,6 @@
 // `warden run [--policy FILE] [--name NAME] [--log-dir DIR] [--ocsf-json] [--gateway URL] [--timeout DUR]
-//  [--memory BYTES] [--pids N] -- CMD [ARG...]`: runs CMD in a new sandbox session (product.md) and
+//  [--memory BYTES] [--pids N] [--tmp-size BYTES] [--workspace DIR] [--env NAME[=VALUE]]... -- CMD [ARG...]`:
+// runs CMD in a new sandbox session (product.md) and
 // returns its exit status; 124 on a timeout, 125 when the sandbox could not be set up, 126/127 when
 // CMD cannot be executed / is not found, 2 on a usage error.
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cli/dispatch.h"
+#include "cli/gateway_uplink.h"
 #include "common/encoding.h"
 #include "gateway/client/channel.h"
 #include "sandbox/run_options.h"
@@ -24,7 +26,10 @@ int runCommand(int argc, char** argv) {
   std::string log_dir;
   std::string timeout;
   std::string memory;
+  std::string tmp_size;
+  std::string workspace;
   uint32_t pids = 0;
+  GatewayUplinkOptions gateway;
   bool stream = false;
   std::string kill_grace;
   std::string gateway_ca, gateway_poll, gateway_drain, spool_dir;
@@ -35,13 +40,19 @@ int runCommand(int argc, char** argv) {
   app.add_option("--timeout", timeout, "wall-clock limit, e.g. 30s, 5m, 2h (beats the policy's)");
   app.add_option("--memory", memory, "memory limit, e.g. 512MiB, 2GiB or bytes (beats the policy's)");
   app.add_option("--pids", pids, "process limit (beats the policy's)")->check(CLI::Range(1u, 4194304u));
+  app.add_option("--tmp-size", tmp_size, "size of the sandbox's private /tmp, e.g. 1GiB (beats the policy's)");
+  app.add_option("--workspace", workspace,
+                 "the agent's read-write working directory (default: the directory warden run is started in)");
+  app.add_option("--env", options.env,
+                 "NAME (pass the variable from this shell) or NAME=VALUE, for the agent's environment (repeatable); "
+                 "nothing else of this shell's environment reaches the agent but PATH, LANG, LC_*, TERM, TZ");
   app.add_flag("--stream", stream, "also print the session's warden.log lines on stderr as they are written");
   app.add_flag("--allow-loopback-upstream", options.allow_loopback_upstream,
                "let loopback upstreams through when a rule's allowed_ips covers them (tests only)");
   app.add_option("--dns-upstream", options.dns_upstreams,
                  "where the sandbox resolver forwards (IP or IP:PORT; default: /etc/resolv.conf)");
   app.add_option("--kill-grace", kill_grace, "time between SIGTERM and SIGKILL when stopping (default 5s)");
-  app.add_option("--gateway", options.gateway_url,
+  app.add_option("--gateway", gateway.gateway_url,
                  "the gateway (HOST:PORT, http:// or https://): config, policy and every event pushed to it");
   app.add_option("--gateway-ca", gateway_ca, "PEM CA bundle for an https gateway (default: system roots)");
   app.add_option("--gateway-poll", gateway_poll, "how often to ask the gateway for its config (default 5s)");
@@ -77,8 +88,8 @@ int runCommand(int argc, char** argv) {
     options.kill_grace = std::chrono::milliseconds(*ms);
   }
   for (auto [flag, text, out, min_ms] :
-       {std::tuple{"--gateway-poll", &gateway_poll, &options.gateway_poll, int64_t{10}},
-        std::tuple{"--gateway-drain", &gateway_drain, &options.gateway_drain, int64_t{0}}}) {
+       {std::tuple{"--gateway-poll", &gateway_poll, &gateway.poll, int64_t{10}},
+        std::tuple{"--gateway-drain", &gateway_drain, &gateway.drain, int64_t{0}}}) {
     if (text->empty()) continue;
     const auto ms = parseDurationMillis(*text);
     if (!ms || *ms < min_ms) {
@@ -87,18 +98,28 @@ int runCommand(int argc, char** argv) {
     }
     *out = std::chrono::milliseconds(*ms);
   }
-  if ((!gateway_ca.empty() || !gateway_poll.empty() || !gateway_drain.empty()) && options.gateway_url.empty()) {
+  if ((!gateway_ca.empty() || !gateway_poll.empty() || !gateway_drain.empty()) && gateway.gateway_url.empty()) {
     std::fprintf(stderr, "warden run: --gateway-ca, --gateway-poll and --gateway-drain need --gateway\n");
     return kExitUsage;
   }
-  if (!options.gateway_url.empty()) {
-    if (auto url = gateway::parseGatewayUrl(options.gateway_url); !url.ok()) {
+  if (!gateway_ca.empty()) gateway.gateway_ca = gateway_ca;
+  if (!spool_dir.empty()) gateway.spool_dir = spool_dir;
+  if (!gateway.gateway_url.empty()) {
+    if (auto url = gateway::parseGatewayUrl(gateway.gateway_url); !url.ok()) {
       std::fprintf(stderr, "warden run: --gateway: %s\n", url.error().message().c_str());
       return kExitUsage;
     }
+    options.uplink = gatewayUplinkFactory(std::move(gateway));
   }
-  if (!gateway_ca.empty()) options.gateway_ca = gateway_ca;
-  if (!spool_dir.empty()) options.spool_dir = spool_dir;
+  if (!tmp_size.empty()) {
+    const auto bytes = parseByteSize(tmp_size);
+    if (!bytes || *bytes < (1u << 20)) {
+      std::fprintf(stderr, "warden run: --tmp-size '%s': expected a size of at least 1MiB, e.g. 1GiB\n", tmp_size.c_str());
+      return kExitUsage;
+    }
+    options.tmp_bytes = *bytes;
+  }
+  if (!workspace.empty()) options.workspace = workspace;
   if (!memory.empty()) {
     const auto bytes = parseByteSize(memory);
     if (!bytes || *bytes < (1u << 20)) {

@@ -42,10 +42,13 @@ struct LandlockPlan {
   bool degraded() const;
 };
 
-// Paths every plan gets besides the policy's: /proc read-only; the harmless devices read-write.
-inline constexpr const char* kLandlockImplicitReadOnly[] = {"/proc"};
-inline constexpr const char* kLandlockImplicitReadWrite[] = {"/dev/null", "/dev/zero", "/dev/full",
-                                                             "/dev/random", "/dev/urandom", "/dev/tty"};
+// Paths every plan gets besides the policy's: /proc read-only; the harmless devices, the session's
+// private /tmp and /dev/shm, and its own pseudo-terminals read-write (root_layout.h).
+// /dev and /run are the sandbox's own minimal ones, so reading (listing) them shows nothing of the host.
+inline constexpr const char* kLandlockImplicitReadOnly[] = {"/proc", "/dev", "/run"};
+inline constexpr const char* kLandlockImplicitReadWrite[] = {
+    "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+    "/dev/pts",  "/dev/shm",  "/tmp"};
 
 // Builds the plan for the running kernel's ABI. Always adds the implicit paths above and
 // `extra_read_only` (e.g. the session's CA files). Relative or empty paths -> InvalidArgument.

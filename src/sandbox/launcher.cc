@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -27,12 +28,13 @@ using launcher_detail::Stage;
 
 // Owns every byte the child reads; ChildPlan points into it. Built before clone, never changed after.
 struct SandboxChild::Plan {
-  std::vector<std::string> argv, env, exec_paths, hidden, ll_paths;
-  std::string cwd, hostname;
+  std::vector<std::string> argv, env, exec_paths, ll_paths;
+  std::string cwd, hostname, root_dir;
   std::vector<char*> argv_ptrs, env_ptrs;
-  std::vector<const char*> exec_path_ptrs, hidden_ptrs, ll_path_ptrs;
-  std::vector<std::string> bind_sources, bind_targets;
-  std::vector<const char*> bind_source_ptrs, bind_target_ptrs;
+  std::vector<const char*> exec_path_ptrs, ll_path_ptrs;
+  std::vector<MountAction> mounts;
+  std::vector<int> mount_kinds;
+  std::vector<const char*> mount_source_ptrs, mount_target_ptrs, mount_data_ptrs;
   std::vector<uint64_t> ll_dir_rights, ll_file_rights;
   std::vector<uint16_t> ports;
   std::vector<sock_filter> filter;
@@ -104,16 +106,18 @@ Result<void> validate(const LaunchSpec& spec) {
   if (spec.user.uid == static_cast<uid_t>(-1) || spec.user.gid == static_cast<gid_t>(-1)) {
     return invalidArgument("launch: uid/gid 4294967295 is reserved");
   }
-  for (const auto& h : spec.hidden_paths) {
-    if (h.empty() || h.front() != '/' || hasNul(h)) {
-      return invalidArgument(fmt::format("launch: hidden path '{}' is not an absolute path", h));
-    }
+  if (spec.root_dir.empty() || spec.root_dir.front() != '/' || hasNul(spec.root_dir)) {
+    return invalidArgument(fmt::format("launch: the new root '{}' is not an absolute path", spec.root_dir));
   }
-  for (const auto& bind : spec.read_only_binds) {
-    for (const std::string* path : {&bind.source, &bind.target}) {
-      if (path->empty() || path->front() != '/' || hasNul(*path)) {
-        return invalidArgument(fmt::format("launch: bind path '{}' is not an absolute path", *path));
-      }
+  for (const auto& m : spec.mounts) {
+    if (m.target.empty() || m.target.front() != '/' || m.target == "/" || hasNul(m.target) || hasNul(m.source) ||
+        hasNul(m.data) || m.target.size() + spec.root_dir.size() >= PATH_MAX) {
+      return invalidArgument(fmt::format("launch: mount target '{}' is not an absolute path below /", m.target));
+    }
+    const bool bind = m.kind == MountKind::kBindReadOnly || m.kind == MountKind::kBindReadWrite ||
+                      m.kind == MountKind::kBindDevice || m.kind == MountKind::kBindWorkspace;
+    if (bind && (m.source.empty() || m.source.front() != '/')) {
+      return invalidArgument(fmt::format("launch: bind source '{}' is not an absolute path", m.source));
     }
   }
   for (const auto& paths : {&spec.landlock.read_only, &spec.landlock.read_write}) {
@@ -135,19 +139,19 @@ std::unique_ptr<SandboxChild::Plan> buildPlan(const LaunchSpec& spec) {
   plan->argv = spec.argv;
   plan->env = spec.env;
   plan->exec_paths = execCandidates(spec.argv[0], spec.env);
-  plan->hidden = spec.hidden_paths;
   plan->cwd = spec.cwd;
   plan->hostname = spec.hostname;
+  plan->root_dir = spec.root_dir;
   plan->argv_ptrs = pointers(plan->argv);
   plan->env_ptrs = pointers(plan->env);
   plan->exec_path_ptrs = constPointers(plan->exec_paths);
-  plan->hidden_ptrs = constPointers(plan->hidden);
-  for (const auto& bind : spec.read_only_binds) {
-    plan->bind_sources.push_back(bind.source);
-    plan->bind_targets.push_back(bind.target);
+  plan->mounts = spec.mounts;
+  for (const auto& m : plan->mounts) {
+    plan->mount_kinds.push_back(static_cast<int>(m.kind));
+    plan->mount_source_ptrs.push_back(m.source.c_str());
+    plan->mount_target_ptrs.push_back(m.target.c_str());
+    plan->mount_data_ptrs.push_back(m.data.c_str());
   }
-  plan->bind_source_ptrs = constPointers(plan->bind_sources);
-  plan->bind_target_ptrs = constPointers(plan->bind_targets);
 
   const LandlockPlan& ll = spec.landlock;
   const uint64_t read_only = landlockReadOnlyRights(ll.handled_fs);
@@ -173,13 +177,15 @@ std::unique_ptr<SandboxChild::Plan> buildPlan(const LaunchSpec& spec) {
   c.cwd = plan->cwd.c_str();
   c.hostname = plan->hostname.empty() ? nullptr : plan->hostname.c_str();
   c.hostname_len = plan->hostname.size();
-  c.hidden = plan->hidden_ptrs.data();
-  c.hidden_count = plan->hidden_ptrs.size();
-  c.bind_sources = plan->bind_source_ptrs.data();
-  c.bind_targets = plan->bind_target_ptrs.data();
-  c.bind_count = plan->bind_target_ptrs.size();
-  c.private_tmp = spec.private_tmp;
+  c.root_dir = plan->root_dir.c_str();
+  c.mount_kinds = plan->mount_kinds.data();
+  c.mount_sources = plan->mount_source_ptrs.data();
+  c.mount_targets = plan->mount_target_ptrs.data();
+  c.mount_data = plan->mount_data_ptrs.data();
+  c.mount_count = plan->mounts.size();
+  c.workspace_userns = spec.workspace_userns;
   c.new_session = spec.new_session;
+  c.init = spec.init;
   c.loopback_up = spec.loopback_up;
   for (int i = 0; i < 3; ++i) c.stdio[i] = spec.stdio[static_cast<size_t>(i)];
   c.uid = spec.user.uid;
@@ -212,11 +218,9 @@ std::string_view stageName(Stage stage) {
   switch (stage) {
     case Stage::kPark: return "waiting for release";
     case Stage::kMountPrivate: return "making mounts private";
-    case Stage::kMountProc: return "mounting /proc";
-    case Stage::kMountSys: return "mounting /sys";
-    case Stage::kMountTmp: return "mounting /tmp";
-    case Stage::kHide: return "hiding";
-    case Stage::kBind: return "binding read-only";
+    case Stage::kMountRoot: return "mounting the new root at";
+    case Stage::kMount: return "mounting";
+    case Stage::kPivotRoot: return "pivoting into the new root";
     case Stage::kHostname: return "setting the hostname";
     case Stage::kLoopback: return "bringing up lo";
     case Stage::kChdir: return "changing to";
@@ -239,6 +243,7 @@ std::string_view stageName(Stage stage) {
     case Stage::kSeccomp: return "loading the seccomp filter";
     case Stage::kSignals: return "resetting signals";
     case Stage::kCloseFds: return "closing inherited file descriptors";
+    case Stage::kInit: return "starting the agent from Warden's init";
     case Stage::kExec: return "exec";
   }
   return "unknown stage";
@@ -267,12 +272,17 @@ Result<std::unique_ptr<SandboxChild>> SandboxChild::spawn(const LaunchSpec& spec
   if (::pipe2(status, O_CLOEXEC) != 0) return errnoError("launch: pipe2");
   auto status_read = aboveStdio(status[0], "launch: fcntl");
   auto status_write = aboveStdio(status[1], "launch: fcntl");
-  for (auto* r : {&go_read, &go_write, &status_read, &status_write}) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return errnoError("launch: pipe2");
+  auto exit_read = aboveStdio(report[0], "launch: fcntl");
+  auto exit_write = aboveStdio(report[1], "launch: fcntl");
+  for (auto* r : {&go_read, &go_write, &status_read, &status_write, &exit_read, &exit_write}) {
     if (!r->ok()) return r->error();
   }
   ChildPlan& c = child->plan_->child;
   c.go_read = go_read->get();
   c.status_write = status_write->get();
+  c.exit_report_write = exit_write->get();
   c.parent_go_write = go_write->get();
   c.parent_status_read = status_read->get();
 
@@ -291,7 +301,9 @@ Result<std::unique_ptr<SandboxChild>> SandboxChild::spawn(const LaunchSpec& spec
   child->pidfd_ = UniqueFd(pidfd);
   child->go_write_ = std::move(*go_write);
   child->status_read_ = std::move(*status_read);
-  return child;  // go_read and status_write (the child's ends) close here
+  child->exit_read_ = std::move(*exit_read);
+  ::fcntl(child->exit_read_.get(), F_SETFL, O_NONBLOCK);
+  return child;  // go_read, status_write and exit_write (the child's ends) close here
 }
 
 SandboxChild::~SandboxChild() {
@@ -354,8 +366,15 @@ Result<void> SandboxChild::release() {
   }
   std::string what(stageName(stage));
   switch (stage) {
-    case Stage::kHide: what += " " + at(plan_->hidden, status.index); break;
-    case Stage::kBind: what += " " + at(plan_->bind_targets, status.index); break;
+    case Stage::kMountRoot: what += " " + plan_->root_dir; break;
+    case Stage::kMount: {
+      const auto i = static_cast<size_t>(status.index);
+      if (status.index >= 0 && i < plan_->mounts.size()) {
+        const MountAction& m = plan_->mounts[i];
+        what += m.source.empty() || m.kind == MountKind::kSymlink ? " " + m.target : fmt::format(" {} at {}", m.source, m.target);
+      }
+      break;
+    }
     case Stage::kChdir: what += " " + plan_->cwd; break;
     case Stage::kLandlockPath: what += " " + at(plan_->ll_paths, status.index); break;
     case Stage::kLandlockPort: what += " " + at(plan_->ports, status.index); break;
@@ -363,6 +382,31 @@ Result<void> SandboxChild::release() {
     default: break;
   }
   return errnoError(fmt::format("setting up: {}", what), err);
+}
+
+std::optional<int> SandboxChild::agentWaitStatus() {
+  if (!exit_read_.valid()) return std::nullopt;
+  int status = 0;
+  ssize_t n = -1;
+  do {
+    n = ::read(exit_read_.get(), &status, sizeof status);
+  } while (n < 0 && errno == EINTR);
+  exit_read_.reset();
+  if (n != static_cast<ssize_t>(sizeof status)) return std::nullopt;
+  return status;
+}
+
+pid_t SandboxChild::agentPid() const {
+  if (!plan_ || !plan_->child.init) return released_ ? pid_ : -1;
+  // Init's only child (the kernel lists the children of a thread in task/<tid>/children).
+  const std::string path = fmt::format("/proc/{}/task/{}/children", pid_, pid_);
+  char buf[64] = {};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  return static_cast<pid_t>(std::strtol(buf, nullptr, 10));
 }
 
 }  // namespace warden::sandbox

@@ -1,14 +1,16 @@
 #pragma once
 
-// The agent's first process (sandbox.md "Isolation"): cloned into new pid, mount, network, uts and
+// The session's first process (sandbox.md "Isolation"): cloned into new pid, mount, network, uts and
 // ipc namespaces, where it is pid 1; parked until the supervisor has put it in its cgroup and wired its
-// network namespace; then, on release(), it sets itself up in the order of sandbox.md and execs the
-// command:
+// network namespace; then, on release(), it sets itself up in the order of sandbox.md, becomes
+// Warden's init and forks the agent, which execs the command:
 //
-//   (parked) -> mounts private -> new /proc -> read-only sysfs on /sys -> private /tmp -> hidden paths -> read-only binds
-//   -> hostname -> loopback up -> chdir -> supplementary groups, gid, bounding set, ambient, uid,
-//   capabilities (each verified) -> parent-death signal -> no_new_privs -> Landlock -> seccomp
-//   -> signals reset, fds >= 3 closed -> execve on each candidate path.
+//   (parked) -> mounts private -> a new root (tmpfs) holding only the planned mounts (root_layout.h)
+//   -> pivot_root -> hostname -> loopback up -> chdir -> setsid -> supplementary groups, gid,
+//   bounding set, ambient, uid, capabilities (each verified) -> parent-death signal -> no_new_privs
+//   -> Landlock -> seccomp -> init: fork the agent (own process group, signals reset, fds >= 3
+//   closed, execve on each candidate path); init forwards signals to the agent, reaps orphans and
+//   exits with the agent's status.
 //
 // Each step that fails is reported to the supervisor as {stage, errno} through an O_CLOEXEC status
 // pipe and the child exits (127 command not found, 126 not executable, 125 any other set-up failure).
@@ -17,6 +19,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,7 @@
 #include "common/unique_fd.h"
 #include "sandbox/agent_user.h"
 #include "sandbox/landlock.h"
+#include "sandbox/root_layout.h"
 #include "sandbox/seccomp_filter.h"
 
 namespace warden::sandbox {
@@ -39,23 +43,21 @@ struct LaunchSpec {
   std::string cwd;                // absolute; chdir'd after mounts; must exist in the child's view
   std::string hostname;           // uts namespace; empty: left as the host's
   AgentUser user;                 // never uid 0 or gid 0
-  std::vector<std::string> hidden_paths;  // each gets an empty read-only tmpfs mounted over it (mode 0):
-                                          // the log directory, /run/warden, /var/log/warden ... (a file
-                                          // gets /dev/null bound read-only over it; a missing path is skipped)
-  bool private_tmp = true;        // a fresh tmpfs on /tmp (mode 1777)
-  // Files or directories bound read-only over a path of the agent's view, after the hidden paths
-  // (the session's resolv.conf over /etc/resolv.conf). A missing target is an error.
-  struct BindMount {
-    std::string source;
-    std::string target;
-  };
-  std::vector<BindMount> read_only_binds;
+  // The agent's filesystem view: an empty directory on the host where the child mounts its new
+  // root (in its own mount namespace; the host sees nothing there), and what the root holds.
+  std::string root_dir;
+  std::vector<MountAction> mounts;  // planRootLayout()
+  // A user namespace whose uid/gid mapping idmaps the workspace mount (makeWorkspaceIdmap()); -1: a
+  // plain bind. Borrowed: the caller keeps it open until release() returns.
+  int workspace_userns = -1;
   LandlockPlan landlock;          // applied when landlock.kernel_abi > 0
   SeccompProgram seccomp;         // applied when not empty
   // Additions to the contract:
   std::array<int, 3> stdio{-1, -1, -1};  // fds to put on the child's 0, 1, 2; -1: inherit ours
-  bool new_session = true;        // setsid(): the agent leads its own session and process group
-                                  // (pgid == pid(); no controlling terminal shared with the user)
+  bool new_session = true;        // setsid(): the session leads its own session (no controlling
+                                  // terminal shared with the user)
+  bool init = true;               // Warden's init is pid 1 and the agent its child (false: the agent
+                                  // itself is pid 1; launcher tests of the bare sequence)
   bool loopback_up = true;        // bring "lo" up in the new network namespace
 };
 
@@ -76,8 +78,14 @@ class SandboxChild {
   SandboxChild(const SandboxChild&) = delete;
   SandboxChild& operator=(const SandboxChild&) = delete;
 
-  pid_t pid() const { return pid_; }        // host pid
+  pid_t pid() const { return pid_; }        // host pid of pid 1 (init)
   int pidfd() const { return pidfd_.get(); }  // poll it; reap with waitid(P_PIDFD)
+  // After pid 1 was reaped: the agent's own wait status as init reported it (exit code or signal),
+  // or nullopt when init did not report (it was killed, or there is no init) — then pid 1's status
+  // is the agent's.
+  std::optional<int> agentWaitStatus();
+  // The agent's host pid once released (init's only child), or -1 when it is not known (yet).
+  pid_t agentPid() const;
 
   // Lets the child run its set-up and exec; returns once exec happened or with what failed:
   // NotFound "CMD: command not found" (exit 127), PermissionDenied "CMD: permission denied" (126),
@@ -97,6 +105,7 @@ class SandboxChild {
   UniqueFd pidfd_;
   UniqueFd go_write_;      // parked child reads one byte from its end
   UniqueFd status_read_;   // EOF on exec; {stage, errno, index} on failure
+  UniqueFd exit_read_;     // init's report of the agent's wait status
   bool released_ = false;
   std::unique_ptr<Plan> plan_;  // for error messages (argv[0], path names)
 };

@@ -17,11 +17,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
+#include <cstdint>
 
 #include "sandbox/landlock_abi.h"
+#include "sandbox/root_layout.h"
 
 namespace warden::sandbox::launcher_detail {
 namespace {
@@ -64,37 +68,187 @@ void park(const ChildPlan& p) {
   }
 }
 
-void mountFilesystems(const ChildPlan& p) {
-  check(p, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), Stage::kMountPrivate);
-  check(p, ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), Stage::kMountProc);
-  check(p, ::mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
-        Stage::kMountSys);
-  if (p.private_tmp) {
-    check(p, ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), Stage::kMountTmp);
+// Without glibc wrappers in 2.36: the mount API's system calls.
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+constexpr unsigned kOpenTreeClone = 1;            // OPEN_TREE_CLONE
+constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;  // OPEN_TREE_CLOEXEC
+constexpr unsigned kMoveMountFEmptyPath = 0x4;    // MOVE_MOUNT_F_EMPTY_PATH
+constexpr uint64_t kMountAttrRdonly = 0x1, kMountAttrNosuid = 0x2, kMountAttrNodev = 0x4, kMountAttrIdmap = 0x100000;
+struct MountAttr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+// `root` + `path` into `out` (PATH_MAX bytes); false when it does not fit.
+bool joinPath(char* out, const char* root, const char* path) {
+  size_t n = 0;
+  for (const char* c = root; *c != '\0'; ++c) {
+    if (n + 1 >= PATH_MAX) return false;
+    out[n++] = *c;
   }
-  for (size_t i = 0; i < p.hidden_count; ++i) {
-    const char* path = p.hidden[i];
-    const int index = static_cast<int>(i);
+  if (n > 0 && out[n - 1] == '/') --n;
+  for (const char* c = path; *c != '\0'; ++c) {
+    if (n + 1 >= PATH_MAX) return false;
+    out[n++] = *c;
+  }
+  out[n] = '\0';
+  return true;
+}
+
+// mkdir -p of `path` (a writable copy); existing components are fine.
+int makeDirs(char* path) {
+  for (char* c = path + 1;; ++c) {
+    if (*c != '/' && *c != '\0') continue;
+    const char saved = *c;
+    *c = '\0';
     struct stat st {};
     if (::stat(path, &st) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) continue;  // nothing there to hide
-      fail(p, Stage::kHide, errno, index);
+      if (::mkdir(path, 0755) != 0 && errno != EEXIST) {
+        *c = saved;
+        return -1;
+      }
     }
-    if (S_ISDIR(st.st_mode)) {
-      check(p, ::mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=000,size=4k"),
-            Stage::kHide, index);
-    } else {
-      check(p, ::mount("/dev/null", path, nullptr, MS_BIND, nullptr), Stage::kHide, index);
-      check(p, ::mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr),
-            Stage::kHide, index);
+    *c = saved;
+    if (saved == '\0') return 0;
+  }
+}
+
+// The directory part of `path` made to exist.
+int makeParentDirs(char* path) {
+  char* slash = nullptr;
+  for (char* c = path; *c != '\0'; ++c) {
+    if (*c == '/') slash = c;
+  }
+  if (slash == nullptr || slash == path) return 0;
+  *slash = '\0';
+  const int rc = makeDirs(path);
+  *slash = '/';
+  return rc;
+}
+
+// A mount point for a bind of `source`: a directory for a directory, an empty file for anything else.
+int makeMountPoint(const char* source, char* target) {
+  struct stat st {};
+  if (::stat(source, &st) != 0) return -1;
+  if (S_ISDIR(st.st_mode)) return makeDirs(target);
+  if (makeParentDirs(target) != 0) return -1;
+  struct stat existing {};
+  if (::stat(target, &existing) == 0) return 0;
+  const int fd = ::open(target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+  if (fd < 0) return -1;
+  ::close(fd);
+  return 0;
+}
+
+// The workspace with the agent user's idmapping: a clone of the source tree, idmapped, attached.
+long bindIdmapped(const ChildPlan& p, const char* source, const char* target) {
+  const long tree = ::syscall(SYS_open_tree, AT_FDCWD, source, kOpenTreeClone | kOpenTreeCloexec);
+  if (tree < 0) return -1;
+  MountAttr attr{kMountAttrIdmap | kMountAttrNosuid | kMountAttrNodev, 0, 0,
+                 static_cast<uint64_t>(p.workspace_userns)};
+  if (::syscall(SYS_mount_setattr, static_cast<int>(tree), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0 ||
+      ::syscall(SYS_move_mount, static_cast<int>(tree), "", AT_FDCWD, target, kMoveMountFEmptyPath) != 0) {
+    const int err = errno;
+    ::close(static_cast<int>(tree));
+    errno = err;
+    return -1;
+  }
+  ::close(static_cast<int>(tree));
+  return 0;
+}
+
+// One mount action of the layout, with `target` already under the new root.
+long mountAction(const ChildPlan& p, size_t i, char* target) {
+  const auto kind = static_cast<MountKind>(p.mount_kinds[i]);
+  const char* source = p.mount_sources[i];
+  const char* data = p.mount_data[i];
+  constexpr unsigned long kPlain = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  switch (kind) {
+    case MountKind::kProc:
+      if (makeDirs(target) != 0) return -1;
+      return ::mount("proc", target, "proc", kPlain, nullptr);
+    case MountKind::kSysfs:
+      if (makeDirs(target) != 0) return -1;
+      return ::mount("sysfs", target, "sysfs", kPlain | MS_RDONLY, nullptr);
+    case MountKind::kTmpfs:
+      if (makeDirs(target) != 0) return -1;
+      return ::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data);
+    case MountKind::kDevpts:
+      if (makeDirs(target) != 0) return -1;
+      return ::mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC, data);
+    case MountKind::kSymlink:
+      if (makeParentDirs(target) != 0) return -1;
+      if (::symlink(source, target) != 0 && errno != EEXIST) return -1;
+      return 0;
+    case MountKind::kHide: {
+      struct stat st {};
+      if (::stat(target, &st) != 0) return (errno == ENOENT || errno == ENOTDIR) ? 0 : -1;
+      if (S_ISDIR(st.st_mode)) {
+        return ::mount("tmpfs", target, "tmpfs", kPlain | MS_RDONLY, "mode=000,size=4k");
+      }
+      if (::mount("/dev/null", target, nullptr, MS_BIND, nullptr) != 0) return -1;
+      return ::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr);
+    }
+    case MountKind::kBindReadOnly:
+    case MountKind::kBindReadWrite:
+    case MountKind::kBindDevice:
+    case MountKind::kBindWorkspace: {
+      struct stat st {};
+      if (::lstat(source, &st) != 0) return -1;  // the plan holds only paths that existed
+      if (S_ISLNK(st.st_mode) && kind != MountKind::kBindWorkspace) {
+        // /lib -> usr/lib stays a symlink, resolved inside the view.
+        char link[PATH_MAX];
+        const ssize_t n = ::readlink(source, link, sizeof link - 1);
+        if (n < 0) return -1;
+        link[n] = '\0';
+        if (makeParentDirs(target) != 0) return -1;
+        if (::symlink(link, target) != 0 && errno != EEXIST) return -1;
+        return 0;
+      }
+      if (makeMountPoint(source, target) != 0) return -1;
+      if (kind == MountKind::kBindWorkspace && p.workspace_userns >= 0) return bindIdmapped(p, source, target);
+      if (::mount(source, target, nullptr, MS_BIND, nullptr) != 0) return -1;
+      unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID;
+      flags |= kind == MountKind::kBindDevice ? MS_NOEXEC : MS_NODEV;
+      if (kind == MountKind::kBindReadOnly) flags |= MS_RDONLY;
+      return ::mount(nullptr, target, nullptr, flags, nullptr);
     }
   }
-  for (size_t i = 0; i < p.bind_count; ++i) {
+  errno = EINVAL;
+  return -1;
+}
+
+// The agent's filesystem view: a new root holding only the planned mounts, then pivot_root into it.
+void mountFilesystems(const ChildPlan& p) {
+  check(p, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), Stage::kMountPrivate);
+  check(p, ::mount("tmpfs", p.root_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304"), Stage::kMountRoot);
+  // The skeleton's directories must be searchable by the agent whatever the supervisor's umask.
+  const mode_t umask_before = ::umask(022);
+  char target[PATH_MAX];
+  for (size_t i = 0; i < p.mount_count; ++i) {
     const int index = static_cast<int>(i);
-    check(p, ::mount(p.bind_sources[i], p.bind_targets[i], nullptr, MS_BIND, nullptr), Stage::kBind, index);
-    check(p, ::mount(nullptr, p.bind_targets[i], nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr),
-          Stage::kBind, index);
+    if (!joinPath(target, p.root_dir, p.mount_targets[i])) fail(p, Stage::kMount, ENAMETOOLONG, index);
+    check(p, mountAction(p, i, target), Stage::kMount, index);
   }
+  // pivot_root(".", "."): the old root ends up on top of the new one and is detached at once.
+  check(p, ::chdir(p.root_dir), Stage::kPivotRoot);
+  check(p, ::syscall(SYS_pivot_root, ".", "."), Stage::kPivotRoot);
+  check(p, ::umount2(".", MNT_DETACH), Stage::kPivotRoot);
+  check(p, ::chdir("/"), Stage::kPivotRoot);
+  // The skeleton itself is read-only: nothing can be created at the top of the view.
+  check(p, ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755"),
+        Stage::kPivotRoot);
+  ::umask(umask_before);
 }
 
 void loopbackUp(const ChildPlan& p) {
@@ -263,6 +417,64 @@ bool isNotFound(int err) {
   fail(p, Stage::kExec, last_err, last_index, isNotFound(last_err) ? kExitNotFound : kExitNotExecutable);
 }
 
+// The agent: its own process group (init forwards signals to it), default signals, only stdio and
+// the status pipe open, then exec.
+[[noreturn]] void startAgent(const ChildPlan& p) {
+  if (p.init) check(p, ::setpgid(0, 0), Stage::kInit);
+  resetSignals(p);
+  closeFds(p);
+  execCommand(p);
+}
+
+bool forwarded(int sig) {
+  return sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP;
+}
+
+// Warden's init (sandbox.md "Isolation"): pid 1 of the session, with the agent's uid and
+// restrictions. It forks the agent, forwards every signal it gets (SIGTERM, SIGINT, SIGHUP, ...) to
+// the agent's process group, reaps every orphan that the kernel re-parents to it, and when the agent
+// itself ends, reports its wait status on the exit-report pipe and exits with the agent's status
+// (128 + signal for a signal). Its exit ends the pid namespace: the kernel kills what is left.
+[[noreturn]] void runInit(const ChildPlan& p) {
+  sigset_t all;
+  sigfillset(&all);
+  check(p, ::sigprocmask(SIG_BLOCK, &all, nullptr), Stage::kInit);
+  // A raw fork: glibc's fork() runs atfork handlers that may wait on locks another supervisor
+  // thread held when this process was cloned.
+  const long agent = ::syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0);
+  check(p, agent, Stage::kInit);
+  if (agent == 0) startAgent(p);
+  // Init keeps nothing but the exit-report pipe: the status pipe now belongs to the agent alone (its
+  // exec closes it: EOF, released; or it reports a failure), and no descriptor of the supervisor's
+  // stays reachable through /proc/1/fd. Not dumpable: the agent (same uid) cannot read init's memory.
+  const unsigned report = static_cast<unsigned>(p.exit_report_write);
+  if (report > 0) ::syscall(SYS_close_range, 0u, report - 1, 0u);
+  ::syscall(SYS_close_range, report + 1, ~0u, 0u);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::prctl(PR_SET_NAME, "warden-init", 0, 0, 0);
+  for (;;) {
+    siginfo_t info{};
+    const int sig = static_cast<int>(::syscall(SYS_rt_sigtimedwait, &all, &info, nullptr, _NSIG / 8));
+    if (sig < 0) continue;  // EINTR, or nothing
+    if (sig != SIGCHLD) {
+      if (forwarded(sig)) ::kill(-static_cast<pid_t>(agent), sig);
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      const long reaped = ::syscall(SYS_wait4, -1, &status, WNOHANG, nullptr);
+      if (reaped <= 0) break;
+      if (reaped != agent) continue;  // an orphan: reaped, nothing else
+      for (;;) {
+        const ssize_t n = ::write(p.exit_report_write, &status, sizeof status);
+        if (n < 0 && errno == EINTR) continue;
+        break;
+      }
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+  }
+}
+
 }  // namespace
 
 int childMain(void* arg) {
@@ -284,9 +496,9 @@ int childMain(void* arg) {
   verify(p, ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, Stage::kNoNewPrivs);
   if (p.landlock_abi > 0) applyLandlock(p);
   if (p.filter_len > 0) applySeccomp(p);
-  resetSignals(p);
-  closeFds(p);
-  execCommand(p);
+  if (p.init) runInit(p);
+  ::close(p.exit_report_write);
+  startAgent(p);
 }
 
 }  // namespace warden::sandbox::launcher_detail

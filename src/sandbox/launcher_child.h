@@ -15,11 +15,9 @@ namespace warden::sandbox::launcher_detail {
 enum class Stage : int32_t {
   kPark = 1,
   kMountPrivate,
-  kMountProc,
-  kMountSys,
-  kMountTmp,
-  kHide,            // index: hidden path
-  kBind,            // index: read-only bind
+  kMountRoot,       // the new root's tmpfs
+  kMount,           // index: mount action
+  kPivotRoot,
   kHostname,
   kLoopback,
   kChdir,
@@ -42,6 +40,7 @@ enum class Stage : int32_t {
   kSeccomp,
   kSignals,
   kCloseFds,
+  kInit,            // forking the agent from Warden's init
   kExec,            // index: exec candidate (the last one tried)
 };
 
@@ -63,13 +62,16 @@ struct ChildPlan {
   const char* cwd = nullptr;
   const char* hostname = nullptr;  // nullptr: keep
   size_t hostname_len = 0;
-  const char* const* hidden = nullptr;
-  size_t hidden_count = 0;
-  const char* const* bind_sources = nullptr;
-  const char* const* bind_targets = nullptr;
-  size_t bind_count = 0;
-  bool private_tmp = true;
+  // The new root (root_layout.h): a tmpfs at root_dir, the mount actions, then pivot_root.
+  const char* root_dir = nullptr;
+  const int* mount_kinds = nullptr;  // MountKind values
+  const char* const* mount_sources = nullptr;
+  const char* const* mount_targets = nullptr;
+  const char* const* mount_data = nullptr;
+  size_t mount_count = 0;
+  int workspace_userns = -1;  // idmaps kBindWorkspace mounts when >= 0
   bool new_session = true;
+  bool init = true;           // Warden's init stays pid 1 and forks the agent
   bool loopback_up = true;
   int stdio[3] = {-1, -1, -1};
   uid_t uid = 0;
@@ -91,6 +93,7 @@ struct ChildPlan {
   // Control channels: the child's ends, and the parent's ends to close in the child.
   int go_read = -1;
   int status_write = -1;
+  int exit_report_write = -1;  // init writes the agent's wait status (an int) here before it exits
   int parent_go_write = -1;
   int parent_status_read = -1;
 };

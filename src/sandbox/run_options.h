@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/session_uplink.h"
+
 namespace warden::sandbox {
 
 struct RunOptions {
@@ -20,6 +22,11 @@ struct RunOptions {
   std::optional<int64_t> timeout_millis;            // beats the policy's process.timeout
   std::optional<uint64_t> memory_bytes;             // beats resources.memory
   std::optional<uint32_t> pids;                     // beats resources.pids
+  std::optional<uint64_t> tmp_bytes;                // beats resources.tmp (the private /tmp's size)
+  // The agent's working directory, bound read-write (workspace.h); none: where warden run started.
+  std::optional<std::filesystem::path> workspace;
+  // `--env NAME[=VALUE]`, in order (agent_env.h).
+  std::vector<std::string> env;
   // Copies every warden.log line to this fd as it is written (the demo streams the session).
   int stream_fd = -1;
   // Loopback upstreams may be allowed by allowed_ips (tests and local development; CONFIG:DEGRADED).
@@ -30,20 +37,21 @@ struct RunOptions {
   std::chrono::milliseconds kill_grace{5000};
   std::filesystem::path run_dir = "/run/warden";         // control sockets, subnet leases
   std::filesystem::path state_dir = "/var/lib/warden/sessions";  // the agent-readable CA files
-  std::filesystem::path cwd;                        // the agent's working directory; empty: ours
-  // The gateway (docs/gateway-link.md): empty = standalone. With a URL the session registers, pushes
-  // every event from its spool, polls GetSandboxPolicy every gateway_poll and applies newer configs.
-  std::string gateway_url;
-  std::optional<std::filesystem::path> gateway_ca;     // PEM roots for an https gateway
-  std::chrono::milliseconds gateway_poll{5000};
-  // Before the agent starts: how long to wait for the gateway's first answer (its config and policy
-  // then apply from the start); an unreachable gateway is recorded and the session starts anyway.
-  std::chrono::milliseconds gateway_first_contact{3000};
-  // At the end: how long to wait for the gateway to acknowledge the last events; what is left stays
-  // in the spool for the next `warden run --gateway` to send.
-  std::chrono::milliseconds gateway_drain{10000};
-  std::filesystem::path spool_dir = "/var/lib/warden/spool";  // root-only; one directory per session
+  // Where the record goes besides the files and where live config comes from (session_uplink.h):
+  // `warden run --gateway` sets the gateway link; empty: standalone.
+  UplinkFactory uplink;
 };
+
+// Limits a session gets when neither the policy nor a flag sets them (sandbox.md "Isolation": no
+// session runs unbounded), recorded in the cgroup's CONFIG event.
+struct DefaultLimits {
+  uint64_t memory_bytes;  // 4GiB, or half of the machine's memory when that is less
+  uint32_t pids;          // 2048 tasks (threads count)
+  uint64_t tmp_bytes;     // 2GiB, at most half of the memory limit (tmpfs pages are charged to it)
+  uint64_t shm_bytes;     // 256MiB, at most the /tmp size
+};
+// The defaults for this machine given the limits already chosen (memory first: /tmp follows it).
+DefaultLimits defaultLimits(std::optional<uint64_t> memory_bytes, std::optional<uint64_t> tmp_bytes);
 
 // The statuses `warden run` returns besides CMD's own (docs/sandbox.md, like timeout(1) and env(1)).
 inline constexpr int kExitTimeout = 124;

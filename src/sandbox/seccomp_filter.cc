@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <memory>
 
@@ -31,7 +33,19 @@ constexpr const char* kDeniedCalls[] = {
     "keyctl",        "add_key",         "request_key",     "io_uring_setup", "io_uring_enter",
     "io_uring_register", "userfaultfd", "open_by_handle_at", "syslog",       "swapon",
     "swapoff",       "reboot",          "acct",            "iopl",           "ioperm",
+    // Writing or reading another process's memory (another agent process's: an allowed binary's
+    // identity means nothing if its memory can be rewritten), or taking its descriptors.
+    "process_vm_writev", "process_vm_readv", "pidfd_getfd",
+    // Kernel interfaces an agent never needs (clock and quota changes, obsolete calls).
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "quotactl", "quotactl_fd",
+    "lookup_dcookie", "vhangup", "uselib", "nfsservctl", "_sysctl",
 };
+
+// Socket families the agent may use: unix, IPv4, IPv6 (to the proxy) and netlink (its own interfaces;
+// getaddrinfo). Every other family — AF_VSOCK (a path around every control of a VM), AF_PACKET,
+// AF_BLUETOOTH, AF_ALG, AF_XDP ... — is refused with EAFNOSUPPORT.
+constexpr int kAllowedFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+constexpr int kMaxFamily = 64;  // above AF_MAX (46 in Linux 6.x), so future families are refused too
 
 constexpr unsigned kSockTypeMask = 0xf;  // SOCK_NONBLOCK and SOCK_CLOEXEC live above it
 
@@ -60,7 +74,7 @@ Result<SeccompProgram> buildSeccompProgram() {
     if (nr == __NR_SCMP_ERROR) return okResult();  // not a system call on this architecture
     const int r = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
     if (r < 0) return seccompError(fmt::format("rule for {}", label), r);
-    program.denied.push_back(std::move(label));
+    if (!label.empty()) program.denied.push_back(std::move(label));
     return okResult();
   };
 
@@ -72,11 +86,20 @@ Result<SeccompProgram> buildSeccompProgram() {
   WARDEN_RETURN_IF_ERROR(add("clone", eperm, "clone(CLONE_NEWUSER)", 1, newuser));
   WARDEN_RETURN_IF_ERROR(add("clone3", SCMP_ACT_ERRNO(ENOSYS), "clone3 (ENOSYS)", 0, nullptr));
 
+  for (int family = 0; family < kMaxFamily; ++family) {
+    if (std::find(std::begin(kAllowedFamilies), std::end(kAllowedFamilies), family) != std::end(kAllowedFamilies)) {
+      continue;
+    }
+    const scmp_arg_cmp other[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))};
+    const std::string label = family == 0 ? "socket and socketpair of families other than AF_UNIX, AF_INET, AF_INET6, "
+                                            "AF_NETLINK (EAFNOSUPPORT)"
+                                          : "";
+    WARDEN_RETURN_IF_ERROR(add("socket", SCMP_ACT_ERRNO(EAFNOSUPPORT), label, 1, other));
+    WARDEN_RETURN_IF_ERROR(add("socketpair", SCMP_ACT_ERRNO(EAFNOSUPPORT), "", 1, other));
+  }
   // Raw and packet sockets: they would let the agent forge or sniff traffic around the proxy. Netlink
   // sockets are SOCK_RAW too and stay allowed (the C library's getaddrinfo uses them; the agent's
   // network namespace holds nothing but its own interfaces).
-  const scmp_arg_cmp packet[] = {SCMP_A0(SCMP_CMP_EQ, AF_PACKET)};
-  WARDEN_RETURN_IF_ERROR(add("socket", eperm, "socket(AF_PACKET)", 1, packet));
   const scmp_arg_cmp raw[] = {SCMP_A0(SCMP_CMP_NE, AF_NETLINK),
                               SCMP_A1(SCMP_CMP_MASKED_EQ, kSockTypeMask, SOCK_RAW)};
   WARDEN_RETURN_IF_ERROR(add("socket", eperm, "socket(SOCK_RAW)", 2, raw));

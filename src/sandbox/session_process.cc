@@ -42,29 +42,6 @@ std::optional<std::string> findExecutable(const std::string& command, const std:
   return std::nullopt;
 }
 
-namespace {
-
-bool within(std::string_view path, std::string_view dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
-  if (dir == "/") return true;
-  return path.substr(0, dir.size()) == dir && (path.size() == dir.size() || path[dir.size()] == '/');
-}
-
-}  // namespace
-
-std::string agentWorkingDirectory(const std::string& invoking_cwd, const std::vector<std::string>& read_only,
-                                  const std::vector<std::string>& read_write) {
-  for (const auto* list : {&read_write, &read_only}) {
-    for (const std::string& dir : *list) {
-      if (!dir.empty() && within(invoking_cwd, dir)) return invoking_cwd;
-    }
-  }
-  for (const std::string& dir : read_write) {
-    if (!dir.empty() && dir != "/tmp") return dir;
-  }
-  return "/";
-}
-
 ocsf::Process mainProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                           const std::string& cwd, uid_t uid) {
   ocsf::Process process;

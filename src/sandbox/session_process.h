@@ -18,12 +18,6 @@ namespace warden::sandbox {
 // '/', else the first "<dir>/<command>" on PATH that is an executable regular file. nullopt: none.
 std::optional<std::string> findExecutable(const std::string& command, const std::vector<std::string>& env);
 
-// Where the agent starts: the invoking directory when the policy's filesystem lists it (or a parent of
-// it), else the first read_write directory, else "/". (Starting in a directory Landlock hides would
-// leave the agent with a cwd it cannot use.)
-std::string agentWorkingDirectory(const std::string& invoking_cwd, const std::vector<std::string>& read_only,
-                                  const std::vector<std::string>& read_write);
-
 ocsf::Process mainProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                           const std::string& cwd, uid_t uid);
 

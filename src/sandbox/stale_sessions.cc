@@ -53,6 +53,8 @@ std::vector<std::string> sweepStaleSessionFiles(const std::filesystem::path& ses
     const std::filesystem::path& p = entry.path();
     ids.insert(p.extension() == ".lock" ? p.stem().string() : p.filename().string());
   }
+  const std::filesystem::path roots_dir = sessions_dir.parent_path() / "roots";
+  for (const auto& entry : std::filesystem::directory_iterator(roots_dir, ec)) ids.insert(entry.path().filename().string());
   std::vector<std::string> removed;
   for (const std::string& id : ids) {
     if (!looksLikeSessionId(id)) continue;
@@ -64,6 +66,8 @@ std::vector<std::string> sweepStaleSessionFiles(const std::filesystem::path& ses
     if (std::filesystem::remove(sessions_dir / (id + ".sock"), rm)) what.push_back("control socket");
     std::filesystem::remove(sessions_dir / (id + ".name"), rm);
     if (std::filesystem::remove_all(state_dir / id, rm) > 0) what.push_back("state directory");
+    // The agent's root mount point: empty on the host (the mounts lived in the agent's namespace).
+    if (std::filesystem::remove(roots_dir / id, rm)) what.push_back("root mount point");
     std::filesystem::remove(lock, rm);
     if (!what.empty()) {
       std::string line = "session " + id + ":";

@@ -1,8 +1,9 @@
 #pragma once
 
 // The files a crashed supervisor leaves behind besides its cgroup and network (cgroup.h, subnet.h):
-// its control socket and name file (/run/warden/sessions/<id>.sock, .name) and the agent-readable CA
-// and resolv.conf directory (/var/lib/warden/sessions/<id>/). A live supervisor holds an flock on
+// its control socket and name file (/run/warden/sessions/<id>.sock, .name), the agent-readable CA
+// and resolv.conf directory (/var/lib/warden/sessions/<id>/) and the empty mount point of the agent's
+// root (/run/warden/roots/<id>, beside sessions_dir). A live supervisor holds an flock on
 // /var/lib/warden/sessions/<id>.lock from before it creates any of them until after it removed them,
 // so a session whose lock is free is not running and everything of it can go.
 

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,7 +62,8 @@ TEST_F(SeccompTest, BuildsANonEmptyProgramAndNamesWhatItDenies) {
   EXPECT_GT(program_.filter.size(), 10u);
   const std::string d = program_.describe();
   for (const char* name : {"ptrace", "mount", "bpf", "kexec_load", "unshare(CLONE_NEWUSER)", "clone3 (ENOSYS)",
-                           "socket(SOCK_RAW)", "socket(AF_PACKET)", "init_module", "keyctl"}) {
+                           "socket(SOCK_RAW)", "families other than AF_UNIX", "init_module", "keyctl",
+                           "process_vm_writev", "pidfd_getfd"}) {
     EXPECT_NE(d.find(name), std::string::npos) << name << " missing from: " << d;
   }
 }
@@ -105,10 +107,43 @@ TEST_F(SeccompTest, Clone3IsEnosysSoLibcFallsBackToClone) {
       0, "fork");
 }
 
-TEST_F(SeccompTest, RawAndPacketSocketsAreEperm) {
+TEST_F(SeccompTest, RawSocketsAreEperm) {
   expectErrno([] { return errnoOf(::socket(AF_INET, SOCK_RAW, 1)); }, EPERM, "AF_INET SOCK_RAW");
   expectErrno([] { return errnoOf(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 58)); }, EPERM, "AF_INET6 SOCK_RAW");
-  expectErrno([] { return errnoOf(::socket(AF_PACKET, SOCK_DGRAM, 0)); }, EPERM, "AF_PACKET");
+}
+
+TEST_F(SeccompTest, SocketFamiliesOutsideUnixInetAndNetlinkAreRefused) {
+  // AF_VSOCK would reach the VM's host around the netns, nftables and the proxy.
+  expectErrno([] { return errnoOf(::socket(AF_VSOCK, SOCK_STREAM, 0)); }, EAFNOSUPPORT, "AF_VSOCK");
+  expectErrno([] { return errnoOf(::socket(AF_PACKET, SOCK_DGRAM, 0)); }, EAFNOSUPPORT, "AF_PACKET");
+  expectErrno([] { return errnoOf(::socket(AF_ALG, SOCK_SEQPACKET, 0)); }, EAFNOSUPPORT, "AF_ALG");
+  expectErrno([] { return errnoOf(::socket(AF_BLUETOOTH, SOCK_STREAM, 0)); }, EAFNOSUPPORT, "AF_BLUETOOTH");
+  expectErrno(
+      [] {
+        int sv[2];
+        return errnoOf(::socketpair(AF_VSOCK, SOCK_STREAM, 0, sv));
+      },
+      EAFNOSUPPORT, "socketpair(AF_VSOCK)");
+}
+
+TEST_F(SeccompTest, AnotherProcesssMemoryCannotBeWrittenOrRead) {
+  expectErrno(
+      [] {
+        char buf[8] = {};
+        struct iovec local {buf, sizeof buf};
+        struct iovec remote {buf, sizeof buf};
+        return errnoOf(::syscall(SYS_process_vm_writev, ::getppid(), &local, 1, &remote, 1, 0));
+      },
+      EPERM, "process_vm_writev");
+  expectErrno(
+      [] {
+        char buf[8] = {};
+        struct iovec local {buf, sizeof buf};
+        struct iovec remote {buf, sizeof buf};
+        return errnoOf(::syscall(SYS_process_vm_readv, ::getppid(), &local, 1, &remote, 1, 0));
+      },
+      EPERM, "process_vm_readv");
+  expectErrno([] { return errnoOf(::syscall(SYS_pidfd_getfd, 0, 0, 0)); }, EPERM, "pidfd_getfd");
 }
 
 TEST_F(SeccompTest, OrdinaryAndNetlinkSocketsStillWork) {

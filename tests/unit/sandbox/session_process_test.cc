@@ -27,17 +27,5 @@ TEST(MainProcess, IsPid1WithTheAgentsUidAndTheResolvedExecutable) {
   EXPECT_EQ(p.working_directory, "/work");
 }
 
-TEST(AgentWorkingDirectory, KeepsTheInvokingDirectoryWhenThePolicyListsIt) {
-  EXPECT_EQ(agentWorkingDirectory("/workspace/src", {"/usr"}, {"/workspace"}), "/workspace/src");
-  EXPECT_EQ(agentWorkingDirectory("/usr/share", {"/usr/"}, {}), "/usr/share");
-}
-
-TEST(AgentWorkingDirectory, FallsBackToTheFirstWritableDirectoryThenRoot) {
-  EXPECT_EQ(agentWorkingDirectory("/root/build", {"/usr"}, {"/tmp", "/workspace"}), "/workspace");
-  EXPECT_EQ(agentWorkingDirectory("/root/build", {"/usr"}, {"/tmp"}), "/");
-  // A prefix that is not a path boundary does not count.
-  EXPECT_EQ(agentWorkingDirectory("/workspace2", {}, {"/workspace"}), "/workspace");
-}
-
 }  // namespace
 }  // namespace warden::sandbox

@@ -1,0 +1,176 @@
+// The services around a parked session: its network (veth, nftables), the proxy stack (egress
+// proxy, DNS resolver, policy reloader), the kernel sources (capture::Source, in order), and the
+// control socket. Each registers its own teardown.
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "capture/kmsg/bypass_monitor.h"
+#include "common/clock.h"
+#include "proxy/server/dns_resolver.h"
+#include "sandbox/session.h"
+
+namespace warden::sandbox {
+
+Result<void> Session::startNetwork() {
+  // The veth pair and routes (the sandbox side now exists in the child's namespace).
+  auto network = SandboxNetwork::create(std::move(*lease_), child_->pid());
+  if (!network.ok()) return network.error().withContext("sandbox network");
+  network_ = std::move(network).value();
+  teardown_.push(
+      "network",
+      [this] {
+        // The agent is gone: its network namespace dies with its last process and takes the veth pair
+        // and the sandbox's nftables table with it (no need to wait for the kernel here).
+        const std::string veth = network_->lease().host_if;
+        if (network_->teardown(/*delete_veth=*/false).ok()) {
+          noteRemoved("network namespace with veth " + veth + " and its nftables table");
+        }
+      },
+      /*independent=*/true);
+  const SubnetLease& lease = network_->lease();
+  ctx_.proxy = {.ip = lease.host_ip, .port = kProxyPort};
+  return okResult();
+}
+
+Result<void> Session::startProxy() {
+  WARDEN_RETURN_IF_ERROR(awaitCa());
+  const SubnetLease& lease = network_->lease();
+  proxy::ProxyStackOptions stack;
+  stack.server.listen_address = lease.host_ip;
+  stack.server.listen_port = kProxyPort;
+  stack.server.targets.allow_loopback_upstream = options_.allow_loopback_upstream;
+  stack.server.threads = 1;
+  // Caller identity inside the sandbox: its own /proc through the agent's root, pids as it sees them.
+  stack.caller.proc_root = fmt::format("/proc/{}/root/proc", child_->pid());
+  stack.caller.net_pid = "1";
+  stack.caller.stop_pid = 1;
+  stack.ca = ca_;
+  proxy::DnsResolverOptions dns;
+  dns.listen_address = lease.host_ip;
+  dns.listen_port = kDnsPort;
+  dns.upstreams = options_.dns_upstreams;
+  stack.dns = std::move(dns);
+  if (options_.policy_file) stack.policy_file = *options_.policy_file;
+  stack.note = [this](std::string_view component, std::string message) {
+    pipeline_->operational(audit::Level::kWarn, component, message);
+  };
+  auto made = proxy::ProxyStack::create(std::move(stack), *store_, *pipeline_, ctx_);
+  if (!made.ok()) return made.error();
+  proxy_ = std::move(made).value();
+  proxy_->start();
+  teardown_.push("proxy", [this] { proxy_->stop(); });
+  ready("proxy", fmt::format("egress proxy listening on {}", proxy_->server().localAddress()));
+  ready("dns", fmt::format("sandbox resolver listening on {}:{}", lease.host_ip, kDnsPort));
+
+  // The firewall in the sandbox's namespace (and the host's guard table).
+  FirewallSpec firewall;
+  firewall.proxy_port = kProxyPort;
+  firewall.dns_port = kDnsPort;
+  firewall.log_prefix = fmt::format("warden:bypass:{}: ", ctx_.session_id);
+  if (auto installed = network_->installFirewall(firewall); !installed.ok()) {
+    return installed.error().withContext("nftables");
+  }
+  ready("network", fmt::format("veth {} {}/30 <-> sandbox eth0 {}; nftables: only the proxy and the resolver",
+                               lease.host_if, lease.host_ip, lease.sandbox_ip));
+  return okResult();
+}
+
+capture::Source* Session::addSource(Result<std::unique_ptr<capture::Source>> made, std::string_view what,
+                                    std::string ready_message) {
+  if (!made.ok()) {
+    config(ocsf::kConfigDegraded, fmt::format("{}: {}", what, made.error().toString()));
+    return nullptr;
+  }
+  std::unique_ptr<capture::Source> source = std::move(made).value();
+  if (auto started = source->start(); !started.ok()) {
+    config(ocsf::kConfigDegraded, fmt::format("{}: {}", what, started.error().toString()));
+    return nullptr;
+  }
+  capture::Source* raw = source.get();
+  sources_.push_back(std::move(source));
+  teardown_.push(std::string(raw->name()), [raw] { raw->stop(); });
+  ready(std::string(raw->name()), std::move(ready_message));
+  return raw;
+}
+
+void Session::startSources() {
+  // Bypass attempts from the kernel log.
+  capture::BypassMonitor::Options bypass_options;
+  bypass_options.session_tag = ctx_.session_id;
+  if (auto identities = proxy_->identities()) {
+    // The socket that tried is often still open (curl reports the refusal before it exits): name it.
+    bypass_options.resolve_actor = [lookup = proxy::makeDnsCallerLookup(identities)](
+                                       const capture::NftLogRecord& record) -> std::optional<ocsf::Process> {
+      boost::system::error_code ec;
+      const auto address = boost::asio::ip::make_address(record.src_ip, ec);
+      if (ec || record.src_port == 0 || (record.protocol != "tcp" && record.protocol != "udp")) return std::nullopt;
+      return lookup(boost::asio::ip::udp::endpoint(address, record.src_port), record.protocol == "tcp");
+    };
+  }
+  auto bypass = capture::BypassMonitor::create(bypass_options, *pipeline_, proxy_->session());
+  auto* monitor = static_cast<capture::BypassMonitor*>(
+      addSource(capture::asSource(std::move(bypass)), "bypass attempts are rejected but not recorded",
+                "bypass monitor reading the kernel log"));
+  if (monitor && !monitor->kernelChange().empty()) config(ocsf::kConfigUpdated, "kernel: " + monitor->kernelChange());
+
+  // Limit hits from the cgroup.
+  capture::LimitWatcher::Options limit_options;
+  limit_options.memory_dir = cgroup_->memoryDir();
+  limit_options.memory_v2 = cgroup_->memoryIsV2();
+  limit_options.pids_dir = cgroup_->pidsDir();
+  limit_options.pids_v2 = cgroup_->pidsIsV2();
+  limit_options.memory_limit = limits_.memory_bytes.value_or(0);
+  limit_options.pids_limit = limits_.pids.value_or(0);
+  if (limits_.cpus) {
+    limit_options.cpu_dir = cgroup_->cpuDir();
+    limit_options.cpu_v2 = cgroup_->cpuIsV2();
+    limit_options.cpu_limit_millicores = static_cast<uint64_t>(*limits_.cpus * 1000.0 + 0.5);
+  }
+  auto watcher = capture::LimitWatcher::create(limit_options, *pipeline_, ctx_, [this](const ocsf::LimitHit& hit) {
+    if (hit.type == "oom") shared_.oom_killed = true;
+  });
+  limit_watcher_ = static_cast<capture::LimitWatcher*>(
+      addSource(capture::asSource(std::move(watcher)), "resource limit hits are enforced but not recorded",
+                "cgroup limit watcher"));
+}
+
+Result<void> Session::startControl() {
+  auto control_server = ControlServer::create(
+      ctx_.session_id, ctx_.session_name, [this](std::string_view command) { return control(command); },
+      [this](uid_t uid, pid_t pid) {
+        pipeline_->operational(audit::Level::kWarn, "control",
+                               fmt::format("refused a control connection from uid {} pid {}: not root", uid, pid));
+      },
+      options_.run_dir / "sessions");
+  if (!control_server.ok()) return control_server.error().withContext("control socket");
+  control_ = std::move(control_server).value();
+  control_->start();
+  teardown_.push("control", [this] { control_->stop(); });
+  ready("control", "control socket " + control_->path().string());
+  return okResult();
+}
+
+Result<void> Session::startServices() {
+  WARDEN_RETURN_IF_ERROR(startNetwork());
+  WARDEN_RETURN_IF_ERROR(startProxy());
+  startSources();
+  WARDEN_RETURN_IF_ERROR(startControl());
+  // The agent may run only once it is inside its cgroup.
+  if (auto joined = attach_future_.get(); !joined.ok()) return joined.error().withContext("cgroup");
+  return okResult();
+}
+
+Result<void> Session::awaitCa() {
+  auto ca = ca_future_.get();
+  if (!ca.ok()) return ca.error().withContext("session CA");
+  ca_ = std::move(ca).value();
+  std::error_code ec;
+  std::filesystem::copy_file(ca_->certificatePath(), log_dir_ / "ca.pem", std::filesystem::copy_options::overwrite_existing,
+                             ec);
+  return okResult();
+}
+
+}  // namespace warden::sandbox
