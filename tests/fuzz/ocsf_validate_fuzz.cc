@@ -9,14 +9,14 @@
 #include <string_view>
 #include <utility>
 
-#include "ocsf/schema.h"
+#include "ocsf/embedded_schema.h"
 #include "ocsf/validator.h"
 
 namespace {
 
 const warden::ocsf::Schema& schema() {
   static const warden::ocsf::Schema* loaded = [] {
-    auto s = warden::ocsf::Schema::load(WARDEN_SCHEMA_FILE);
+    auto s = warden::ocsf::embeddedSchema();
     if (!s.ok()) {
       std::fprintf(stderr, "ocsf_validate_fuzz: %s\n", s.error().toString().c_str());
       std::abort();
