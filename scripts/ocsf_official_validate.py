@@ -21,6 +21,7 @@ the events with string keys (as Jason decodes them).
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -135,41 +136,42 @@ STRICTER = {"version_malformed": "version_earlier"}
 
 
 def compare(official_lines, warden, schema, file, missing_recommended):
-    official = set()
+    """Diffs the two validators' problems as multisets of (line, severity, code, path)."""
+    official = collections.Counter()
     for line in official_lines:
         parts = line.split("\t")
         if len(parts) == 4:
-            official.add((int(parts[0]), parts[1], parts[2], parts[3]))
+            official[(int(parts[0]), parts[1], parts[2], parts[3])] += 1
     args = [warden, "ocsf", "validate", "--json", "--schema", schema, file]
     if missing_recommended:
         args.append("--missing-recommended")
     out = subprocess.run(args, capture_output=True, text=True).stdout
-    ours = set()
+    ours = collections.Counter()
     for line in out.splitlines():
         j = json.loads(line)
         if "code" in j:
-            ours.add((j["line"], j["severity"], j["code"], warden_path(j["path"])))
+            ours[(j["line"], j["severity"], j["code"], warden_path(j["path"]))] += 1
     # Where the official validator crashed (rejecting the event), Warden must report an error.
     crashed = {p[0] for p in official if p[2] == "validator_crashed"}
-    official = {p for p in official if p[0] not in crashed}
     warden_error_lines = {p[0] for p in ours if p[1] == "error"}
     for line in sorted(crashed - warden_error_lines):
         print(f"OFFICIAL CRASHED, WARDEN HAS NO ERROR\t{line}")
-    ours_on_crashed = {p for p in ours if p[0] in crashed}
-    ours = ours - ours_on_crashed
+    official = collections.Counter({p: n for p, n in official.items() if p[0] not in crashed})
+    ours = collections.Counter({p: n for p, n in ours.items() if p[0] not in crashed})
     # Where Warden is stricter by design, its code stands for the official one (docs/validation.md).
     for stricter, official_code in STRICTER.items():
         for p in [p for p in ours if p[2] == stricter]:
-            official.discard((p[0], "warning", official_code, p[3]))
-            official.discard((p[0], "error", official_code, p[3]))
-    only_official = sorted(official - ours)
-    only_warden = sorted(ours - official)
+            for severity in ("warning", "error"):
+                official.pop((p[0], severity, official_code, p[3]), None)
+    only_official = sorted((official - ours).elements())
+    only_warden = sorted((ours - official).elements())
     for p in only_official:
         print("OFFICIAL ONLY (Warden is more lenient)\t%d\t%s\t%s\t%s" % p)
     for p in only_warden:
         print("WARDEN ONLY\t%d\t%s\t%s\t%s" % p)
+    both = sum((official & ours).values())
     lenient = len(only_official) + len(crashed - warden_error_lines)
-    print(f"compare: {len(official & ours)} problems in both, {len(only_official)} only official, "
+    print(f"compare: {both} problems in both, {len(only_official)} only official, "
           f"{len(only_warden)} only Warden; {len(crashed)} events crashed the official validator "
           f"({len(crashed - warden_error_lines)} of them without a Warden error)")
     return 1 if lenient else 0

@@ -33,16 +33,13 @@ struct ValidateOptions {
 
 std::string formatProblem(const ValidateOptions& o, std::size_t line, const ocsf::Problem& p) {
   if (o.json) {
-    const nlohmann::json j = {{"file", o.file},
-                              {"line", line},
-                              {"severity", ocsf::severityName(p.severity)},
-                              {"code", p.code},
-                              {"path", p.path},
-                              {"message", p.message}};
+    const nlohmann::json j = {
+        {"file", o.file}, {"line", line},   {"severity", ocsf::severityName(p.severity)},
+        {"code", p.code}, {"path", p.path}, {"message", p.message}};
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  return fmt::format("{}:{}: {}: {}: {} [{}]\n", o.file, line, ocsf::severityName(p.severity), p.path, p.message,
-                     p.code);
+  return fmt::format("{}:{}: {}: {}: {} [{}]\n", o.file, line, ocsf::severityName(p.severity), p.path,
+                     p.message, p.code);
 }
 
 // Holds the warnings until every error is printed: in an anonymous temporary file, so a file of
@@ -131,12 +128,14 @@ int runValidate(const ValidateOptions& o) {
                               {"passed", passed}}
                    .dump());
   } else {
-    fmt::print(stdout, "{} events, {} errors, {} warnings{}\n", summary->events, summary->errors, summary->warnings,
+    fmt::print(stdout, "{} events, {} errors, {} warnings{}\n", summary->events, summary->errors,
+               summary->warnings,
                o.strict && summary->errors == 0 && summary->warnings > 0 ? " (--strict: warnings fail)" : "");
   }
   if (!warnings_ok) {
     std::fflush(stdout);
-    fmt::print(stderr, "warden ocsf validate: could not read back the held warnings; some are missing above\n");
+    fmt::print(stderr,
+               "warden ocsf validate: could not read back the held warnings; some are missing above\n");
   }
   return passed ? kExitOk : kExitFailure;
 }
@@ -149,13 +148,15 @@ int ocsfCommand(int argc, char** argv) {
 
   ValidateOptions options;
   auto* validate = app.add_subcommand(
-      "validate", "Check each line of a JSONL file against the OCSF 1.7.0 schema, as the OCSF project's validator does");
+      "validate",
+      "Check each line of a JSONL file against the OCSF 1.7.0 schema, as the OCSF project's validator does");
   validate->add_option("FILE", options.file, "JSONL file, one OCSF event per line (- for standard input)")
       ->required();
   validate->add_option(
       "--schema", options.schema,
       "a compiled OCSF schema file to use instead of the OCSF 1.7.0 schema embedded in warden");
-  validate->add_flag("--json", options.json, "one JSON object per problem (errors, then warnings), then a summary object");
+  validate->add_flag("--json", options.json,
+                     "one JSON object per problem (errors, then warnings), then a summary object");
   validate->add_flag("--strict", options.strict, "fail (exit 1) on warnings too, not only on errors");
   validate->add_flag("--missing-recommended", options.missing_recommended,
                      "warn about missing recommended attributes (attribute_recommended_missing)");

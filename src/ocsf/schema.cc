@@ -54,14 +54,16 @@ const EnumEntry* EnumSpec::findText(std::string_view key) const {
 }
 
 const EnumEntry* EnumSpec::findInt(std::int64_t key) const {
-  const auto it = std::lower_bound(ints.begin(), ints.end(), key,
-                                   [](const std::pair<std::int64_t, std::size_t>& e, std::int64_t k) { return e.first < k; });
+  const auto it = std::lower_bound(
+      ints.begin(), ints.end(), key,
+      [](const std::pair<std::int64_t, std::size_t>& e, std::int64_t k) { return e.first < k; });
   return it != ints.end() && it->first == key ? &entries[it->second] : nullptr;
 }
 
 namespace {
 
-Result<ProfileMask> profileMask(Schema::Index& index, const json* names, std::vector<std::string>* out_names) {
+Result<ProfileMask> profileMask(Schema::Index& index, const json* names,
+                                std::vector<std::string>* out_names) {
   ProfileMask mask = 0;
   if (!names || names->is_null()) return mask;
   if (!names->is_array()) return invalidArgument("'profiles' is not a list");
@@ -82,7 +84,8 @@ Result<ProfileMask> profileMask(Schema::Index& index, const json* names, std::ve
 }
 
 Result<EnumSpec> buildEnum(const json& e, const std::string& where) {
-  if (!e.is_object()) return invalidArgument(fmt::format("attribute {} has an enum that is not an object", where));
+  if (!e.is_object())
+    return invalidArgument(fmt::format("attribute {} has an enum that is not an object", where));
   EnumSpec spec;
   for (const auto& [key, def] : e.items()) {
     EnumEntry entry;
@@ -91,13 +94,15 @@ Result<EnumSpec> buildEnum(const json& e, const std::string& where) {
     entry.deprecated = deprecationOf(def);
     spec.entries.push_back(std::move(entry));
   }
-  std::sort(spec.entries.begin(), spec.entries.end(), [](const EnumEntry& a, const EnumEntry& b) { return a.key < b.key; });
+  std::sort(spec.entries.begin(), spec.entries.end(),
+            [](const EnumEntry& a, const EnumEntry& b) { return a.key < b.key; });
   for (std::size_t i = 0; i < spec.entries.size(); ++i) {
     const std::string& key = spec.entries[i].key;
     std::int64_t v = 0;
     const auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), v);
     // Only the canonical text of an integer: "07" or "+7" would not be what to_string(7) gives.
-    if (ec == std::errc() && ptr == key.data() + key.size() && std::to_string(v) == key) spec.ints.emplace_back(v, i);
+    if (ec == std::errc() && ptr == key.data() + key.size() && std::to_string(v) == key)
+      spec.ints.emplace_back(v, i);
   }
   std::sort(spec.ints.begin(), spec.ints.end());
   return spec;
@@ -105,7 +110,8 @@ Result<EnumSpec> buildEnum(const json& e, const std::string& where) {
 
 Result<void> fillAttributes(Schema::Index& index, const json& owner, ObjectSpec& spec) {
   const json* attrs = member(owner, "attributes");
-  if (!attrs || !attrs->is_object()) return invalidArgument(fmt::format("'{}' has no attributes table", spec.name));
+  if (!attrs || !attrs->is_object())
+    return invalidArgument(fmt::format("'{}' has no attributes table", spec.name));
 
   for (const auto& [name, def] : attrs->items()) {
     const std::string where = fmt::format("{}.{}", spec.name, name);
@@ -174,7 +180,8 @@ Result<void> fillAttributes(Schema::Index& index, const json& owner, ObjectSpec&
       c.kind = kind == "at_least_one" ? Constraint::Kind::kAtLeastOne
                : kind == "just_one"   ? Constraint::Kind::kJustOne
                                       : Constraint::Kind::kUnknown;  // reported as constraint_unknown
-      if (!list.is_array()) return invalidArgument(fmt::format("constraint {} of '{}' is not a list", kind, spec.name));
+      if (!list.is_array())
+        return invalidArgument(fmt::format("constraint {} of '{}' is not a list", kind, spec.name));
       for (const auto& p : list) {
         if (!p.is_string()) {
           return invalidArgument(fmt::format("constraint {} of '{}' holds a non-string", kind, spec.name));
@@ -269,7 +276,8 @@ Result<Schema> Schema::parse(std::string_view text) {
 Result<Schema> Schema::load(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return notFound(fmt::format("{}: no such file", path.string()));
-  if (std::filesystem::is_directory(path, ec)) return invalidArgument(fmt::format("{}: is a directory", path.string()));
+  if (std::filesystem::is_directory(path, ec))
+    return invalidArgument(fmt::format("{}: is a directory", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) return errnoError(path.string());
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

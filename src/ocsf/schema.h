@@ -53,8 +53,9 @@ struct TypeSpec {
   std::optional<NumericRange> range;
   std::optional<std::size_t> max_len;  // in characters
   std::optional<TypeRegex> regex;
-  std::string regex_error;               // set when `regex` was given but does not compile
-  std::shared_ptr<const nlohmann::json> values;  // an array of the only values allowed (boolean_t); may be null
+  std::string regex_error;  // set when `regex` was given but does not compile
+  std::shared_ptr<const nlohmann::json>
+      values;  // an array of the only values allowed (boolean_t); may be null
 };
 
 // One value of an attribute's enum. `key` is the schema's text ("1", "GET"): the official validator
@@ -66,7 +67,7 @@ struct EnumEntry {
 };
 
 struct EnumSpec {
-  std::vector<EnumEntry> entries;                        // sorted by key
+  std::vector<EnumEntry> entries;                          // sorted by key
   std::vector<std::pair<std::int64_t, std::size_t>> ints;  // integer keys -> entries index, sorted
 
   const EnumEntry* findText(std::string_view key) const;
@@ -84,7 +85,7 @@ struct AttributeSpec {
   Requirement requirement = Requirement::kOptional;
   ProfileMask profiles = 0;  // 0: always in scope; else in scope only with one of these declared
   std::vector<std::string> profile_names;
-  const ObjectSpec* object = nullptr;  // object_t: the object's spec (never null for kObject)
+  const ObjectSpec* object = nullptr;         // object_t: the object's spec (never null for kObject)
   const TypeSpec* dictionary_type = nullptr;  // a dictionary type; nullptr for object_t or a missing type
   std::optional<EnumSpec> enumeration;
   std::string sibling;  // the caption's attribute of an enum ("activity_name"); may be empty

@@ -38,7 +38,8 @@ Result<void> fillConstraints(std::string_view name, const json& def, TypeSpec& t
       const auto lo = (*r)[0].get<std::uint64_t>();
       const auto hi = (*r)[1].get<std::uint64_t>();
       constexpr auto kMax = static_cast<std::uint64_t>(INT64_MAX);
-      if (lo <= kMax && hi <= kMax) range.integral = std::make_pair(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi));
+      if (lo <= kMax && hi <= kMax)
+        range.integral = std::make_pair(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi));
     }
     t.range = range;
   }
@@ -49,7 +50,8 @@ Result<void> fillConstraints(std::string_view name, const json& def, TypeSpec& t
     t.max_len = m->get<std::size_t>();
   }
   if (const json* re = member(def, "regex")) {
-    if (!re->is_string()) return invalidArgument(fmt::format("dictionary type '{}' has a non-string regex", name));
+    if (!re->is_string())
+      return invalidArgument(fmt::format("dictionary type '{}' has a non-string regex", name));
     auto compiled = TypeRegex::compile(re->get_ref<const std::string&>());
     if (compiled.ok()) {
       t.regex = std::move(compiled).value();
@@ -59,7 +61,8 @@ Result<void> fillConstraints(std::string_view name, const json& def, TypeSpec& t
     }
   }
   if (const json* v = member(def, "values")) {
-    if (!v->is_array()) return invalidArgument(fmt::format("dictionary type '{}' has values that are not a list", name));
+    if (!v->is_array())
+      return invalidArgument(fmt::format("dictionary type '{}' has values that are not a list", name));
     t.values = std::make_shared<const json>(*v);
   }
   return okResult();

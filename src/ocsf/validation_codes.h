@@ -41,16 +41,18 @@ inline constexpr CheckCode kConstraintFailed{"constraint_failed", kError, true};
 inline constexpr CheckCode kConstraintUnknown{"constraint_unknown", kError, true};
 inline constexpr CheckCode kObservableNameInvalidReference{"observable_name_invalid_reference", kError, true};
 inline constexpr CheckCode kAttributeEnumValueUnknown{"attribute_enum_value_unknown", kError, true};
-inline constexpr CheckCode kAttributeEnumArrayValueUnknown{"attribute_enum_array_value_unknown", kError, true};
-inline constexpr CheckCode kAttributeEnumArraySiblingMissing{"attribute_enum_array_sibling_missing", kError, true};
-inline constexpr CheckCode kAttributeEnumArraySiblingIncorrect{"attribute_enum_array_sibling_incorrect", kError,
-                                                               true};
+inline constexpr CheckCode kAttributeEnumArrayValueUnknown{"attribute_enum_array_value_unknown", kError,
+                                                           true};
+inline constexpr CheckCode kAttributeEnumArraySiblingMissing{"attribute_enum_array_sibling_missing", kError,
+                                                             true};
+inline constexpr CheckCode kAttributeEnumArraySiblingIncorrect{"attribute_enum_array_sibling_incorrect",
+                                                               kError, true};
 inline constexpr CheckCode kAttributeValueNotInTypeValues{"attribute_value_not_in_type_values", kError, true};
-inline constexpr CheckCode kAttributeValueNotInSuperTypeValues{"attribute_value_not_in_super_type_values", kError,
-                                                               true};
+inline constexpr CheckCode kAttributeValueNotInSuperTypeValues{"attribute_value_not_in_super_type_values",
+                                                               kError, true};
 inline constexpr CheckCode kAttributeValueExceedsRange{"attribute_value_exceeds_range", kError, true};
-inline constexpr CheckCode kAttributeValueExceedsSuperTypeRange{"attribute_value_exceeds_super_type_range", kError,
-                                                                true};
+inline constexpr CheckCode kAttributeValueExceedsSuperTypeRange{"attribute_value_exceeds_super_type_range",
+                                                                kError, true};
 inline constexpr CheckCode kAttributeValueExceedsMaxLen{"attribute_value_exceeds_max_len", kError, true};
 inline constexpr CheckCode kAttributeValueExceedsSuperTypeMaxLen{"attribute_value_exceeds_super_type_max_len",
                                                                  kError, true};
@@ -63,15 +65,16 @@ inline constexpr CheckCode kClassDeprecated{"class_deprecated", kWarning, true};
 inline constexpr CheckCode kObjectDeprecated{"object_deprecated", kWarning, true};
 inline constexpr CheckCode kAttributeDeprecated{"attribute_deprecated", kWarning, true};
 inline constexpr CheckCode kAttributeEnumValueDeprecated{"attribute_enum_value_deprecated", kWarning, true};
-inline constexpr CheckCode kAttributeEnumArrayValueDeprecated{"attribute_enum_array_value_deprecated", kWarning,
-                                                              true};
+inline constexpr CheckCode kAttributeEnumArrayValueDeprecated{"attribute_enum_array_value_deprecated",
+                                                              kWarning, true};
 inline constexpr CheckCode kAttributeEnumSiblingIncorrect{"attribute_enum_sibling_incorrect", kWarning, true};
-inline constexpr CheckCode kAttributeEnumSiblingSuspiciousOther{"attribute_enum_sibling_suspicious_other", kWarning,
-                                                                true};
+inline constexpr CheckCode kAttributeEnumSiblingSuspiciousOther{"attribute_enum_sibling_suspicious_other",
+                                                                kWarning, true};
 inline constexpr CheckCode kAttributeRecommendedMissing{"attribute_recommended_missing", kWarning, true};
-inline constexpr CheckCode kAttributeValueRegexNotMatched{"attribute_value_regex_not_matched", kWarning, true};
-inline constexpr CheckCode kAttributeValueSuperTypeRegexNotMatched{"attribute_value_super_type_regex_not_matched",
-                                                                   kWarning, true};
+inline constexpr CheckCode kAttributeValueRegexNotMatched{"attribute_value_regex_not_matched", kWarning,
+                                                          true};
+inline constexpr CheckCode kAttributeValueSuperTypeRegexNotMatched{
+    "attribute_value_super_type_regex_not_matched", kWarning, true};
 inline constexpr CheckCode kVersionEarlier{"version_earlier", kWarning, true};
 
 // ----- Warden's: a line of a JSONL file that is not an event -----

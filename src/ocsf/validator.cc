@@ -40,9 +40,11 @@ class ParseErrorSax final : public nlohmann::json_sax<json> {
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
     position_ = position;
     std::string_view what = ex.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 4: syntax error ..." -> "syntax error ..."
+    // "[json.exception.parse_error.101] parse error at line 1, column 4: syntax error ..." -> "syntax error
+    // ..."
     if (const auto col = what.find("column "); col != std::string_view::npos) {
-      if (const auto colon = what.find(": ", col); colon != std::string_view::npos) what.remove_prefix(colon + 2);
+      if (const auto colon = what.find(": ", col); colon != std::string_view::npos)
+        what.remove_prefix(colon + 2);
     }
     reason_ = sanitize(what, 160);
     return false;
@@ -77,7 +79,8 @@ Problem problem(const CheckCode& check, std::string path, std::string message) {
 std::vector<Problem> Validator::validate(const json& event) const {
   std::vector<Problem> out;
   if (!event.is_object()) {
-    out.push_back(problem(checks::kEventNotObject, "$", fmt::format("event is not a JSON object (got {})", typeOf(event))));
+    out.push_back(problem(checks::kEventNotObject, "$",
+                          fmt::format("event is not a JSON object (got {})", typeOf(event))));
     return out;
   }
   Reporter r(out);
@@ -104,7 +107,8 @@ std::vector<Problem> Validator::validate(const json& event) const {
   const ProfileMask declared = checkProfiles(r, schema_, *cls, event);
   if (cls->deprecated) {
     r.reportAt(checks::kClassDeprecated, "$",
-               fmt::format("class {} ({}) is deprecated{}", cls->body.name, cls->uid, deprecationText(*cls->deprecated)));
+               fmt::format("class {} ({}) is deprecated{}", cls->body.name, cls->uid,
+                           deprecationText(*cls->deprecated)));
   }
   walkObject(r, cls->body, event, declared, options_, 0);
   checkVersion(r, schema_, event);
@@ -120,7 +124,8 @@ std::vector<Problem> Validator::validateLine(std::string_view line) const {
   try {
     return validate(doc);
   } catch (const json::exception& e) {  // defensive: every access in validate() is type-checked
-    return {problem(checks::kValidatorInternalError, "$", fmt::format("internal validator error: {}", sanitize(e.what(), 160)))};
+    return {problem(checks::kValidatorInternalError, "$",
+                    fmt::format("internal validator error: {}", sanitize(e.what(), 160)))};
   }
 }
 
@@ -146,7 +151,8 @@ Result<FileSummary> Validator::validateStream(std::istream& in, const BadLineFn&
   return summary;
 }
 
-Result<FileSummary> Validator::validateFile(const std::filesystem::path& path, const BadLineFn& on_bad_line) const {
+Result<FileSummary> Validator::validateFile(const std::filesystem::path& path,
+                                            const BadLineFn& on_bad_line) const {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (status.type() == std::filesystem::file_type::not_found) {

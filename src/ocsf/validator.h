@@ -59,7 +59,8 @@ struct FileSummary {
 // reported as Problems (only std::bad_alloc can escape).
 class Validator {
  public:
-  explicit Validator(const Schema& schema, ValidatorOptions options = {}) : schema_(schema), options_(options) {}
+  explicit Validator(const Schema& schema, ValidatorOptions options = {})
+      : schema_(schema), options_(options) {}
 
   // Problems of a parsed event; empty when it is valid and has no warnings.
   std::vector<Problem> validate(const nlohmann::json& event) const;

@@ -18,14 +18,15 @@ ProfileMask checkProfiles(Reporter& r, const Schema& schema, const ClassSpec& cl
     const json& p = (*profiles)[i];
     if (!p.is_string()) continue;  // the walk reports the type
     const auto& name = p.get_ref<const std::string&>();
-    const std::string path = fmt::format("$.metadata.profiles[{}]", i);
+    const auto path = [i] { return fmt::format("$.metadata.profiles[{}]", i); };
     const auto bit = schema.profileBit(name);
     if (bit) declared |= *bit;  // in scope even when the class does not list it, as officially
     if (!schema.describesProfile(name)) {
-      r.reportAt(checks::kProfileUnknown, path, fmt::format("unknown profile {}: OCSF {} defines no such profile",
-                                                            jsonQuoted(name), schema.version()));
+      r.reportAt(checks::kProfileUnknown, path(),
+                 fmt::format("unknown profile {}: OCSF {} defines no such profile", jsonQuoted(name),
+                             schema.version()));
     } else if (!bit || (*bit & cls.profiles) == 0) {
-      r.reportAt(checks::kProfileNotInClass, path,
+      r.reportAt(checks::kProfileNotInClass, path(),
                  fmt::format("profile '{}' is not one class {} lists ({})", name, cls.body.name,
                              fmt::join(cls.profile_names, ", ")));
     }
@@ -38,23 +39,24 @@ void checkVersion(Reporter& r, const Schema& schema, const json& event) {
   const json* version = metadata ? member(*metadata, "version") : nullptr;
   if (!version || !version->is_string()) return;  // missing or wrong type: the walk reports it
   const std::string& text = version->get_ref<const std::string&>();
-  const std::string path = "$.metadata.version";
+  constexpr const char* path = "$.metadata.version";
   const auto event_version = parseSemVer(text);
   const auto& schema_version = schema.parsedVersion();
   if (!event_version || !schema_version) {
     if (text == schema.version()) return;  // a schema whose own version is no semver: equal text passes
     r.reportAt(checks::kVersionMalformed, path,
-               fmt::format("version {} is not MAJOR.MINOR.PATCH[-PRERELEASE]; the schema is {}", jsonQuoted(text),
-                           schema.version()));
+               fmt::format("version {} is not MAJOR.MINOR.PATCH[-PRERELEASE]; the schema is {}",
+                           jsonQuoted(text), schema.version()));
     return;
   }
   const int order = compareSemVer(*event_version, *schema_version);
   if (order == 0) return;
   if (order > 0) {
-    r.reportAt(checks::kVersionIncompatibleLater, path,
-               fmt::format("version {} is later than the schema's {}: events of a later version can fail or pass "
-                           "wrongly",
-                           jsonQuoted(text), schema.version()));
+    r.reportAt(
+        checks::kVersionIncompatibleLater, path,
+        fmt::format("version {} is later than the schema's {}: events of a later version can fail or pass "
+                    "wrongly",
+                    jsonQuoted(text), schema.version()));
   } else if (event_version->isInitialDevelopment()) {
     r.reportAt(checks::kVersionIncompatibleInitialDevelopment, path,
                fmt::format("version {} is an initial development version, incompatible with the schema's {}",
@@ -80,7 +82,8 @@ void checkTypeUid(Reporter& r, const json& event) {
   // Exact whatever the integers' size (JSON integers here fit in 64 bits, signed or not).
   __extension__ using Wide = __int128;
   const auto wide = [](const json& v) {
-    return v.is_number_unsigned() ? static_cast<Wide>(v.get<std::uint64_t>()) : static_cast<Wide>(v.get<std::int64_t>());
+    return v.is_number_unsigned() ? static_cast<Wide>(v.get<std::uint64_t>())
+                                  : static_cast<Wide>(v.get<std::int64_t>());
   };
   const Wide expected = wide(*class_uid) * 100 + wide(*activity_id);
   if (wide(*type_uid) == expected) return;
@@ -123,7 +126,8 @@ std::pair<std::string_view, bool> arrayNotation(std::string_view segment) {
   return {segment.substr(0, open), true};
 }
 
-bool refersToAttribute(const ObjectSpec& root, const std::vector<std::string_view>& parts, ProfileMask declared) {
+bool refersToAttribute(const ObjectSpec& root, const std::vector<std::string_view>& parts,
+                       ProfileMask declared) {
   const ObjectSpec* spec = &root;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto [key, is_array_access] = arrayNotation(parts[i]);

@@ -61,7 +61,9 @@ class Reporter {
   explicit Reporter(std::vector<Problem>& out) : out_(out) {}
   PathBuilder& path() { return path_; }
   // A problem at the current path.
-  void report(const CheckCode& check, std::string message) { reportAt(check, path_.str(), std::move(message)); }
+  void report(const CheckCode& check, std::string message) {
+    reportAt(check, path_.str(), std::move(message));
+  }
   // A problem at the current path followed by `key` ($.a.b + "c" -> $.a.b.c).
   void reportBelow(const CheckCode& check, std::string_view key, std::string message);
   void reportAt(const CheckCode& check, std::string path, std::string message) {
@@ -84,7 +86,8 @@ void walkObject(Reporter& r, const ObjectSpec& spec, const nlohmann::json& objec
 // ----- event-level checks (validator_event.cc) -----
 
 // metadata.profiles: profile_unknown, profile_not_in_class; returns the declared profiles' bits.
-ProfileMask checkProfiles(Reporter& r, const Schema& schema, const ClassSpec& cls, const nlohmann::json& event);
+ProfileMask checkProfiles(Reporter& r, const Schema& schema, const ClassSpec& cls,
+                          const nlohmann::json& event);
 // metadata.version against the schema's (version_* codes).
 void checkVersion(Reporter& r, const Schema& schema, const nlohmann::json& event);
 // type_uid == class_uid * 100 + activity_id (type_uid_incorrect).

@@ -72,14 +72,15 @@ class Walk {
       const AttributeSpec* attr = spec.find(key);
       if (!attr) {
         r_.reportBelow(checks::kAttributeUnknown, key,
-                       fmt::format("unknown attribute {}: {} {} does not define it", quoteName(key), ownerKind(spec),
-                                   spec.name));
+                       fmt::format("unknown attribute {}: {} {} does not define it", quoteName(key),
+                                   ownerKind(spec), spec.name));
         continue;
       }
       if (!inScope(*attr, declared_)) {
-        r_.reportBelow(checks::kAttributeUnknown, key,
-                       fmt::format("attribute '{}' belongs to profile(s) {}, which the event does not declare",
-                                   attr->name, fmt::join(attr->profile_names, ", ")));
+        r_.reportBelow(
+            checks::kAttributeUnknown, key,
+            fmt::format("attribute '{}' belongs to profile(s) {}, which the event does not declare",
+                        attr->name, fmt::join(attr->profile_names, ", ")));
         continue;
       }
       const auto mark = path.pushKey(key);
@@ -91,15 +92,14 @@ class Walk {
     for (const AttributeSpec* req : spec.required) {
       if (!inScope(*req, declared_) || obj.contains(req->name)) continue;
       r_.reportBelow(checks::kAttributeRequiredMissing, req->name,
-                     req->profiles == 0 ? fmt::format("required attribute '{}' is missing", req->name)
-                                        : fmt::format("required attribute '{}' is missing (required by profile {})",
-                                                      req->name, fmt::join(req->profile_names, ", ")));
+                     req->profiles == 0
+                         ? fmt::format("required attribute '{}' is missing", req->name)
+                         : fmt::format("required attribute '{}' is missing (required by profile {})",
+                                       req->name, fmt::join(req->profile_names, ", ")));
     }
     if (options_.warn_missing_recommended) {
       for (const AttributeSpec* rec : spec.recommended) {
-        if (!inScope(*rec, declared_)) continue;
-        const json* v = member(obj, rec->name);
-        if (v && !v->is_null()) continue;
+        if (!inScope(*rec, declared_) || obj.contains(rec->name)) continue;  // a null: attribute()
         r_.reportBelow(checks::kAttributeRecommendedMissing, rec->name,
                        fmt::format("recommended attribute '{}' is missing", rec->name));
       }
@@ -116,7 +116,8 @@ class Walk {
       if (a.requirement == Requirement::kRequired) {
         r_.report(checks::kAttributeRequiredMissing, fmt::format("required attribute '{}' is null", a.name));
       } else if (a.requirement == Requirement::kRecommended && options_.warn_missing_recommended) {
-        r_.report(checks::kAttributeRecommendedMissing, fmt::format("recommended attribute '{}' is null", a.name));
+        r_.report(checks::kAttributeRecommendedMissing,
+                  fmt::format("recommended attribute '{}' is null", a.name));
       } else if (!a.enumeration) {
         r_.report(checks::kAttributeValueNull, "null value: omit the attribute instead");
       }
@@ -136,9 +137,9 @@ class Walk {
       return;
     }
     if (!value.is_array()) {
-      r_.report(checks::kAttributeWrongType, fmt::format("expected array of {}, got {}",
-                                                         a.base == BaseType::kObject ? a.object->name : a.type,
-                                                         typeOf(value)));
+      r_.report(checks::kAttributeWrongType,
+                fmt::format("expected array of {}, got {}",
+                            a.base == BaseType::kObject ? a.object->name : a.type, typeOf(value)));
       return;
     }
     PathBuilder& path = r_.path();
@@ -158,12 +159,13 @@ class Walk {
         return;
       }
       if (depth + 1 > kMaxDepth) {
-        r_.report(checks::kNestingTooDeep, fmt::format("objects nested deeper than {} levels are not checked", kMaxDepth));
+        r_.report(checks::kNestingTooDeep,
+                  fmt::format("objects nested deeper than {} levels are not checked", kMaxDepth));
         return;
       }
       if (a.object->deprecated) {
-        r_.report(checks::kObjectDeprecated,
-                  fmt::format("object {} is deprecated{}", a.object->name, deprecationText(*a.object->deprecated)));
+        r_.report(checks::kObjectDeprecated, fmt::format("object {} is deprecated{}", a.object->name,
+                                                         deprecationText(*a.object->deprecated)));
       }
       object(*a.object, value, depth + 1);
       return;
@@ -226,13 +228,14 @@ class Walk {
   void range(const TypeSpec& t, const json& value) {
     if (t.range) {
       if (outside(*t.range, value)) {
-        r_.report(checks::kAttributeValueExceedsRange, fmt::format("value {} is outside {}'s range of {}",
-                                                                   valueText(value), t.name, rangeText(*t.range)));
+        r_.report(checks::kAttributeValueExceedsRange,
+                  fmt::format("value {} is outside {}'s range of {}", valueText(value), t.name,
+                              rangeText(*t.range)));
       }
     } else if (t.super && t.super->range && outside(*t.super->range, value)) {
       r_.report(checks::kAttributeValueExceedsSuperTypeRange,
-                fmt::format("value {} is outside the range of {} of {}, the super type of {}", valueText(value),
-                            rangeText(*t.super->range), t.super->name, t.name));
+                fmt::format("value {} is outside the range of {} of {}, the super type of {}",
+                            valueText(value), rangeText(*t.super->range), t.super->name, t.name));
     }
   }
 
@@ -247,8 +250,8 @@ class Walk {
       const auto n = characters(s);
       if (n > *t.super->max_len) {
         r_.report(checks::kAttributeValueExceedsSuperTypeMaxLen,
-                  fmt::format("length {} exceeds the max length {} of {}, the super type of {}", n, *t.super->max_len,
-                              t.super->name, t.name));
+                  fmt::format("length {} exceeds the max length {} of {}, the super type of {}", n,
+                              *t.super->max_len, t.super->name, t.name));
       }
     }
   }
@@ -270,8 +273,8 @@ class Walk {
     if (owner->regex->matches(s)) return;
     if (super) {
       r_.report(checks::kAttributeValueSuperTypeRegexNotMatched,
-                fmt::format("value {} does not match the regex of {}, the super type of {}", jsonQuoted(s), owner->name,
-                            t.name));
+                fmt::format("value {} does not match the regex of {}, the super type of {}", jsonQuoted(s),
+                            owner->name, t.name));
     } else {
       r_.report(checks::kAttributeValueRegexNotMatched,
                 fmt::format("value {} does not match the regex of {}", jsonQuoted(s), t.name));
@@ -292,8 +295,8 @@ class Walk {
       }
     } else if (t.super && t.super->values && !allowed(*t.super->values)) {
       r_.report(checks::kAttributeValueNotInSuperTypeValues,
-                fmt::format("value {} is not one of the allowed values of {}, the super type of {}", valueText(value),
-                            t.super->name, t.name));
+                fmt::format("value {} is not one of the allowed values of {}, the super type of {}",
+                            valueText(value), t.super->name, t.name));
     }
   }
 
@@ -320,7 +323,8 @@ class Walk {
     const auto mark = path.pushKey(a.name);
     if (value.is_null()) {
       // The official validator cannot iterate a null here (it fails the request): an error.
-      r_.report(checks::kAttributeEnumArrayValueUnknown, fmt::format("null is no array of enum {} values", a.name));
+      r_.report(checks::kAttributeEnumArrayValueUnknown,
+                fmt::format("null is no array of enum {} values", a.name));
     } else if (value.is_array()) {  // anything else is already attribute_wrong_type
       for (std::size_t i = 0; i < value.size(); ++i) {
         const auto at = path.pushIndex(i);
@@ -348,15 +352,16 @@ class Walk {
     const bool matches = sibling->is_string() && sibling->get_ref<const std::string&>() == entry.caption;
     if (isOther(value)) {
       if (matches) {
-        r_.reportBelow(checks::kAttributeEnumSiblingSuspiciousOther, a.sibling,
-                       fmt::format("{} is the caption of {} 99; for 99 the sibling should carry the source's own "
-                                   "name, or be left out",
-                                   jsonQuoted(entry.caption), a.name));
+        r_.reportBelow(
+            checks::kAttributeEnumSiblingSuspiciousOther, a.sibling,
+            fmt::format("{} is the caption of {} 99; for 99 the sibling should carry the source's own "
+                        "name, or be left out",
+                        jsonQuoted(entry.caption), a.name));
       }
     } else if (!matches) {
       r_.reportBelow(checks::kAttributeEnumSiblingIncorrect, a.sibling,
-                     fmt::format("expected {} (the caption of {} {}), got {}", jsonQuoted(entry.caption), a.name,
-                                 valueText(value), valueText(*sibling)));
+                     fmt::format("expected {} (the caption of {} {}), got {}", jsonQuoted(entry.caption),
+                                 a.name, valueText(value), valueText(*sibling)));
     }
   }
 
@@ -379,8 +384,8 @@ class Walk {
                               jsonQuoted(entry->caption)));
       } else if (!(at->is_string() && at->get_ref<const std::string&>() == entry->caption)) {
         r_.report(checks::kAttributeEnumArraySiblingIncorrect,
-                  fmt::format("expected {} (the caption of {}[{}] = {}), got {}", jsonQuoted(entry->caption), a.name,
-                              i, valueText(values[i]), valueText(*at)));
+                  fmt::format("expected {} (the caption of {}[{}] = {}), got {}", jsonQuoted(entry->caption),
+                              a.name, i, valueText(values[i]), valueText(*at)));
       }
       path.pop(at_mark);
     }
@@ -397,20 +402,22 @@ class Walk {
       switch (c.kind) {
         case Constraint::Kind::kAtLeastOne:
           if (found == 0) {
-            r_.report(checks::kConstraintFailed, fmt::format("at least one of {} is required ({} of {} {})", c.text,
-                                                             c.kind_name, ownerKind(spec), spec.name));
+            r_.report(checks::kConstraintFailed,
+                      fmt::format("at least one of {} is required ({} of {} {})", c.text, c.kind_name,
+                                  ownerKind(spec), spec.name));
           }
           break;
         case Constraint::Kind::kJustOne:
           if (found != 1) {
             r_.report(checks::kConstraintFailed,
-                      fmt::format("exactly one of {} is required, found {} ({} of {} {})", c.text, found, c.kind_name,
-                                  ownerKind(spec), spec.name));
+                      fmt::format("exactly one of {} is required, found {} ({} of {} {})", c.text, found,
+                                  c.kind_name, ownerKind(spec), spec.name));
           }
           break;
         case Constraint::Kind::kUnknown:
-          r_.report(checks::kConstraintUnknown, fmt::format("schema bug: unknown constraint {} of {} {}",
-                                                            jsonQuoted(c.kind_name), ownerKind(spec), spec.name));
+          r_.report(checks::kConstraintUnknown,
+                    fmt::format("schema bug: unknown constraint {} of {} {}", jsonQuoted(c.kind_name),
+                                ownerKind(spec), spec.name));
           break;
       }
     }

@@ -99,11 +99,14 @@ TEST(OcsfValidateCommandTest, NamesLineSeverityPathAndCodeOfTheBadEvent) {
   writeFile(file, lifecycleLine(1) + "\n" + brokenLine(2) + "\n" + lifecycleLine(3) + "\n");
   const auto r = runCommand(validate(file.string()));
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_THAT(r.output, HasSubstr(file.string() +
-                                  ":2: error: $.device.os.type_id: expected integer_t, got string_t [attribute_wrong_type]"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr(file.string() +
+                ":2: error: $.device.os.type_id: expected integer_t, got string_t [attribute_wrong_type]"));
   EXPECT_THAT(r.output, Not(HasSubstr(":1:")));
   EXPECT_THAT(r.output, Not(HasSubstr(":3:")));
-  EXPECT_THAT(r.output, HasSubstr("3 events, 2 errors, 0 warnings"));  // the type, and the enum it then misses
+  EXPECT_THAT(r.output,
+              HasSubstr("3 events, 2 errors, 0 warnings"));  // the type, and the enum it then misses
 }
 
 TEST(OcsfValidateCommandTest, WarningsAreShownButPassWithoutStrict) {
@@ -154,14 +157,23 @@ TEST(OcsfValidateCommandTest, JsonOutputCarriesSeverityAndCodeThenTheSummary) {
     lines.push_back(json::parse(r.output.substr(at, nl - at)));
   }
   ASSERT_EQ(lines.size(), 3u) << r.output;
-  EXPECT_EQ(lines[0], (json{{"file", file.string()}, {"line", 2}, {"severity", "error"}, {"code", "event_not_object"},
-                            {"path", "$"}, {"message", "event is not a JSON object (got array)"}}));
+  EXPECT_EQ(lines[0], (json{{"file", file.string()},
+                            {"line", 2},
+                            {"severity", "error"},
+                            {"code", "event_not_object"},
+                            {"path", "$"},
+                            {"message", "event is not a JSON object (got array)"}}));
   EXPECT_EQ(lines[1]["line"], 1);
   EXPECT_EQ(lines[1]["severity"], "warning");
   EXPECT_EQ(lines[1]["code"], "attribute_enum_sibling_incorrect");
   EXPECT_EQ(lines[1]["path"], "$.activity_name");
-  EXPECT_EQ(lines[2], (json{{"events", 2}, {"errors", 1}, {"warnings", 1}, {"events_with_errors", 1},
-                            {"events_with_warnings", 1}, {"strict", false}, {"passed", false}}));
+  EXPECT_EQ(lines[2], (json{{"events", 2},
+                            {"errors", 1},
+                            {"warnings", 1},
+                            {"events_with_errors", 1},
+                            {"events_with_warnings", 1},
+                            {"strict", false},
+                            {"passed", false}}));
 }
 
 TEST(OcsfValidateCommandTest, JsonSummarySaysWhetherStrictPassed) {
@@ -254,7 +266,8 @@ TEST(OcsfValidateCommandTest, FailsOnMissingFile) {
 TEST(OcsfValidateCommandTest, FailsWhenExplicitSchemaIsMissing) {
   TempDir dir;
   writeFile(dir / "ok.jsonl", lifecycleLine(1) + "\n");
-  const auto r = runCommand(validate((dir / "ok.jsonl").string() + " --schema " + (dir / "nope.json").string()));
+  const auto r =
+      runCommand(validate((dir / "ok.jsonl").string() + " --schema " + (dir / "nope.json").string()));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no such file"));
 }
@@ -265,8 +278,8 @@ TEST(OcsfValidateCommandTest, ALoneCopyOfTheBinaryValidatesWithItsEmbeddedSchema
   std::filesystem::copy_file(binary(), lone);
   writeFile(dir / "ok.jsonl", lifecycleLine(1) + "\n");
   // Run from the scratch directory with an empty environment: nothing but the binary itself.
-  const auto r =
-      runCommand("cd " + dir.path().string() + " && env -i " + lone.string() + " ocsf validate --strict ok.jsonl");
+  const auto r = runCommand("cd " + dir.path().string() + " && env -i " + lone.string() +
+                            " ocsf validate --strict ok.jsonl");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("1 events, 0 errors, 0 warnings"));
 }
@@ -275,7 +288,8 @@ TEST(OcsfValidateCommandTest, ASchemaFileThatIsNotASchemaIsAClearError) {
   TempDir dir;
   writeFile(dir / "ok.jsonl", lifecycleLine(1) + "\n");
   writeFile(dir / "bad.json", "{\"version\": \"1.7.0\", \"classes\": 3");
-  const auto r = runCommand(validate((dir / "ok.jsonl").string() + " --schema " + (dir / "bad.json").string()));
+  const auto r =
+      runCommand(validate((dir / "ok.jsonl").string() + " --schema " + (dir / "bad.json").string()));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr((dir / "bad.json").string()));
   EXPECT_THAT(r.output, HasSubstr("not valid JSON"));

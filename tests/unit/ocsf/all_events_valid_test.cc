@@ -49,7 +49,8 @@ class AllEventsValidTest : public ::testing::Test {
   static std::string report(const std::vector<Problem>& problems) {
     std::string out;
     for (const auto& p : problems) {
-      out += "\n  " + std::string(severityName(p.severity)) + " " + std::string(p.code) + " " + p.path + ": " + p.message;
+      out += "\n  " + std::string(severityName(p.severity)) + " " + std::string(p.code) + " " + p.path +
+             ": " + p.message;
     }
     return out;
   }
@@ -87,16 +88,17 @@ TEST_F(AllEventsValidTest, AGeneratedStreamOfEveryKindHasNoErrorAndNoWarning) {
     }
   }
   std::string problems;
-  const auto summary = Validator(*schema_).validateStream(stream, [&](std::size_t line, const std::vector<Problem>& p) {
-    problems += "\nline " + std::to_string(line) + report(p);
-  });
+  const auto summary =
+      Validator(*schema_).validateStream(stream, [&](std::size_t line, const std::vector<Problem>& p) {
+        problems += "\nline " + std::to_string(line) + report(p);
+      });
   ASSERT_TRUE(summary.ok()) << summary.error().toString();
   EXPECT_EQ(summary->events, 3 * samples.size());
   EXPECT_EQ(summary->errors, 0u) << problems;
   EXPECT_EQ(summary->warnings, 0u) << problems;
-  for (const Kind k : {Kind::kNet, Kind::kHttp, Kind::kDns, Kind::kSsh, Kind::kProc, Kind::kFile, Kind::kFinding,
-                       Kind::kConfig, Kind::kLifecycle, Kind::kSession, Kind::kPkg, Kind::kTool, Kind::kLimit,
-                       Kind::kEvent}) {
+  for (const Kind k : {Kind::kNet, Kind::kHttp, Kind::kDns, Kind::kSsh, Kind::kProc, Kind::kFile,
+                       Kind::kFinding, Kind::kConfig, Kind::kLifecycle, Kind::kSession, Kind::kPkg,
+                       Kind::kTool, Kind::kLimit, Kind::kEvent}) {
     EXPECT_TRUE(kinds.count(k)) << kindPrefix(k) << " is not in the stream";
   }
 }
@@ -122,8 +124,9 @@ TEST_F(AllEventsValidTest, AnHttpMethodOutsideOcsfsListStillMakesAValidEvent) {
     std::string upper(method);  // the shorthand's ACTIVITY is upper case
     for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     EXPECT_EQ(toShorthand(e).rfind("HTTP:" + upper + " ", 0), 0u) << toShorthand(e);
-    EXPECT_NE(toShorthand(e).find(std::string(" -> ") + method + " https://dav.example.com/files/a?[redacted]"),
-              std::string::npos)
+    EXPECT_NE(
+        toShorthand(e).find(std::string(" -> ") + method + " https://dav.example.com/files/a?[redacted]"),
+        std::string::npos)
         << toShorthand(e);
   }
 }
@@ -133,7 +136,8 @@ TEST_F(AllEventsValidTest, TypeNameIsTheSchemasCaptionOfTypeUid) {
     const auto j = nlohmann::json::parse(toJsonl(e));
     const ClassSpec* cls = schema_->findClass(j["class_uid"].get<int>());
     ASSERT_NE(cls, nullptr);
-    const EnumEntry* caption = cls->body.find("type_uid")->enumeration->findInt(j["type_uid"].get<std::int64_t>());
+    const EnumEntry* caption =
+        cls->body.find("type_uid")->enumeration->findInt(j["type_uid"].get<std::int64_t>());
     ASSERT_NE(caption, nullptr) << j["type_uid"];
     if (j["type_uid"] == 99) {
       // Base Event: Other: the official validator warns on the caption of any 99, so it is left out.

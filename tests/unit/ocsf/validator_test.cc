@@ -55,7 +55,9 @@ class ValidatorTest : public ::testing::Test {
   static std::vector<Problem> check(const json& event, ValidatorOptions options = {}) {
     return Validator(*schema_, options).validate(event);
   }
-  static std::vector<Problem> checkLine(std::string_view line) { return Validator(*schema_).validateLine(line); }
+  static std::vector<Problem> checkLine(std::string_view line) {
+    return Validator(*schema_).validateLine(line);
+  }
 
   static std::unique_ptr<Schema> schema_;
 };
@@ -72,7 +74,8 @@ auto diag(std::string_view code, const std::string& path, ProblemSeverity severi
   return AllOf(diag(code, path, severity), Field(&Problem::message, HasSubstr(text)));
 }
 
-json metadata(std::vector<std::string> profiles = {"host", "container", "network_proxy", "security_control"}) {
+json metadata(std::vector<std::string> profiles = {"host", "container", "network_proxy",
+                                                   "security_control"}) {
   return {{"version", "1.7.0"},
           {"product", {{"name", "Warden"}, {"vendor_name", "Warden"}, {"version", "0.1.0"}}},
           {"profiles", profiles},
@@ -189,7 +192,8 @@ TEST_F(ValidatorTest, AcceptsAnythingUnderUnmappedAndJsonTyped) {
 TEST_F(ValidatorTest, class_uid_unknown) {
   json e = networkEvent();
   e["class_uid"] = 9999;
-  EXPECT_THAT(check(e), ElementsAre(diag("class_uid_unknown", "$.class_uid", kError, "unknown class_uid 9999")));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("class_uid_unknown", "$.class_uid", kError, "unknown class_uid 9999")));
 }
 
 TEST_F(ValidatorTest, class_deprecated) {
@@ -203,8 +207,8 @@ TEST_F(ValidatorTest, class_deprecated) {
 TEST_F(ValidatorTest, profile_unknown) {
   json e = networkEvent();
   e["metadata"]["profiles"].push_back("warp_drive");
-  EXPECT_THAT(check(e),
-              ElementsAre(diag("profile_unknown", "$.metadata.profiles[4]", kError, "unknown profile \"warp_drive\"")));
+  EXPECT_THAT(check(e), ElementsAre(diag("profile_unknown", "$.metadata.profiles[4]", kError,
+                                         "unknown profile \"warp_drive\"")));
 }
 
 TEST_F(ValidatorTest, profile_not_in_class) {
@@ -235,7 +239,8 @@ TEST_F(ValidatorTest, version_incompatible_prerelease) {
 TEST_F(ValidatorTest, version_incompatible_initial_development) {
   json e = networkEvent();
   e["metadata"]["version"] = "0.9.0";
-  EXPECT_THAT(check(e), ElementsAre(diag("version_incompatible_initial_development", "$.metadata.version", kError)));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("version_incompatible_initial_development", "$.metadata.version", kError)));
 }
 
 TEST_F(ValidatorTest, version_malformed) {
@@ -249,9 +254,10 @@ TEST_F(ValidatorTest, version_malformed) {
 TEST_F(ValidatorTest, type_uid_incorrect) {
   json e = networkEvent();
   e["type_uid"] = 400102;  // Close, in the enum, but activity_id is 1
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("type_uid_incorrect", "$.type_uid", kError, "4001 * 100 + activity_id 1 = 400101"),
-                            diag("attribute_enum_sibling_incorrect", "$.type_name", kWarning)));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(
+                  diag("type_uid_incorrect", "$.type_uid", kError, "4001 * 100 + activity_id 1 = 400101"),
+                  diag("attribute_enum_sibling_incorrect", "$.type_name", kWarning)));
 }
 
 // ----- attributes -----
@@ -260,16 +266,19 @@ TEST_F(ValidatorTest, attribute_unknown) {
   json e = networkEvent();
   e["container"] = {{"name", "agent-7"}};  // OCSF 1.7.0 has no top-level container
   e["device"]["os"]["flavour"] = "debian";
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_unknown", "$.container", kError, "class network_activity does not define it"),
-                            diag("attribute_unknown", "$.device.os.flavour", kError, "object os does not define it")));
+  EXPECT_THAT(
+      check(e),
+      UnorderedElementsAre(
+          diag("attribute_unknown", "$.container", kError, "class network_activity does not define it"),
+          diag("attribute_unknown", "$.device.os.flavour", kError, "object os does not define it")));
 }
 
 TEST_F(ValidatorTest, attribute_unknown_WhenItsProfileIsNotDeclared) {
   json e = networkEvent();
   e["metadata"]["profiles"] = {"host", "container", "security_control"};
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_unknown", "$.proxy_endpoint", kError,
-                                         "belongs to profile(s) network_proxy, which the event does not declare")));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("attribute_unknown", "$.proxy_endpoint", kError,
+                               "belongs to profile(s) network_proxy, which the event does not declare")));
   json d = dnsEvent();
   d["metadata"]["profiles"] = {"host"};
   EXPECT_THAT(check(d), ElementsAre(diag("attribute_unknown", "$.device.container", kError, "container")));
@@ -289,18 +298,19 @@ TEST_F(ValidatorTest, attribute_required_missing) {
   json e = networkEvent();
   e.erase("time");
   e["device"]["os"].erase("name");
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_required_missing", "$.time", kError, "required attribute 'time' is missing"),
-                            diag("attribute_required_missing", "$.device.os.name", kError)));
+  EXPECT_THAT(check(e), UnorderedElementsAre(diag("attribute_required_missing", "$.time", kError,
+                                                  "required attribute 'time' is missing"),
+                                             diag("attribute_required_missing", "$.device.os.name", kError)));
 }
 
 TEST_F(ValidatorTest, attribute_required_missing_InsideAnArrayElementAndWhenNull) {
   json e = dnsEvent();
   e["answers"].push_back({{"type", "AAAA"}});
   e["severity_id"] = nullptr;  // null is absent (and no enum value)
-  EXPECT_THAT(check(e), UnorderedElementsAre(diag("attribute_required_missing", "$.answers[1].rdata", kError),
-                                             diag("attribute_required_missing", "$.severity_id", kError, "is null"),
-                                             diag("attribute_enum_value_unknown", "$.severity_id", kError)));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(diag("attribute_required_missing", "$.answers[1].rdata", kError),
+                                   diag("attribute_required_missing", "$.severity_id", kError, "is null"),
+                                   diag("attribute_enum_value_unknown", "$.severity_id", kError)));
 }
 
 TEST_F(ValidatorTest, attribute_required_missing_ClassUid) {
@@ -312,7 +322,8 @@ TEST_F(ValidatorTest, attribute_required_missing_ClassUid) {
 TEST_F(ValidatorTest, attribute_required_missing_OnceItsProfileIsDeclared) {
   json e = networkEvent();
   e["metadata"]["profiles"].push_back("cloud");  // `cloud` is required only under the cloud profile
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_required_missing", "$.cloud", kError, "required by profile cloud")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_required_missing", "$.cloud", kError,
+                                         "required by profile cloud")));
 }
 
 TEST_F(ValidatorTest, attribute_recommended_missing) {
@@ -332,37 +343,45 @@ TEST_F(ValidatorTest, attribute_wrong_type) {
   e["is_src_dst_assignment_known"] = "yes";
   e["device"] = json::array();
   e["src_endpoint"]["location"] = {{"lat", 52}, {"long", 13.4}, {"city", "Berlin"}};  // float_t wants a float
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_wrong_type", "$.dst_endpoint.port", kError, "expected port_t (integer_t), got string_t"),
-                            diag("attribute_wrong_type", "$.time", kError, "expected timestamp_t (long_t), got float_t"),
-                            diag("attribute_wrong_type", "$.is_src_dst_assignment_known", kError, "expected boolean_t"),
-                            diag("attribute_wrong_type", "$.device", kError, "expected device (object), got array"),
-                            diag("attribute_wrong_type", "$.src_endpoint.location.lat", kError,
-                                 "expected float_t, got integer_t")));
+  EXPECT_THAT(
+      check(e),
+      UnorderedElementsAre(
+          diag("attribute_wrong_type", "$.dst_endpoint.port", kError,
+               "expected port_t (integer_t), got string_t"),
+          diag("attribute_wrong_type", "$.time", kError, "expected timestamp_t (long_t), got float_t"),
+          diag("attribute_wrong_type", "$.is_src_dst_assignment_known", kError, "expected boolean_t"),
+          diag("attribute_wrong_type", "$.device", kError, "expected device (object), got array"),
+          diag("attribute_wrong_type", "$.src_endpoint.location.lat", kError,
+               "expected float_t, got integer_t")));
 }
 
 TEST_F(ValidatorTest, attribute_wrong_type_ArraysAndScalars) {
   json e = dnsEvent();
   e["answers"] = {{"rdata", "203.0.113.7"}};  // an object where an array is wanted
-  e["query"] = json::array({e["query"]});      // an array where an object is wanted
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_wrong_type", "$.answers", kError, "expected array of dns_answer, got object"),
-                            diag("attribute_wrong_type", "$.query", kError, "expected dns_query (object), got array")));
+  e["query"] = json::array({e["query"]});     // an array where an object is wanted
+  EXPECT_THAT(
+      check(e),
+      UnorderedElementsAre(
+          diag("attribute_wrong_type", "$.answers", kError, "expected array of dns_answer, got object"),
+          diag("attribute_wrong_type", "$.query", kError, "expected dns_query (object), got array")));
 }
 
 TEST_F(ValidatorTest, attribute_wrong_type_IntegerBeyondInt64) {
   json e = networkEvent();
   e["dst_endpoint"]["port"] = std::uint64_t{18446744073709551615u};
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_wrong_type", "$.dst_endpoint.port", kError, "got long_t")));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("attribute_wrong_type", "$.dst_endpoint.port", kError, "got long_t")));
   e = networkEvent();
   e["class_uid"] = "4001";
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_wrong_type", "$.class_uid", kError, "expected integer_t, got string_t")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_wrong_type", "$.class_uid", kError,
+                                         "expected integer_t, got string_t")));
 }
 
 TEST_F(ValidatorTest, attribute_deprecated) {
   json e = processEvent();
   e["process"]["lineage"] = {"/usr/bin/bash"};  // deprecated since 1.4.0: use ancestry
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_deprecated", "$.process.lineage", kWarning, "Use the ancestry attribute")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_deprecated", "$.process.lineage", kWarning,
+                                         "Use the ancestry attribute")));
 }
 
 TEST_F(ValidatorTest, attribute_value_null) {
@@ -377,9 +396,10 @@ TEST_F(ValidatorTest, attribute_enum_value_unknown) {
   json e = networkEvent();
   e["severity_id"] = 7;
   e["device"]["os"]["type_id"] = 12345;
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_enum_value_unknown", "$.severity_id", kError, "value 7 is not defined for enum severity_id"),
-                            diag("attribute_enum_value_unknown", "$.device.os.type_id", kError)));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(diag("attribute_enum_value_unknown", "$.severity_id", kError,
+                                        "value 7 is not defined for enum severity_id"),
+                                   diag("attribute_enum_value_unknown", "$.device.os.type_id", kError)));
 }
 
 TEST_F(ValidatorTest, attribute_enum_value_unknown_StringEnumHttpMethod) {
@@ -388,7 +408,8 @@ TEST_F(ValidatorTest, attribute_enum_value_unknown_StringEnumHttpMethod) {
   EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_value_unknown", "$.http_request.http_method", kError,
                                          "value \"PROPFIND\" is not defined for enum http_method")));
   e["http_request"]["http_method"] = "get";  // enums are case-sensitive
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_value_unknown", "$.http_request.http_method", kError)));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("attribute_enum_value_unknown", "$.http_request.http_method", kError)));
 }
 
 TEST_F(ValidatorTest, attribute_enum_value_unknown_CategoryOfAnotherClass) {
@@ -409,9 +430,11 @@ TEST_F(ValidatorTest, attribute_enum_value_unknown_ActivityAndItsTypeUid) {
 
 TEST_F(ValidatorTest, attribute_enum_value_deprecated) {
   json e = processEvent();
-  e["process"]["user"] = {{"uid", "1000"}, {"account", {{"name", "ci"}, {"type_id", 3}}}};  // AWS IAM User, deprecated since 1.6.0
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_value_deprecated", "$.process.user.account.type_id", kWarning,
-                                         "since 1.6.0")));
+  e["process"]["user"] = {
+      {"uid", "1000"},
+      {"account", {{"name", "ci"}, {"type_id", 3}}}};  // AWS IAM User, deprecated since 1.6.0
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_value_deprecated", "$.process.user.account.type_id",
+                                         kWarning, "since 1.6.0")));
 }
 
 TEST_F(ValidatorTest, attribute_enum_sibling_incorrect) {
@@ -419,11 +442,12 @@ TEST_F(ValidatorTest, attribute_enum_sibling_incorrect) {
   e["activity_name"] = "Opened";
   e["type_name"] = "Network Activity: Upgrade";
   e["connection_info"]["direction"] = "outbound";
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_enum_sibling_incorrect", "$.activity_name", kWarning, "expected \"Open\""),
-                            diag("attribute_enum_sibling_incorrect", "$.type_name", kWarning,
-                                 "expected \"Network Activity: Open\""),
-                            diag("attribute_enum_sibling_incorrect", "$.connection_info.direction", kWarning)));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(
+                  diag("attribute_enum_sibling_incorrect", "$.activity_name", kWarning, "expected \"Open\""),
+                  diag("attribute_enum_sibling_incorrect", "$.type_name", kWarning,
+                       "expected \"Network Activity: Open\""),
+                  diag("attribute_enum_sibling_incorrect", "$.connection_info.direction", kWarning)));
 }
 
 TEST_F(ValidatorTest, attribute_enum_sibling_incorrect_TypeNameOfActivityOtherIsClassOther) {
@@ -444,30 +468,31 @@ TEST_F(ValidatorTest, attribute_enum_sibling_suspicious_other) {
   e["type_uid"] = 400199;
   e["type_name"] = "Network Activity: Other";
   e["activity_name"] = "Other";  // for 99 the source's own name is expected
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_sibling_suspicious_other", "$.activity_name", kWarning)));
+  EXPECT_THAT(check(e),
+              ElementsAre(diag("attribute_enum_sibling_suspicious_other", "$.activity_name", kWarning)));
 }
 
 TEST_F(ValidatorTest, attribute_enum_array_value_unknown) {
   json e = dnsEvent();
   e["answers"][0]["flag_ids"] = {1, 1000};
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_value_unknown", "$.answers[0].flag_ids[1]", kError,
-                                         "value 1000 is not defined for enum flag_ids")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_value_unknown", "$.answers[0].flag_ids[1]",
+                                         kError, "value 1000 is not defined for enum flag_ids")));
 }
 
 TEST_F(ValidatorTest, attribute_enum_array_sibling_missing) {
   json e = dnsEvent();
   e["answers"][0]["flag_ids"] = {1, 2};
   e["answers"][0]["flags"] = {"Authoritative Answer"};
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_sibling_missing", "$.answers[0].flags[1]", kError,
-                                         "expected \"Truncated Response\"")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_sibling_missing", "$.answers[0].flags[1]",
+                                         kError, "expected \"Truncated Response\"")));
 }
 
 TEST_F(ValidatorTest, attribute_enum_array_sibling_incorrect) {
   json e = dnsEvent();
   e["answers"][0]["flag_ids"] = {1, 99};
   e["answers"][0]["flags"] = {"Truncated Response", "whatever the source said"};  // 99 may say anything
-  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_sibling_incorrect", "$.answers[0].flags[0]", kError,
-                                         "expected \"Authoritative Answer\"")));
+  EXPECT_THAT(check(e), ElementsAre(diag("attribute_enum_array_sibling_incorrect", "$.answers[0].flags[0]",
+                                         kError, "expected \"Authoritative Answer\"")));
 }
 
 // ----- values against their dictionary type -----
@@ -482,9 +507,10 @@ TEST_F(ValidatorTest, attribute_value_exceeds_range) {
 TEST_F(ValidatorTest, attribute_value_exceeds_max_len) {
   json e = networkEvent();
   e["src_endpoint"]["ip"] = "1111:2222:3333:4444:5555:6666:7777:8888:9";  // 41 characters
-  EXPECT_THAT(check(e), UnorderedElementsAre(diag("attribute_value_exceeds_max_len", "$.src_endpoint.ip", kError,
-                                                  "length 41 exceeds ip_t's max length 40"),
-                                             diag("attribute_value_regex_not_matched", "$.src_endpoint.ip", kWarning)));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(diag("attribute_value_exceeds_max_len", "$.src_endpoint.ip", kError,
+                                        "length 41 exceeds ip_t's max length 40"),
+                                   diag("attribute_value_regex_not_matched", "$.src_endpoint.ip", kWarning)));
 }
 
 TEST_F(ValidatorTest, attribute_value_regex_not_matched) {
@@ -493,11 +519,12 @@ TEST_F(ValidatorTest, attribute_value_regex_not_matched) {
   e["src_endpoint"]["mac"] = "00:11:22:33:44";
   e["device"]["os_machine_uuid"] = "not-a-uuid";
   e["device"]["os"]["name"] = "Linux 6.1";  // string_t: no regex
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("attribute_value_regex_not_matched", "$.src_endpoint.ip", kWarning, "regex of ip_t"),
-                            diag("attribute_value_regex_not_matched", "$.src_endpoint.mac", kWarning, "regex of mac_t"),
-                            diag("attribute_value_regex_not_matched", "$.device.os_machine_uuid", kWarning,
-                                 "regex of uuid_t")));
+  EXPECT_THAT(check(e),
+              UnorderedElementsAre(
+                  diag("attribute_value_regex_not_matched", "$.src_endpoint.ip", kWarning, "regex of ip_t"),
+                  diag("attribute_value_regex_not_matched", "$.src_endpoint.mac", kWarning, "regex of mac_t"),
+                  diag("attribute_value_regex_not_matched", "$.device.os_machine_uuid", kWarning,
+                       "regex of uuid_t")));
   // uuid_t's regex is not anchored (as in the schema): a value holding a UUID matches.
   e = networkEvent();
   e["device"]["os_machine_uuid"] = "urn:uuid:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
@@ -521,9 +548,11 @@ TEST_F(ValidatorTest, constraint_failed) {
   e.erase("src_endpoint");
   e.erase("dst_endpoint");
   e["firewall_rule"] = {{"type", "policy"}};
-  EXPECT_THAT(check(e), UnorderedElementsAre(
-                            diag("constraint_failed", "$", kError, "at least one of dst_endpoint, src_endpoint is required"),
-                            diag("constraint_failed", "$.firewall_rule", kError, "at least one of name, uid")));
+  EXPECT_THAT(
+      check(e),
+      UnorderedElementsAre(
+          diag("constraint_failed", "$", kError, "at least one of dst_endpoint, src_endpoint is required"),
+          diag("constraint_failed", "$.firewall_rule", kError, "at least one of name, uid")));
 }
 
 TEST_F(ValidatorTest, constraint_failed_NullSatisfiesNothing) {
@@ -545,7 +574,8 @@ TEST_F(ValidatorTest, observable_name_invalid_reference) {
                             diag("observable_name_invalid_reference", "$.observables[2].name", kError),
                             diag("observable_name_invalid_reference", "$.observables[3].name", kError)));
   json d = dnsEvent();
-  d["observables"] = json::array({{{"name", "answers[0].rdata"}, {"type_id", 0}}, {{"name", "answers.rdata"}, {"type_id", 0}}});
+  d["observables"] = json::array(
+      {{{"name", "answers[0].rdata"}, {"type_id", 0}}, {{"name", "answers.rdata"}, {"type_id", 0}}});
   EXPECT_THAT(check(d), IsEmpty());
 }
 
@@ -557,7 +587,8 @@ TEST_F(ValidatorTest, event_not_object) {
 }
 
 TEST_F(ValidatorTest, json_invalid) {
-  EXPECT_THAT(checkLine("{\"class_uid\": 4001,"), ElementsAre(diag("json_invalid", "$", kError, "malformed JSON at byte")));
+  EXPECT_THAT(checkLine("{\"class_uid\": 4001,"),
+              ElementsAre(diag("json_invalid", "$", kError, "malformed JSON at byte")));
   EXPECT_THAT(checkLine("{} {}"), ElementsAre(diag("json_invalid", "$", kError)));
   EXPECT_THAT(checkLine("{\"a\":1e999}"), ElementsAre(diag("json_invalid", "$", kError)));
   EXPECT_THAT(checkLine("{\"message\":\"\xc3\x28\"}"), ElementsAre(diag("json_invalid", "$", kError)));
@@ -568,7 +599,8 @@ TEST_F(ValidatorTest, json_invalid_BinaryGarbageGivesAPrintableMessage) {
   const auto problems = checkLine(garbage);
   ASSERT_THAT(problems, ElementsAre(diag("json_invalid", "$", kError)));
   for (const char c : problems[0].message) {
-    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "unprintable byte " << static_cast<int>(static_cast<unsigned char>(c));
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f)
+        << "unprintable byte " << static_cast<int>(static_cast<unsigned char>(c));
   }
 }
 
@@ -608,10 +640,11 @@ TEST_F(ValidatorTest, ValidatesStreamLineByLineAndCountsErrorsAndWarnings) {
      << warned.dump() << "\n"
      << dnsEvent().dump();  // no final newline
   std::vector<std::size_t> bad;
-  const auto summary = Validator(schema()).validateStream(in, [&](std::size_t line, const std::vector<Problem>& p) {
-    EXPECT_FALSE(p.empty());
-    bad.push_back(line);
-  });
+  const auto summary =
+      Validator(schema()).validateStream(in, [&](std::size_t line, const std::vector<Problem>& p) {
+        EXPECT_FALSE(p.empty());
+        bad.push_back(line);
+      });
   ASSERT_TRUE(summary.ok()) << summary.error().toString();
   EXPECT_EQ(summary->events, 5u);
   EXPECT_EQ(summary->errors, 2u);
@@ -710,15 +743,19 @@ class ProbeSchemaTest : public ::testing::Test {
 };
 
 TEST_F(ProbeSchemaTest, attribute_value_exceeds_super_type_range_and_not_in_super_type_values) {
-  EXPECT_THAT(check({{"count", 500}}), ElementsAre(diag("attribute_value_exceeds_super_type_range", "$.count", kError,
-                                                        "outside the range of 0 to 100 of integer_t")));
-  EXPECT_THAT(check({{"count", 50}}), ElementsAre(diag("attribute_value_not_in_super_type_values", "$.count", kError)));
+  EXPECT_THAT(check({{"count", 500}}),
+              ElementsAre(diag("attribute_value_exceeds_super_type_range", "$.count", kError,
+                               "outside the range of 0 to 100 of integer_t")));
+  EXPECT_THAT(check({{"count", 50}}),
+              ElementsAre(diag("attribute_value_not_in_super_type_values", "$.count", kError)));
 }
 
 TEST_F(ProbeSchemaTest, attribute_value_exceeds_range_and_not_in_type_values_OwnConstraintsFirst) {
   EXPECT_THAT(check({{"level", 9}}), ElementsAre(diag("attribute_value_exceeds_range", "$.level", kError)));
-  EXPECT_THAT(check({{"level", 3}}), ElementsAre(diag("attribute_value_not_in_type_values", "$.level", kError)));
-  EXPECT_THAT(check({{"flag", false}}), ElementsAre(diag("attribute_value_not_in_type_values", "$.flag", kError)));
+  EXPECT_THAT(check({{"level", 3}}),
+              ElementsAre(diag("attribute_value_not_in_type_values", "$.level", kError)));
+  EXPECT_THAT(check({{"flag", false}}),
+              ElementsAre(diag("attribute_value_not_in_type_values", "$.flag", kError)));
 }
 
 TEST_F(ProbeSchemaTest, attribute_value_exceeds_super_type_max_len_and_super_type_regex_not_matched) {
@@ -729,13 +766,16 @@ TEST_F(ProbeSchemaTest, attribute_value_exceeds_super_type_max_len_and_super_typ
 }
 
 TEST_F(ProbeSchemaTest, attribute_value_exceeds_max_len_CountsCharactersNotBytes) {
-  EXPECT_THAT(check({{"code", "ABCDE"}}), ElementsAre(diag("attribute_value_exceeds_max_len", "$.code", kError)));
+  EXPECT_THAT(check({{"code", "ABCDE"}}),
+              ElementsAre(diag("attribute_value_exceeds_max_len", "$.code", kError)));
   EXPECT_THAT(check({{"code", "AB"}}), IsEmpty());
-  EXPECT_THAT(check({{"code", "ab"}}), ElementsAre(diag("attribute_value_regex_not_matched", "$.code", kWarning)));
+  EXPECT_THAT(check({{"code", "ab"}}),
+              ElementsAre(diag("attribute_value_regex_not_matched", "$.code", kWarning)));
 }
 
 TEST_F(ProbeSchemaTest, schema_bug_type_regex_invalid) {
-  EXPECT_THAT(check({{"badre", "abc"}}), ElementsAre(diag("schema_bug_type_regex_invalid", "$.badre", kError)));
+  EXPECT_THAT(check({{"badre", "abc"}}),
+              ElementsAre(diag("schema_bug_type_regex_invalid", "$.badre", kError)));
 }
 
 TEST_F(ProbeSchemaTest, schema_bug_primitive_type_unknown) {
@@ -753,9 +793,11 @@ TEST_F(ProbeSchemaTest, object_deprecated_and_constraint_unknown) {
 }
 
 TEST_F(ProbeSchemaTest, attribute_enum_array_value_deprecated_AndStringEnumsInArrays) {
-  EXPECT_THAT(check({{"tags", {"abc", "ABC"}}, {"tag_names", {"A", "B"}}}),
-              ElementsAre(diag("attribute_enum_array_value_deprecated", "$.tags[1]", kWarning, "since 1.1.0")));
-  EXPECT_THAT(check({{"tags", {"abd"}}}), ElementsAre(diag("attribute_enum_array_value_unknown", "$.tags[0]", kError)));
+  EXPECT_THAT(
+      check({{"tags", {"abc", "ABC"}}, {"tag_names", {"A", "B"}}}),
+      ElementsAre(diag("attribute_enum_array_value_deprecated", "$.tags[1]", kWarning, "since 1.1.0")));
+  EXPECT_THAT(check({{"tags", {"abd"}}}),
+              ElementsAre(diag("attribute_enum_array_value_unknown", "$.tags[0]", kError)));
 }
 
 // ----- the index -----
