@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -334,6 +335,12 @@ TEST_F(ValidatorTest, attribute_recommended_missing) {
   EXPECT_THAT(problems, Contains(diag("attribute_recommended_missing", "$.status_id", kWarning)));
   EXPECT_THAT(problems, Contains(diag("attribute_recommended_missing", "$.device.uid", kWarning)));
   for (const auto& p : problems) EXPECT_EQ(p.code, "attribute_recommended_missing") << p.path;
+  // A null recommended attribute is missing, once.
+  e["message"] = nullptr;
+  const auto with_null = check(e, ValidatorOptions{true});
+  EXPECT_EQ(std::count_if(with_null.begin(), with_null.end(), [](const Problem& p) { return p.path == "$.message"; }),
+            1);
+  EXPECT_EQ(with_null.size(), problems.size());
 }
 
 TEST_F(ValidatorTest, attribute_wrong_type) {
