@@ -23,4 +23,7 @@ fi
 echo
 echo "== warden run -- /bin/true, median of 50 (target: <= 50 ms), against unshare as the floor"
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else bench/run_bench.sh build-release/warden 50; fi
+echo
+echo "== warden ocsf validate over 100,000 generated events (every validator2.ex check; must not collapse)"
+bench/ocsf_validate_bench.sh build-release/warden
 echo; bench/gateway_bench.sh  # gateway ingest (SQLite, PostgreSQL) and incident queries over 10M events (issue 5)

@@ -332,13 +332,19 @@ Event httpRequest(const SessionContext& ctx, int64_t time, const HttpExchange& x
   const std::string method = cut(x.method, kMaxMethodBytes);
   const int activity = httpActivityId(method);
   Event e = newEvent(ctx, Kind::kHttp, ClassUid::kHttpActivity, activity, time);
-  if (activity == 99) e.activity_name = method.empty() ? "Other" : method;
+  // OCSF's http_method is a closed enum (CONNECT ... PATCH): any other method (PROPFIND, MKCOL, a
+  // custom token) makes activity Other (99) named after the method, and the method itself is kept
+  // under unmapped.http_method, never as an http_method the schema does not define.
+  if (activity == 99 && !method.empty()) {
+    e.activity_name = method;
+    e.unmapped.set("http_method", method);
+  }
   Url url = splitUrl(x.url);
   if (url.hostname.empty()) url.hostname = lower(x.host);
   if (!url.port) url.port = x.port;
   if (url.scheme.empty() && method != "CONNECT") url.scheme = lower(x.scheme);
   HttpRequest req;
-  req.http_method = method;
+  if (activity != 99) req.http_method = method;
   req.url = url;
   req.user_agent = x.user_agent;
   e.http_request = std::move(req);
@@ -405,7 +411,7 @@ Event dnsResponse(const SessionContext& ctx, int64_t time, const DnsLookup& look
 Event sshActivity(const SessionContext& ctx, int64_t time, SshActivity activity, const SshSession& ssh,
                   const std::optional<Decision>& decision) {
   Event e = newEvent(ctx, Kind::kSsh, ClassUid::kSshActivity, static_cast<int>(activity), time);
-  if (activity == SshActivity::kOther) e.activity_name = ssh.other_name.empty() ? "Other" : ssh.other_name;
+  if (activity == SshActivity::kOther) e.activity_name = ssh.other_name;  // empty: no name beyond 99
   if (hasAddress(ssh.src)) e.src_endpoint = ssh.src;
   if (hasAddress(ssh.dst)) e.dst_endpoint = ssh.dst;
   if (ssh.actor) e.actor = withFileName(*ssh.actor);

@@ -14,6 +14,13 @@ namespace {
 
 // Every writer below adds members in byte order of their keys; ObjectWriter asserts it.
 
+// The caption written beside an enum id. None for 99 (Other): there the caption attribute carries
+// the source's own name when there is one, never the caption "Other" (the official validator
+// warns: attribute_enum_sibling_suspicious_other).
+std::string_view sibling(std::string_view caption, int id) {
+  return id == 99 ? std::string_view() : caption;
+}
+
 void writeFile(ObjectWriter& w, const File& f) {
   if (!f.sha256.empty()) {
     w.array("hashes", std::array<int, 1>{0}, [&](int) {
@@ -26,7 +33,7 @@ void writeFile(ObjectWriter& w, const File& f) {
   }
   w.str("name", f.name);
   w.str("path", f.path);
-  w.str("type", fileTypeCaption(f.type_id));
+  w.str("type", sibling(fileTypeCaption(f.type_id), static_cast<int>(f.type_id)));
   w.i64("type_id", static_cast<int>(f.type_id));
 }
 
@@ -65,10 +72,10 @@ void writeDevice(ObjectWriter& w, const Device& d) {
   w.str("hostname", d.hostname);
   w.object("os", [&](ObjectWriter& o) {
     o.str("name", d.os.name);
-    o.str("type", d.os.type_id == 200 ? "Linux" : "Other");
+    o.str("type", d.os.type_id == 200 ? "Linux" : (d.os.type_id == 0 ? "Unknown" : ""));  // others: no caption
     o.i64("type_id", d.os.type_id);
   });
-  w.str("type", d.type_id == 0 ? "Unknown" : (d.type_id == 1 ? "Server" : (d.type_id == 6 ? "Virtual" : "Other")));
+  w.str("type", d.type_id == 0 ? "Unknown" : (d.type_id == 1 ? "Server" : (d.type_id == 6 ? "Virtual" : "")));
   w.i64("type_id", d.type_id);
 }
 
@@ -132,11 +139,16 @@ void appendJsonl(std::string& out, const Event& e) {
   ObjectWriter w(out);
   const auto cls = e.class_uid;
   if (e.action) {
-    w.str("action", actionCaption(*e.action));
+    w.str("action", sibling(actionCaption(*e.action), static_cast<int>(*e.action)));
     w.i64("action_id", static_cast<int>(*e.action));
   }
   w.i64("activity_id", e.activity_id);
-  w.str("activity_name", e.activityName());
+  // activity_name: the caption, or for 99 the specific name ("Upgrade", "PROPFIND") when there is one.
+  if (e.activity_id != 99) {
+    w.str("activity_name", e.activityName());
+  } else if (e.activity_name != "Other") {
+    w.str("activity_name", e.activity_name);
+  }
   if (e.actor) w.object("actor", [&](ObjectWriter& a) { a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); }); });
   w.array("answers", e.answers, [&](const DnsAnswer& a) {
     ObjectWriter o(out);
@@ -172,7 +184,7 @@ void appendJsonl(std::string& out, const Event& e) {
     o.close();
   });
   if (e.auth_type) {
-    w.str("auth_type", authTypeCaption(*e.auth_type));
+    w.str("auth_type", sibling(authTypeCaption(*e.auth_type), static_cast<int>(*e.auth_type)));
     w.i64("auth_type_id", static_cast<int>(*e.auth_type));
   }
   w.str("category_name", categoryName(cls));
@@ -180,12 +192,12 @@ void appendJsonl(std::string& out, const Event& e) {
   w.str("class_name", className(cls));
   w.i64("class_uid", static_cast<int>(cls));
   if (e.confidence) {
-    w.str("confidence", confidenceCaption(*e.confidence));
+    w.str("confidence", sibling(confidenceCaption(*e.confidence), static_cast<int>(*e.confidence)));
     w.i64("confidence_id", static_cast<int>(*e.confidence));
   }
   if (e.connection_info) {
     w.object("connection_info", [&](ObjectWriter& c) {
-      c.str("direction", directionCaption(e.connection_info->direction_id));
+      c.str("direction", sibling(directionCaption(e.connection_info->direction_id), static_cast<int>(e.connection_info->direction_id)));
       c.i64("direction_id", static_cast<int>(e.connection_info->direction_id));
       c.str("protocol_name", e.connection_info->protocol_name);
     });
@@ -193,7 +205,7 @@ void appendJsonl(std::string& out, const Event& e) {
   if (e.count) w.i64("count", *e.count);
   if (e.device) w.object("device", [&](ObjectWriter& d) { writeDevice(d, *e.device); });
   if (e.disposition) {
-    w.str("disposition", dispositionCaption(*e.disposition));
+    w.str("disposition", sibling(dispositionCaption(*e.disposition), static_cast<int>(*e.disposition)));
     w.i64("disposition_id", static_cast<int>(*e.disposition));
   }
   if (e.dst_endpoint) w.object("dst_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.dst_endpoint); });
@@ -237,12 +249,12 @@ void appendJsonl(std::string& out, const Event& e) {
   if (e.is_alert) w.boolean("is_alert", *e.is_alert);
   if (e.is_src_dst_assignment_known) w.boolean("is_src_dst_assignment_known", *e.is_src_dst_assignment_known);
   if (e.launch_type) {
-    w.str("launch_type", launchTypeCaption(*e.launch_type));
+    w.str("launch_type", sibling(launchTypeCaption(*e.launch_type), static_cast<int>(*e.launch_type)));
     w.i64("launch_type_id", static_cast<int>(*e.launch_type));
   }
   w.str("log_provider", e.log_provider);
   if (e.log_type) {
-    w.str("log_type", logTypeCaption(*e.log_type));
+    w.str("log_type", sibling(logTypeCaption(*e.log_type), static_cast<int>(*e.log_type)));
     w.i64("log_type_id", static_cast<int>(*e.log_type));
   }
   w.str("message", e.message);
@@ -265,13 +277,13 @@ void appendJsonl(std::string& out, const Event& e) {
   }
   if (!e.remediation.empty()) w.object("remediation", [&](ObjectWriter& r) { r.str("desc", e.remediation); });
   if (e.risk_level) {
-    w.str("risk_level", riskLevelCaption(*e.risk_level));
+    w.str("risk_level", sibling(riskLevelCaption(*e.risk_level), static_cast<int>(*e.risk_level)));
     w.i64("risk_level_id", static_cast<int>(*e.risk_level));
   }
-  w.str("severity", severityCaption(e.severity));
+  w.str("severity", sibling(severityCaption(e.severity), static_cast<int>(e.severity)));
   w.i64("severity_id", static_cast<int>(e.severity));
   if (e.src_endpoint) w.object("src_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.src_endpoint); });
-  if (e.status) w.str("status", statusCaption(*e.status));
+  if (e.status) w.str("status", sibling(statusCaption(*e.status), static_cast<int>(*e.status)));
   w.str("status_detail", e.status_detail);
   if (e.status) w.i64("status_id", static_cast<int>(*e.status));
   w.i64("time", e.time);
@@ -281,12 +293,17 @@ void appendJsonl(std::string& out, const Event& e) {
       if (e.traffic->bytes_out) t.i64("bytes_out", *e.traffic->bytes_out);
     });
   }
-  {  // "<class_name>: <activity_name>", written in pieces to avoid a temporary string
+  // type_name: the schema's caption of type_uid, "<class caption>: <activity caption>", so
+  // "<class caption>: Other" for activity 99. Except for Base Event's type_uid 99 ("Base Event:
+  // Other"): the official validator takes any enum value 99 for Other and warns when its caption
+  // is repeated (attribute_enum_sibling_suspicious_other), so there type_name is left out.
+  if (e.typeUid() != 99) {
+    const std::string_view activity = e.activity_id == 99 ? std::string_view("Other") : activityCaption(cls, e.activity_id);
     std::string& o = w.member("type_name");
     o.push_back('"');
     o.append(className(cls));
     o.append(": ");
-    appendJsonStringContent(o, e.activityName());
+    o.append(activity.empty() ? std::string_view("Unknown") : activity);
     o.push_back('"');
   }
   w.i64("type_uid", e.typeUid());

@@ -6,35 +6,15 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
-#include <nlohmann/json.hpp>
 #include <system_error>
+
+#include "ocsf/schema_index.h"
 
 namespace warden::ocsf {
 
 using nlohmann::json;
 
-struct Schema::Index {
-  std::string version;
-  std::unordered_map<std::string, ObjectSpec, StringHash, std::equal_to<>> objects;
-  std::unordered_map<std::int64_t, ClassSpec> classes;
-  std::vector<std::string> profile_names;
-  std::unordered_map<std::string, ProfileMask, StringHash, std::equal_to<>> profile_bits;
-};
-
-namespace {
-
-// The generic object type: "an unordered collection of attributes", used for `unmapped` and
-// a few `xattributes`; its members are free-form.
-constexpr std::string_view kGenericObject = "object";
-constexpr int kMaxTypeChain = 16;
-
-struct TypeInfo {
-  BaseType base = BaseType::kString;
-  std::optional<std::pair<std::int64_t, std::int64_t>> range;
-  std::optional<std::size_t> max_len;
-};
-
-using TypeTable = std::unordered_map<std::string, TypeInfo, StringHash, std::equal_to<>>;
+namespace schema_detail {
 
 const json* member(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
@@ -42,59 +22,45 @@ const json* member(const json& object, std::string_view key) {
   return it == object.end() ? nullptr : &*it;
 }
 
-std::optional<BaseType> primitiveBase(std::string_view type) {
-  if (type == "string_t") return BaseType::kString;
-  if (type == "integer_t") return BaseType::kInteger;
-  if (type == "long_t") return BaseType::kLong;
-  if (type == "float_t") return BaseType::kFloat;
-  if (type == "boolean_t") return BaseType::kBoolean;
-  if (type == "json_t") return BaseType::kJson;
-  return std::nullopt;
-}
-
-// dictionary.types.attributes maps each type name to {type: <parent>, range, max_len, regex, ...};
-// the primitives (string_t, integer_t, long_t, float_t, boolean_t, json_t) have no parent.
-Result<TypeTable> buildTypeTable(const json& doc) {
-  const json* dictionary = member(doc, "dictionary");
-  const json* types = dictionary ? member(*dictionary, "types") : nullptr;
-  const json* defs = types ? member(*types, "attributes") : nullptr;
-  if (!defs || !defs->is_object()) return invalidArgument("schema has no dictionary.types.attributes");
-
-  TypeTable table;
-  for (const auto& [name, def] : defs->items()) {
-    TypeInfo info;
-    std::string current = name;
-    const json* cur_def = &def;
-    bool resolved = false;
-    for (int step = 0; step < kMaxTypeChain && cur_def; ++step) {
-      if (!info.range) {
-        if (const json* r = member(*cur_def, "range"); r && r->is_array() && r->size() == 2 &&
-                                                       (*r)[0].is_number_integer() &&
-                                                       (*r)[1].is_number_integer()) {
-          info.range = std::make_pair((*r)[0].get<std::int64_t>(), (*r)[1].get<std::int64_t>());
-        }
+std::optional<Deprecation> deprecationOf(const json& def) {
+  const json* d = member(def, "@deprecated");
+  if (!d) return std::nullopt;
+  Deprecation out;
+  if (const json* m = member(*d, "message"); m && m->is_string()) {
+    bool in_tag = false;
+    for (const char c : m->get_ref<const std::string&>()) {
+      if (c == '<') {
+        in_tag = true;
+      } else if (c == '>' && in_tag) {
+        in_tag = false;
+      } else if (!in_tag) {
+        out.message += c;
       }
-      if (!info.max_len) {
-        if (const json* m = member(*cur_def, "max_len"); m && m->is_number_unsigned()) {
-          info.max_len = m->get<std::size_t>();
-        }
-      }
-      if (const auto base = primitiveBase(current)) {
-        info.base = *base;
-        resolved = true;
-        break;
-      }
-      const json* parent = member(*cur_def, "type");
-      if (!parent || !parent->is_string()) break;
-      current = parent->get<std::string>();
-      cur_def = member(*defs, current);
     }
-    if (!resolved)
-      return invalidArgument(fmt::format("dictionary type '{}' does not resolve to a primitive type", name));
-    table.emplace(name, std::move(info));
   }
-  return table;
+  if (const json* s = member(*d, "since"); s && s->is_string()) out.since = s->get<std::string>();
+  return out;
 }
+
+}  // namespace schema_detail
+
+using schema_detail::deprecationOf;
+using schema_detail::member;
+
+const EnumEntry* EnumSpec::findText(std::string_view key) const {
+  const auto it = std::lower_bound(entries.begin(), entries.end(), key,
+                                   [](const EnumEntry& e, std::string_view k) { return e.key < k; });
+  return it != entries.end() && it->key == key ? &*it : nullptr;
+}
+
+const EnumEntry* EnumSpec::findInt(std::int64_t key) const {
+  const auto it = std::lower_bound(
+      ints.begin(), ints.end(), key,
+      [](const std::pair<std::int64_t, std::size_t>& e, std::int64_t k) { return e.first < k; });
+  return it != ints.end() && it->first == key ? &entries[it->second] : nullptr;
+}
+
+namespace {
 
 Result<ProfileMask> profileMask(Schema::Index& index, const json* names,
                                 std::vector<std::string>* out_names) {
@@ -117,46 +83,66 @@ Result<ProfileMask> profileMask(Schema::Index& index, const json* names,
   return mask;
 }
 
-Result<void> fillAttributes(Schema::Index& index, const TypeTable& types, const json& owner,
-                            ObjectSpec& spec) {
+Result<EnumSpec> buildEnum(const json& e, const std::string& where) {
+  if (!e.is_object())
+    return invalidArgument(fmt::format("attribute {} has an enum that is not an object", where));
+  EnumSpec spec;
+  for (const auto& [key, def] : e.items()) {
+    EnumEntry entry;
+    entry.key = key;
+    if (const json* c = member(def, "caption"); c && c->is_string()) entry.caption = c->get<std::string>();
+    entry.deprecated = deprecationOf(def);
+    spec.entries.push_back(std::move(entry));
+  }
+  std::sort(spec.entries.begin(), spec.entries.end(),
+            [](const EnumEntry& a, const EnumEntry& b) { return a.key < b.key; });
+  for (std::size_t i = 0; i < spec.entries.size(); ++i) {
+    const std::string& key = spec.entries[i].key;
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), v);
+    // Only the canonical text of an integer: "07" or "+7" would not be what to_string(7) gives.
+    if (ec == std::errc() && ptr == key.data() + key.size() && std::to_string(v) == key)
+      spec.ints.emplace_back(v, i);
+  }
+  std::sort(spec.ints.begin(), spec.ints.end());
+  return spec;
+}
+
+Result<void> fillAttributes(Schema::Index& index, const json& owner, ObjectSpec& spec) {
   const json* attrs = member(owner, "attributes");
   if (!attrs || !attrs->is_object())
     return invalidArgument(fmt::format("'{}' has no attributes table", spec.name));
 
   for (const auto& [name, def] : attrs->items()) {
-    const auto where = [&, n = std::string_view(name)] { return fmt::format("{}.{}", spec.name, n); };
-    if (!def.is_object()) return invalidArgument(fmt::format("attribute {} is not an object", where()));
+    const std::string where = fmt::format("{}.{}", spec.name, name);
+    if (!def.is_object()) return invalidArgument(fmt::format("attribute {} is not an object", where));
     AttributeSpec a;
     a.name = name;
 
     const json* type = member(def, "type");
-    if (!type || !type->is_string()) return invalidArgument(fmt::format("attribute {} has no type", where()));
+    if (!type || !type->is_string()) return invalidArgument(fmt::format("attribute {} has no type", where));
     a.type = type->get<std::string>();
     if (a.type == "object_t") {
       a.base = BaseType::kObject;
       const json* object_type = member(def, "object_type");
       if (!object_type || !object_type->is_string()) {
-        return invalidArgument(fmt::format("attribute {} is object_t without object_type", where()));
+        return invalidArgument(fmt::format("attribute {} is object_t without object_type", where));
       }
       const auto it = index.objects.find(object_type->get_ref<const std::string&>());
       if (it == index.objects.end()) {
-        return invalidArgument(fmt::format("attribute {} refers to unknown object '{}'", where(),
+        return invalidArgument(fmt::format("attribute {} refers to unknown object '{}'", where,
                                            object_type->get_ref<const std::string&>()));
       }
       a.object = &it->second;  // node-based map: the address is stable
-    } else {
-      const auto it = types.find(a.type);
-      if (it == types.end())
-        return invalidArgument(fmt::format("attribute {} has unknown type '{}'", where(), a.type));
+    } else if (const auto it = index.types.find(a.type); it != index.types.end()) {
+      a.dictionary_type = &it->second;
       a.base = it->second.base;
-      a.range = it->second.range;
-      a.max_len = it->second.max_len;
     }
+    // else: a type the dictionary does not define; each value is reported (schema_bug_type_missing).
 
     if (const json* arr = member(def, "is_array"); arr && arr->is_boolean()) a.is_array = arr->get<bool>();
 
-    const json* req = member(def, "requirement");
-    if (req && req->is_string()) {
+    if (const json* req = member(def, "requirement"); req && req->is_string()) {
       const auto& r = req->get_ref<const std::string&>();
       a.requirement = r == "required"      ? Requirement::kRequired
                       : r == "recommended" ? Requirement::kRecommended
@@ -164,64 +150,50 @@ Result<void> fillAttributes(Schema::Index& index, const TypeTable& types, const 
     }
 
     auto mask = profileMask(index, member(def, "profiles"), &a.profile_names);
-    if (!mask.ok()) return mask.error().withContext(fmt::format("attribute {}", where()));
+    if (!mask.ok()) return mask.error().withContext(fmt::format("attribute {}", where));
     a.profiles = *mask;
 
-    if (const json* e = member(def, "enum");
-        e && e->is_object() && (a.base == BaseType::kInteger || a.base == BaseType::kLong)) {
-      for (const auto& [key, unused] : e->items()) {
-        std::int64_t v = 0;
-        const auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), v);
-        if (ec != std::errc() || ptr != key.data() + key.size()) {
-          return invalidArgument(fmt::format("attribute {} has a non-integer enum key '{}'", where(), key));
-        }
-        a.int_enum.push_back(v);
-      }
-      std::sort(a.int_enum.begin(), a.int_enum.end());
+    if (const json* e = member(def, "enum")) {
+      auto spec_enum = buildEnum(*e, where);
+      if (!spec_enum.ok()) return spec_enum.error();
+      a.enumeration = std::move(spec_enum).value();
     }
-    // String enums (http_method, cvss.depth, osint.tlp) are descriptive lists of common values
-    // in OCSF, not closed sets: they are not enforced.
+    if (const json* s = member(def, "sibling"); s && s->is_string()) a.sibling = s->get<std::string>();
+    a.deprecated = deprecationOf(def);
 
     spec.attributes.emplace(name, std::move(a));
   }
+  spec.free_form = spec.attributes.empty();
 
   for (const auto& [name, a] : spec.attributes) {
     if (a.requirement == Requirement::kRequired) spec.required.push_back(&a);
+    if (a.requirement == Requirement::kRecommended) spec.recommended.push_back(&a);
   }
-  std::sort(spec.required.begin(), spec.required.end(),
-            [](const AttributeSpec* l, const AttributeSpec* r) { return l->name < r->name; });
+  const auto byName = [](const AttributeSpec* l, const AttributeSpec* r) { return l->name < r->name; };
+  std::sort(spec.required.begin(), spec.required.end(), byName);
+  std::sort(spec.recommended.begin(), spec.recommended.end(), byName);
 
   if (const json* cons = member(owner, "constraints"); cons && cons->is_object()) {
     for (const auto& [kind, list] : cons->items()) {
       Constraint c;
-      if (kind == "at_least_one") {
-        c.kind = Constraint::Kind::kAtLeastOne;
-      } else if (kind == "just_one") {
-        c.kind = Constraint::Kind::kJustOne;
-      } else {
-        continue;  // a constraint kind this validator does not know is not enforced
-      }
+      c.kind_name = kind;
+      c.kind = kind == "at_least_one" ? Constraint::Kind::kAtLeastOne
+               : kind == "just_one"   ? Constraint::Kind::kJustOne
+                                      : Constraint::Kind::kUnknown;  // reported as constraint_unknown
       if (!list.is_array())
         return invalidArgument(fmt::format("constraint {} of '{}' is not a list", kind, spec.name));
       for (const auto& p : list) {
-        if (!p.is_string())
+        if (!p.is_string()) {
           return invalidArgument(fmt::format("constraint {} of '{}' holds a non-string", kind, spec.name));
-        const auto& text = p.get_ref<const std::string&>();
-        std::vector<std::string> parts;
-        std::string_view rest = text;
-        while (true) {
-          const auto dot = rest.find('.');
-          parts.emplace_back(rest.substr(0, dot));
-          if (dot == std::string_view::npos) break;
-          rest.remove_prefix(dot + 1);
         }
         if (!c.text.empty()) c.text += ", ";
-        c.text += text;
-        c.paths.push_back(std::move(parts));
+        c.text += p.get_ref<const std::string&>();
+        c.keys.push_back(p.get<std::string>());
       }
-      if (!c.paths.empty()) spec.constraints.push_back(std::move(c));
+      spec.constraints.push_back(std::move(c));
     }
   }
+  spec.deprecated = deprecationOf(owner);
   return okResult();
 }
 
@@ -232,17 +204,18 @@ Result<std::shared_ptr<Schema::Index>> buildIndex(const json& doc) {
   const json* version = member(doc, "version");
   if (!version || !version->is_string()) return invalidArgument("schema has no version");
   index->version = version->get<std::string>();
+  index->parsed_version = parseSemVer(index->version);
 
   if (const json* profiles = member(doc, "profiles"); profiles && profiles->is_object()) {
     for (const auto& [name, unused] : profiles->items()) {
       if (index->profile_names.size() >= 64) return invalidArgument("more than 64 profiles");
       index->profile_bits.emplace(name, ProfileMask{1} << index->profile_names.size());
       index->profile_names.push_back(name);
+      index->described_profiles.insert(name);
     }
   }
 
-  auto types = buildTypeTable(doc);
-  if (!types.ok()) return types.error();
+  WARDEN_RETURN_IF_ERROR(schema_detail::buildTypes(doc, *index));
 
   const json* objects = member(doc, "objects");
   if (!objects || !objects->is_object()) return invalidArgument("schema has no objects");
@@ -250,11 +223,10 @@ Result<std::shared_ptr<Schema::Index>> buildIndex(const json& doc) {
   for (const auto& [name, unused] : objects->items()) {
     ObjectSpec spec;
     spec.name = name;
-    spec.free_form = name == kGenericObject;
     index->objects.emplace(name, std::move(spec));
   }
   for (const auto& [name, def] : objects->items()) {
-    WARDEN_RETURN_IF_ERROR(fillAttributes(*index, *types, def, index->objects.find(name)->second));
+    WARDEN_RETURN_IF_ERROR(fillAttributes(*index, def, index->objects.find(name)->second));
   }
 
   const json* classes = member(doc, "classes");
@@ -276,13 +248,9 @@ Result<std::shared_ptr<Schema::Index>> buildIndex(const json& doc) {
     cls.profiles = *mask;
     cls.body.name = name;
     cls.body.is_class = true;
-    WARDEN_RETURN_IF_ERROR(fillAttributes(*index, *types, def, cls.body));
-    // class_uid, category_uid and type_uid get dedicated checks with better messages.
-    for (const char* own : {"class_uid", "category_uid", "type_uid"}) {
-      if (auto it = cls.body.attributes.find(std::string_view(own)); it != cls.body.attributes.end()) {
-        it->second.int_enum.clear();
-      }
-    }
+    WARDEN_RETURN_IF_ERROR(fillAttributes(*index, def, cls.body));
+    cls.deprecated = cls.body.deprecated;
+    cls.body.deprecated.reset();  // a class's deprecation is class_deprecated, not object_deprecated
     const auto cls_uid = cls.uid;
     if (!index->classes.emplace(cls_uid, std::move(cls)).second) {
       return invalidArgument(fmt::format("two classes share uid {}", cls_uid));
@@ -323,6 +291,10 @@ const std::string& Schema::version() const {
   return index_->version;
 }
 
+const std::optional<SemVer>& Schema::parsedVersion() const {
+  return index_->parsed_version;
+}
+
 const ClassSpec* Schema::findClass(std::int64_t uid) const {
   const auto it = index_->classes.find(uid);
   return it == index_->classes.end() ? nullptr : &it->second;
@@ -333,10 +305,19 @@ const ObjectSpec* Schema::findObject(std::string_view name) const {
   return it == index_->objects.end() ? nullptr : &it->second;
 }
 
+const TypeSpec* Schema::findType(std::string_view name) const {
+  const auto it = index_->types.find(name);
+  return it == index_->types.end() ? nullptr : &it->second;
+}
+
 std::optional<ProfileMask> Schema::profileBit(std::string_view name) const {
   const auto it = index_->profile_bits.find(name);
   if (it == index_->profile_bits.end()) return std::nullopt;
   return it->second;
+}
+
+bool Schema::describesProfile(std::string_view name) const {
+  return index_->described_profiles.find(name) != index_->described_profiles.end();
 }
 
 std::string Schema::profileList(ProfileMask mask) const {

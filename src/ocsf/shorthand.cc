@@ -360,14 +360,21 @@ void appendUrl(std::string& out, const Url& url) {
   if (!url.query_string.empty()) out.append("?[redacted]");  // never the query itself
 }
 
+// The request's method: http_request.http_method for OCSF's methods, else (activity Other) the
+// name the builder kept from the request (PROPFIND).
+std::string_view httpMethodOf(const Event& e) {
+  if (e.http_request && !e.http_request->http_method.empty()) return e.http_request->http_method;
+  return e.activity_id == 99 ? std::string_view(e.activity_name) : std::string_view();
+}
+
 void httpDetail(std::string& out, const Event& e) {
   appendAction(out, e);
   out.push_back(' ');
   appendActor(out, actorOf(e));
   out.append(" -> ");
   if (e.http_request) {
-    if (!e.http_request->http_method.empty()) {
-      appendCut(out, e.http_request->http_method, 32);
+    if (const std::string_view method = httpMethodOf(e); !method.empty()) {
+      appendCut(out, method, 32);
       out.push_back(' ');
     }
     const Url& url = e.http_request->url;
@@ -640,7 +647,7 @@ void eventDetail(std::string& out, const Event& e) {
 std::string_view activityOf(const Event& e, std::string& scratch) {
   switch (e.kind) {
     case Kind::kHttp:
-      if (e.http_request && !e.http_request->http_method.empty()) return e.http_request->http_method;
+      if (const std::string_view method = httpMethodOf(e); !method.empty()) return method;
       break;
     case Kind::kFinding:
       if (e.disposition) return dispositionCaption(*e.disposition);
