@@ -40,6 +40,7 @@
 #include "sandbox/sandbox_network.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/session_uplink.h"
+#include "sandbox/step_timer.h"
 #include "sandbox/subnet.h"
 #include "sandbox/teardown_stack.h"
 #include "sandbox/workspace.h"
@@ -148,6 +149,8 @@ class Session {
   UniqueFd state_lock_;  // flock on <state_dir>/<id>.lock for the session's life (stale_sessions.h)
   SharedState shared_;
   bool started_ = false;  // the agent's process exists (release() was called)
+  StepTimer startup_;     // start-up steps, reported once the agent runs
+  StepTimer shutdown_;    // from the agent's end to the final checkpoint
 };
 
 }  // namespace warden::sandbox

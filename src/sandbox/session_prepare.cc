@@ -254,18 +254,23 @@ Result<LaunchSpec> Session::planLaunch() {
 
 Result<void> Session::prepareAndSpawn() {
   WARDEN_RETURN_IF_ERROR(sweepLeftovers());
+  startup_.mark("sweep");
   // Who the agent is and what it may touch.
   auto user = resolveAgentUser(policy_->process.run_as_user);
   if (!user.ok()) return user.error().withContext("agent user");
   user_ = std::move(user).value();
   WARDEN_RETURN_IF_ERROR(createStateDir());
+  startup_.mark("user+state");
   WARDEN_RETURN_IF_ERROR(createCgroup());
+  startup_.mark("cgroup");
   auto spec = planLaunch();
   if (!spec.ok()) return spec.error();
+  startup_.mark("plan");
   main_process_ = mainProcess(spec->argv, spec->env, spec->cwd, user_.uid);
   // The child, parked in its namespaces until everything around it is ready.
   auto child = SandboxChild::spawn(*spec);
   if (!child.ok()) return child.error().withContext("starting the sandbox");
+  startup_.mark("clone");
   child_ = std::move(child).value();
   attach_future_ = std::async(std::launch::async, [this] { return cgroup_->addProcess(child_->pid()); });
   return okResult();

@@ -101,6 +101,7 @@ int Session::releaseAndWait() {
     end.agent_status = end.warden_status = code;
     return finish(end);
   }
+  startup_.mark("release");
   const pid_t agent = child_->agentPid();
   if (agent > 0) main_process_.pid = agent;
   nameFromKernel(main_process_, agent);
@@ -108,6 +109,7 @@ int Session::releaseAndWait() {
   config(landlock_.degraded() ? ocsf::kConfigDegraded : ocsf::kConfigLoaded, "Landlock: " + landlock_.describe());
   config(ocsf::kConfigLoaded, seccomp_.describe());
   workspace_idmap_.reset();  // the workspace is mounted: the mapping's namespace is no longer needed
+  pipeline_->operational(audit::Level::kDebug, "supervisor", "start-up: " + startup_.describe());
 
   // Wait for: the session's end (init exits with the agent), the timeout, the grace period after
   // SIGTERM, a stop request, signals.
@@ -142,6 +144,7 @@ int Session::releaseAndWait() {
       // Init's report is the agent's own status (a signal stays a signal); without one (init was
       // killed), pid 1's status stands for the agent's.
       if (const auto agent_status = child_->agentWaitStatus()) wait_status = *agent_status;
+      shutdown_ = StepTimer();
       break;
     }
     if (fds[1].revents & POLLIN) {
@@ -210,7 +213,9 @@ int Session::finish(const SessionEnd& end) {
   // The event sources say their last word before the session's stop: a final limit hit, a bypass
   // still in the kernel log, the NET:CLOSE of connections the agent left open.
   stopSources();
+  shutdown_.mark("sources");
   if (proxy_) proxy_->stop();
+  shutdown_.mark("proxy");
   if (uplink_) {
     for (const auto& [level, message] : uplink_->finishNotes()) pipeline_->operational(level, "gateway", message);
   }
@@ -220,12 +225,14 @@ int Session::finish(const SessionEnd& end) {
   stop.exit_code = end.agent_status;
   emit(ocsf::session(ctx_, nowMs(), stop));
   teardown_.runAll();
+  shutdown_.mark("teardown");
   const std::string kept = fmt::format("kept: the log directory {}", log_dir_.string());
   {
     std::lock_guard lock(removed_mu_);
     sessionEvent(ocsf::SessionActivity::kCleanup,
                  removed_.empty() ? kept : fmt::format("removed: {}; {}", fmt::join(removed_, ", "), kept));
   }
+  pipeline_->operational(audit::Level::kDebug, "supervisor", "shutdown: " + shutdown_.describe());
   emit(ocsf::lifecycle(ctx_, nowMs(), {.activity = ocsf::LifecycleActivity::kStop,
                                        .component = "supervisor",
                                        .message = fmt::format("session {} ended: {}", ctx_.session_name,
@@ -254,7 +261,9 @@ int Session::run() {
     std::fprintf(err_, "warden run: the policy does not load; nothing was started:\n%s\n", loaded.error().message().c_str());
     return kExitSetupFailed;
   }
+  startup_.mark("policy");
   if (auto started = startRecord(); !started.ok()) return fail("audit log", started.error());
+  startup_.mark("record");
   if (auto spawned = prepareAndSpawn(); !spawned.ok()) {
     const int code = fail("set-up", spawned.error());
     return finish({.reason = ocsf::StopReason::kExit, .agent_status = code, .warden_status = code});
@@ -263,6 +272,7 @@ int Session::run() {
     const int code = fail("set-up", services.error());
     return finish({.reason = ocsf::StopReason::kExit, .agent_status = code, .warden_status = code});
   }
+  startup_.mark("services-wait");
   return releaseAndWait();
 }
 

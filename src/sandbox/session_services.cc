@@ -155,9 +155,13 @@ Result<void> Session::startControl() {
 
 Result<void> Session::startServices() {
   WARDEN_RETURN_IF_ERROR(startNetwork());
+  startup_.mark("veth");
   WARDEN_RETURN_IF_ERROR(startProxy());
+  startup_.mark("proxy+nft");
   startSources();
+  startup_.mark("sources");
   WARDEN_RETURN_IF_ERROR(startControl());
+  startup_.mark("control");
   // The agent may run only once it is inside its cgroup.
   if (auto joined = attach_future_.get(); !joined.ok()) return joined.error().withContext("cgroup");
   return okResult();
