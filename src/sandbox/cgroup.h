@@ -107,11 +107,12 @@ class SessionCgroup {
   bool removed_ = false;
 };
 
-// Removes warden-* session cgroups left by crashed runs (no process inside, session not running —
-// decided by its control socket <sockets_dir>/<id>.sock not being connectable); returns what it
-// removed. A session being set up right now by another supervisor (created, not yet populated, its
-// socket not yet bound) would be removed too: run this at supervisor start, before creating any.
+// Removes warden-* session cgroups left by crashed runs (no process inside, and the session is not
+// running: its supervisor holds no lock on <state_dir>/<id>.lock (stale_sessions.h) and nothing
+// answers on its control socket <sockets_dir>/<id>.sock); returns what it removed. A session being
+// set up by another supervisor holds its lock from before its cgroup exists, so it is left alone.
 std::vector<std::string> cleanupStaleCgroups(const CgroupLayout& layout,
-                                             const std::filesystem::path& sockets_dir = "/run/warden/sessions");
+                                             const std::filesystem::path& sockets_dir = "/run/warden/sessions",
+                                             const std::filesystem::path& state_dir = "/var/lib/warden/sessions");
 
 }  // namespace warden::sandbox

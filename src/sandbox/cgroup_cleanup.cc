@@ -11,6 +11,7 @@
 
 #include "common/unique_fd.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/stale_sessions.h"
 #include "sandbox/cgroup_fs.h"
 
 namespace warden::sandbox {
@@ -43,7 +44,8 @@ std::vector<std::string> sessionDirs(const std::string& parent) {
 
 }  // namespace
 
-std::vector<std::string> cleanupStaleCgroups(const CgroupLayout& layout, const std::filesystem::path& sockets_dir) {
+std::vector<std::string> cleanupStaleCgroups(const CgroupLayout& layout, const std::filesystem::path& sockets_dir,
+                                             const std::filesystem::path& state_dir) {
   std::set<std::string> parents;
   if (const std::string d = layout.ownDir(""); !d.empty()) parents.insert(d);
   for (const auto& [controller, mount] : layout.v1_mounts) {
@@ -54,6 +56,7 @@ std::vector<std::string> cleanupStaleCgroups(const CgroupLayout& layout, const s
     for (const std::string& name : sessionDirs(parent)) {
       const std::string dir = parent + "/" + name;
       if (!cgroupfs::readProcs(dir).empty()) continue;
+      if (sessionLockHeld(state_dir, name.substr(7))) continue;
       if (supervisorAnswers(sockets_dir / (name.substr(7) + ".sock"))) continue;
       if (::rmdir(dir.c_str()) == 0) removed.push_back(dir);
     }

@@ -145,6 +145,7 @@ class Session {
   // a cgroup v2 waits for an RCU grace period) and can overlap the rest of the start-up.
   std::future<Result<std::shared_ptr<proxy::CertificateAuthority>>> ca_future_;
   std::future<Result<void>> attach_future_;
+  std::future<void> sweep_future_;  // leftovers of crashed runs, removed beside the start-up
   UniqueFd signals_;
   UniqueFd state_lock_;  // flock on <state_dir>/<id>.lock for the session's life (stale_sessions.h)
   SharedState shared_;

@@ -44,30 +44,39 @@ Result<void> Session::sweepLeftovers() {
     std::filesystem::remove(options_.state_dir / (ctx_.session_id + ".lock"), rm);
     state_lock_.reset();
   });
-  // Leftovers of crashed runs (the subnet lease cleans its own index; cgroups here).
   auto layout = CgroupLayout::detect();
   if (!layout.ok()) return layout.error().withContext("cgroups");
   cgroup_layout_ = std::move(layout).value();
-  std::vector<std::string> removed;
-  for (const std::string& stale : cleanupStaleCgroups(cgroup_layout_)) removed.push_back("stale " + stale);
+  // Leftovers of crashed runs. The subnet lease must be swept and taken now; the cgroups, control
+  // sockets and state directories of dead sessions do not collide with ours (their ids differ), so
+  // they are removed beside the start-up, and recorded when that is done (before SESSION:STOP).
   std::vector<std::string> stale_net;
   if (auto swept = sweepStaleSubnets(&stale_net, options_.run_dir / "net"); !swept.ok()) {
     pipeline_->operational(audit::Level::kWarn, "supervisor", "stale network clean-up: " + swept.error().toString());
   }
-  for (const std::string& s : sweepStaleSessionFiles(options_.run_dir / "sessions", options_.state_dir)) {
-    removed.push_back("stale " + s);
-  }
   auto lease = acquireSubnet(&stale_net, options_.run_dir / "net");
   if (!lease.ok()) return lease.error().withContext("network subnet");
   lease_ = std::make_unique<SubnetLease>(std::move(lease).value());
+  std::vector<std::string> removed;
   for (const std::string& s : stale_net) removed.push_back("stale " + s);
-  if (!removed.empty()) {
+  sweep_future_ = std::async(std::launch::async, [this, removed = std::move(removed)]() mutable {
+    for (const std::string& stale : cleanupStaleCgroups(cgroup_layout_, options_.run_dir / "sessions",
+                                                         options_.state_dir)) {
+      removed.push_back("stale " + stale);
+    }
+    for (const std::string& s : sweepStaleSessionFiles(options_.run_dir / "sessions", options_.state_dir)) {
+      removed.push_back("stale " + s);
+    }
+    if (removed.empty()) return;
     ocsf::OperationalInput input;
     input.severity = ocsf::Severity::kLow;
     input.name = "Stale Cleanup";
     input.message = fmt::format("removed leftovers of a crashed earlier run: {}", fmt::join(removed, ", "));
     emit(ocsf::operationalEvent(ctx_, nowMs(), input));
-  }
+  });
+  teardown_.push("stale sweep", [this] {
+    if (sweep_future_.valid()) sweep_future_.wait();
+  });
   return okResult();
 }
 

@@ -213,6 +213,7 @@ int Session::finish(const SessionEnd& end) {
   // The event sources say their last word before the session's stop: a final limit hit, a bypass
   // still in the kernel log, the NET:CLOSE of connections the agent left open.
   stopSources();
+  if (sweep_future_.valid()) sweep_future_.wait();  // its event belongs before SESSION:STOP
   shutdown_.mark("sources");
   if (proxy_) proxy_->stop();
   shutdown_.mark("proxy");

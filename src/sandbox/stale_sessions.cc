@@ -40,6 +40,14 @@ Result<UniqueFd> lockSessionState(const std::filesystem::path& state_dir, const 
   return fd;
 }
 
+bool sessionLockHeld(const std::filesystem::path& state_dir, const std::string& session_id) {
+  const std::filesystem::path lock = lockPath(state_dir, session_id);
+  UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return errno != ENOENT;  // unreadable: assume alive
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return false;  // released when fd closes
+  return errno == EWOULDBLOCK;
+}
+
 std::vector<std::string> sweepStaleSessionFiles(const std::filesystem::path& sessions_dir,
                                                 const std::filesystem::path& state_dir) {
   std::set<std::string> ids;

@@ -19,6 +19,10 @@ namespace warden::sandbox {
 // Creates state_dir (0755) and takes the session's lock; keep the fd for the session's life.
 Result<UniqueFd> lockSessionState(const std::filesystem::path& state_dir, const std::string& session_id);
 
+// True while a supervisor holds the session's lock (the session is being set up, runs, or is being
+// torn down). A missing lock file: false.
+bool sessionLockHeld(const std::filesystem::path& state_dir, const std::string& session_id);
+
 // Removes the files of every session whose lock is free. Returns one line per session cleaned
 // ("session <id>: control socket, state directory"). Never fails: what cannot be removed is left for
 // the next sweep.
