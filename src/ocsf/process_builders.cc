@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <csignal>
 
 #include "ocsf/builder_support.h"
@@ -46,10 +47,17 @@ std::string signalName(int signal) {
 
 Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process,
                  const std::vector<std::string>& argv, LaunchType launch_type) {
+  LaunchDetails details;
+  details.argv = argv;
+  details.launch_type = launch_type;
+  return procLaunch(ctx, time, process, details);
+}
+
+Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process, const LaunchDetails& d) {
   Event e = newEvent(ctx, Kind::kProc, ClassUid::kProcessActivity, 1, time);
   Process p = withFileName(process);
   if (p.cmd_line.empty()) {
-    for (const auto& a : argv) {
+    for (const auto& a : d.argv) {
       if (!p.cmd_line.empty()) p.cmd_line.push_back(' ');
       p.cmd_line += a;
     }
@@ -57,13 +65,61 @@ Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process
   if (p.name.empty() && p.file) p.name = p.file->name;
   e.actor = p.parent_process ? withFileName(*p.parent_process) : p;
   e.process = std::move(p);
-  if (!argv.empty()) e.unmapped.set("argv", Value(Value::Array(argv.begin(), argv.end())));
-  e.launch_type = launch_type;
-  e.status = Status::kSuccess;
-  e.message = "launched " + (e.process->name.empty() ? std::string("-") : e.process->name) +
-              (e.process->pid ? " pid " + std::to_string(*e.process->pid) : "");
+  if (!d.argv.empty()) e.unmapped.set("argv", Value(Value::Array(d.argv.begin(), d.argv.end())));
+  if (d.argv_truncated) {
+    e.unmapped.set("argv_truncated", true);
+    e.unmapped.set("argv_length", d.argv_length);
+  }
+  if (d.argv_best_effort) e.unmapped.set("argv_source", "procfs");
+  if (d.euid) e.unmapped.set("euid", *d.euid);
+  if (d.gid) e.unmapped.set("gid", *d.gid);
+  if (!d.exec_filename.empty()) e.unmapped.set("exec_filename", d.exec_filename);
+  e.launch_type = d.launch_type;
+  const std::string name = e.process->name.empty() ? std::string("-") : e.process->name;
+  if (d.failure_errno) {
+    e.status = Status::kFailure;
+    e.status_detail = errnoName(*d.failure_errno);
+    e.severity = Severity::kLow;
+    if (d.attempts > 1) e.unmapped.set("attempts", static_cast<int64_t>(d.attempts));
+    e.message = "exec failed in " + name + (e.process->pid ? " pid " + std::to_string(*e.process->pid) : "") +
+                ": " + e.status_detail;
+  } else {
+    e.status = Status::kSuccess;
+    e.message = "launched " + name + (e.process->pid ? " pid " + std::to_string(*e.process->pid) : "");
+  }
   applyProfiles(e);
   return e;
+}
+
+std::string errnoName(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case E2BIG: return "E2BIG";
+    case ENOEXEC: return "ENOEXEC";
+    case EBADF: return "EBADF";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EXDEV: return "EXDEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case EINVAL: return "EINVAL";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case ETXTBSY: return "ETXTBSY";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case EMLINK: return "EMLINK";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ELOOP: return "ELOOP";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ELIBBAD: return "ELIBBAD";
+    default: return "E" + std::to_string(err);
+  }
 }
 
 Event procTerminate(const SessionContext& ctx, int64_t time, const Process& process,
@@ -72,12 +128,14 @@ Event procTerminate(const SessionContext& ctx, int64_t time, const Process& proc
   Process p = withFileName(process);
   e.actor = p;
   e.process = std::move(p);
-  e.exit_code = exit.exit_code;
+  if (!exit.signal || exit.exit_code != 0) e.exit_code = exit.exit_code;  // a signal death has no code
   if (exit.signal) e.status_detail = signalName(*exit.signal);
   e.status = (exit.exit_code == 0 && !exit.signal) ? Status::kSuccess : Status::kFailure;
   if (exit.killed_by_limit) e.severity = Severity::kCritical;
-  e.message = (e.process->name.empty() ? std::string("-") : e.process->name) + " exited " +
-              std::to_string(exit.exit_code) + (exit.signal ? " (" + e.status_detail + ")" : "");
+  const std::string name = e.process->name.empty() ? std::string("-") : e.process->name;
+  e.message = e.exit_code ? name + " exited " + std::to_string(*e.exit_code) +
+                                (exit.signal ? " (" + e.status_detail + ")" : "")
+                          : name + " killed by " + e.status_detail;
   applyProfiles(e);
   return e;
 }
@@ -106,6 +164,11 @@ Event fileActivity(const SessionContext& ctx, int64_t time, const FileAccess& ac
   if (access.target) e.file_result = withName(*access.target);
   e.status = Status::kSuccess;
   if (access.decision) applyDecision(e, *access.decision);
+  if (access.sensitive) e.unmapped.set("sensitive", true);
+  if (!access.operation.empty()) e.unmapped.set("operation", access.operation);
+  if (access.details.isObject()) {
+    for (const auto& [k, v] : access.details.asObject()) e.unmapped.set(k, v);
+  }
   e.message = lower(e.activityName()) + " " + (e.file->path.empty() ? e.file->name : e.file->path);
   applyProfiles(e);
   return e;
