@@ -76,17 +76,6 @@ WalkPath decodeWalk(std::string_view value) {
   return w;
 }
 
-std::vector<std::string> splitArgv(std::string_view area) {
-  std::vector<std::string> out;
-  while (!area.empty()) {
-    const size_t nul = area.find('\0');
-    out.emplace_back(area.substr(0, nul));
-    if (nul == std::string_view::npos) break;
-    area = area.substr(nul + 1);
-  }
-  return out;
-}
-
 uint16_t recordKindOf(std::span<const uint8_t> bytes) {
   if (bytes.size() < 2) return 0;
   uint16_t kind = 0;

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "capture/argv_area.h"
 #include "capture/ebpf/wire.h"
 #include "common/result.h"
 
@@ -81,8 +82,6 @@ uint16_t recordKindOf(std::span<const uint8_t> bytes);
 
 // A path from a walk TLV's value (flag byte, then components leaf first, each NUL-terminated).
 WalkPath decodeWalk(std::string_view value);
-// argv from the kernel's argv area: NUL-separated; a last argument without its NUL (cut) is kept.
-std::vector<std::string> splitArgv(std::string_view area);
 
 // Collects WK_ARGV chunks until their WK_EXEC arrives (chunks come first: wire.h). Bounded: at most
 // `max_bytes` held; chunks older than `max_age_ms` whose exec never came (its record was dropped)
