@@ -12,8 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/process_tree.h"
 #include "capture/ebpf/ebpf_source.h"
 #include "common/encoding.h"
+#include "ocsf/jsonl_formatter.h"
 #include "ocsf/samples.h"
 #include "ocsf/shorthand.h"
 #include "support/capture_fixture.h"
@@ -308,6 +310,39 @@ TEST_F(EbpfCaptureTest, RecordsARefusedOpenOfShadowAndSensitiveReadsAndWrites) {
   ASSERT_NE(id, nullptr) << dump(events);
   EXPECT_NE(ocsf::toShorthand(*id).find("[sensitive]"), std::string::npos);
   EXPECT_EQ(testing::schemaProblems(events), "");
+}
+
+TEST_F(EbpfCaptureTest, TheRecordedTrailTellsTheStoryAsAProcessTree) {
+  startCapture();
+  const auto w = dir_ / "work";
+  const pid_t pid = spawnIn(cgroup_->path(),
+                            {"/bin/sh", "-c", "echo a > a.txt; /bin/mv a.txt b.txt; /bin/rm b.txt; exit 7"}, w.string());
+  ASSERT_EQ(WEXITSTATUS(waitChild(pid)), 7);
+  ASSERT_TRUE(waitFor([&] {
+    for (const auto& e : emitter_.events())
+      if (e.kind == ocsf::Kind::kProc && e.activity_id == 2 && e.process && e.process->pid == pid) return true;
+    return false;
+  }));
+  const auto events = stopAndCollect();
+  audit::ProcessTreeBuilder builder;
+  for (const auto& e : events) builder.add(ocsf::toJsonl(e));
+  const audit::ProcessTree tree = builder.build();
+  ASSERT_EQ(tree.roots.size(), 1u) << audit::renderTreeText(tree);
+  const audit::TreeProcess& sh = tree.processes[tree.roots[0]];
+  EXPECT_EQ(sh.pid, pid);
+  EXPECT_EQ(sh.exit_code, 7);
+  ASSERT_EQ(sh.children.size(), 2u) << audit::renderTreeText(tree);
+  const audit::TreeProcess& mv = tree.processes[sh.children[0]];
+  const audit::TreeProcess& rm = tree.processes[sh.children[1]];
+  EXPECT_EQ(mv.name, "mv");
+  EXPECT_EQ(rm.name, "rm");
+  ASSERT_FALSE(mv.items.empty());
+  EXPECT_EQ(mv.items[0].what, "rename " + w.string() + "/a.txt -> " + w.string() + "/b.txt");
+  ASSERT_FALSE(rm.items.empty());
+  EXPECT_EQ(rm.items[0].what, "delete " + w.string() + "/b.txt");
+  ASSERT_GE(sh.items.size(), 2u);
+  EXPECT_EQ(sh.items[0].what, "create " + w.string() + "/a.txt");
+  EXPECT_EQ(sh.items[1].what, "update " + w.string() + "/a.txt");
 }
 
 TEST_F(EbpfCaptureTest, NeverRecordsProcessesOutsideTheSessionCgroup) {
