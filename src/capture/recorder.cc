@@ -222,8 +222,7 @@ void Recorder::onExit(const ExitFact& f) {
 }
 
 void Recorder::onFile(FileFact&& f) {
-  if (!options_.file_writes || rules_.excluded(f.path) || (!f.path2.empty() && rules_.excluded(f.path2) &&
-                                                           rules_.excluded(f.path))) {
+  if (!options_.file_writes || rules_.excluded(f.path)) {
     account(RecordKind::kFile).filtered++;
     return;
   }
@@ -305,7 +304,6 @@ void Recorder::onFile(FileFact&& f) {
     e.status_detail = ocsf::errnoName(f.err);
     e.severity = std::max(e.severity, ocsf::Severity::kLow);
   }
-  if (a.sensitive && f.op == FileOp::kWrite) e.severity = std::max(e.severity, ocsf::Severity::kInformational);
   emitter_.emit(std::move(e));
   account(RecordKind::kFile).recorded++;
 }
@@ -326,24 +324,43 @@ void Recorder::flush() {
   while (!pending_.empty()) flushFailure(pending_.begin()->first);
 }
 
-void Recorder::reportLoss(RecordKind kind, uint64_t count, int64_t from_ms, int64_t to_ms, std::string_view why) {
-  if (count == 0) return;
+namespace {
+
+ocsf::Event captureLoss(const ocsf::SessionContext& ctx, std::string_view kind, uint64_t count, int64_t from_ms,
+                        int64_t to_ms, std::string message) {
   audit::LossFacts facts;
   facts.count = count;
-  ocsf::Event e = audit::lossEvent(ctx_, to_ms, facts);
+  ocsf::Event e = audit::lossEvent(ctx, to_ms, facts);
   ocsf::Value loss;
-  loss.set("kind", std::string(recordKindName(kind)));
+  loss.set("kind", std::string(kind));
   loss.set("count", count);
   loss.set("window", clockOf(from_ms) + "-" + clockOf(to_ms));
   loss.set("source", "kernel capture");
   e.unmapped.set("loss", std::move(loss));
-  e.message = fmt::format("kernel capture lost {} {} records ({})", count, recordKindName(kind), why);
-  emitter_.emit(std::move(e));
+  e.message = std::move(message);
+  return e;
 }
 
-void Recorder::summary(std::string_view backend, const Accounts& accounts, int64_t time_ms) {
+}  // namespace
+
+void Recorder::reportLoss(RecordKind kind, uint64_t count, int64_t from_ms, int64_t to_ms, std::string_view why) {
+  if (count == 0) return;
+  emitter_.emit(captureLoss(ctx_, recordKindName(kind), count, from_ms, to_ms,
+                            fmt::format("kernel capture lost {} {} records ({})", count, recordKindName(kind), why)));
+}
+
+void Recorder::reportSkipped(uint64_t count, int64_t from_ms, int64_t to_ms) {
+  if (count == 0) return;
+  emitter_.emit(captureLoss(ctx_, "kernel_skipped", count, from_ms, to_ms,
+                            fmt::format("the kernel skipped {} capture program runs (recursion on a CPU): what "
+                                        "they would have recorded is lost",
+                                        count)));
+}
+
+void Recorder::summary(std::string_view backend, const Accounts& accounts, int64_t time_ms,
+                       uint64_t kernel_skipped) {
   bool reconciled = true;
-  uint64_t lost = 0;
+  uint64_t lost = kernel_skipped;
   uint64_t recorded = 0;
   ocsf::OperationalInput in;
   in.name = "Capture Summary";
@@ -360,6 +377,7 @@ void Recorder::summary(std::string_view backend, const Accounts& accounts, int64
     in.unmapped.set(name + "_filtered", k.filtered);
     in.unmapped.set(name + "_lost", k.dropped + k.malformed);
   }
+  in.unmapped.set("kernel_skipped", kernel_skipped);
   in.unmapped.set("reconciled", reconciled);
   in.severity = reconciled && lost == 0 ? ocsf::Severity::kInformational : ocsf::Severity::kHigh;
   in.message = fmt::format("kernel capture ({}): {} records recorded, {} lost (reported), counts {}", backend,

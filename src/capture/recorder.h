@@ -57,7 +57,11 @@ class Recorder {
   void reportLoss(RecordKind kind, uint64_t count, int64_t from_ms, int64_t to_ms, std::string_view why);
   // The final record: per kind seen / recorded / filtered / lost and whether seen = received +
   // dropped and received = recorded + filtered + malformed hold (EVENT "Capture Summary").
-  void summary(std::string_view backend, const Accounts& accounts, int64_t time_ms);
+  // `kernel_skipped`: program runs the kernel skipped (eBPF recursion misses; their records are lost,
+  // counted apart since no kind can be named).
+  void summary(std::string_view backend, const Accounts& accounts, int64_t time_ms, uint64_t kernel_skipped = 0);
+  // LOG:LOSS [kind:kernel_skipped count:<n> window:...]: program runs the kernel skipped.
+  void reportSkipped(uint64_t count, int64_t from_ms, int64_t to_ms);
 
   KindAccount& account(RecordKind kind) { return accounts_[static_cast<size_t>(kind)]; }
   const Accounts& accounts() const { return accounts_; }

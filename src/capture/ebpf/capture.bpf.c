@@ -504,11 +504,12 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
 #define SIGNAL_GROUP_EXIT_ 0x00000004
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, _Bool group_dead) {
-  if (!group_dead) return 0;
-  if (!in_session()) return 0;
-  /* Whatever the session wrote and never closed no longer needs its slot. */
-  if (!capture_processes) return 0;
+int BPF_PROG(on_exit, struct task_struct *p) {
+  if (!capture_processes || !in_session()) return 0;
+  /* The thread group is dead when its last thread exits: do_exit() has already decremented
+   * signal->live (6.16 and later also pass that as a second argument; reading the counter works on
+   * every kernel). */
+  if (BPF_CORE_READ(p, signal, live.counter) != 0) return 0;
   struct wire_exit x = {};
   fill_hdr(&x.h, WK_EXIT, p);
   x.h.size = sizeof(x);

@@ -19,7 +19,11 @@
 #include <sstream>
 #include <vector>
 
+// The skeleton embeds the BPF object as one long string literal.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
 #include "capture.skel.h"
+#pragma GCC diagnostic pop
 #include "capture/path_rules.h"
 
 namespace warden::capture {
@@ -174,7 +178,6 @@ EbpfSource::EbpfSource(const CaptureOptions& options, audit::Emitter& emitter, c
                        std::shared_ptr<ProcessTable> table, PathRules rules)
     : options_(options),
       emitter_(emitter),
-      ctx_(ctx),
       clock_(options.clock != nullptr ? *options.clock : SystemClock::instance()),
       recorder_(options_, std::move(rules), emitter, ctx, std::move(table)) {
   struct timespec rt {};
@@ -424,6 +427,18 @@ void EbpfSource::kernelCounters(uint64_t seen[WK_MAX], uint64_t dropped[WK_MAX])
   }
 }
 
+uint64_t EbpfSource::kernelSkipped() const {
+  if (skel_ == nullptr) return 0;
+  uint64_t total = 0;
+  for (const bpf_program* prog : {skel_->progs.on_exec, skel_->progs.on_fork, skel_->progs.on_exit,
+                                  skel_->progs.on_sys_enter, skel_->progs.on_sys_exit}) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) total += info.recursion_misses;
+  }
+  return total;
+}
+
 void EbpfSource::checkLoss(bool final) {
   uint64_t seen[WK_MAX];
   uint64_t dropped[WK_MAX];
@@ -435,6 +450,11 @@ void EbpfSource::checkLoss(bool final) {
                            final ? "ring buffer full (found at stop)" : "ring buffer full");
       last_dropped_[k] = dropped[k];
     }
+  }
+  const uint64_t skipped = kernelSkipped();
+  if (skipped > last_skipped_) {
+    recorder_.reportSkipped(skipped - last_skipped_, last_loss_check_ms_, now);
+    last_skipped_ = skipped;
   }
   last_loss_check_ms_ = now;
 }
@@ -467,7 +487,7 @@ void EbpfSource::stop() {
     a.seen = seen[k];
     a.dropped = dropped[k];
   }
-  recorder_.summary("ebpf", accounts, clock_.nowMillis());
+  recorder_.summary("ebpf", accounts, clock_.nowMillis(), kernelSkipped());
   std::lock_guard lock(accounts_mu_);
   final_accounts_ = accounts;
 }

@@ -53,6 +53,9 @@ class EbpfSource final : public Source {
   Accounts accounts() const;
   // Kernel-side counters summed over CPUs: seen and dropped per kind (wire.h's kinds, index = kind).
   void kernelCounters(uint64_t seen[WK_MAX], uint64_t dropped[WK_MAX]) const;
+  // Runs of the programs the kernel skipped (a program already running on that CPU: its
+  // recursion_misses), summed: whatever they would have recorded is lost, and reported as such.
+  uint64_t kernelSkipped() const;
 
  private:
   EbpfSource(const CaptureOptions& options, audit::Emitter& emitter, const ocsf::SessionContext& ctx,
@@ -67,7 +70,6 @@ class EbpfSource final : public Source {
 
   const CaptureOptions options_;
   audit::Emitter& emitter_;
-  const ocsf::SessionContext& ctx_;
   const Clock& clock_;
   Recorder recorder_;           // reader thread (or the stopping thread after join)
   ArgvAssembler argv_;          // reader thread
@@ -81,6 +83,7 @@ class EbpfSource final : public Source {
   uint32_t cgroup_level_ = 0;
   int64_t mono_to_epoch_ns_ = 0;
   uint64_t last_dropped_[WK_MAX] = {};  // reader thread
+  uint64_t last_skipped_ = 0;           // reader thread
   int64_t last_loss_check_ms_ = 0;      // reader thread
   mutable std::mutex accounts_mu_;
   Accounts final_accounts_{};           // Guarded by accounts_mu_; set by stop().
