@@ -201,10 +201,9 @@ int main(int argc, char** argv) {
         src = std::move(*s);
         if (!src->start().ok()) return 1;
       }
-      for (size_t w = 0; w < workloads.size(); ++w) {
-        t[w][on ? 1 : 0].push_back(inChild(cg, workloads[w].run) / workloads[w].ops);
-        t[w][on ? 2 : 3].push_back(inChild("", workloads[w].run) / workloads[w].ops);
-      }
+      // Outside first, while the reader is idle; then inside (whose events keep the reader busy).
+      for (size_t w = 0; w < workloads.size(); ++w) t[w][on ? 2 : 3].push_back(inChild("", workloads[w].run) / workloads[w].ops);
+      for (size_t w = 0; w < workloads.size(); ++w) t[w][on ? 1 : 0].push_back(inChild(cg, workloads[w].run) / workloads[w].ops);
       if (src) src->stop();
     }
   }
@@ -264,7 +263,7 @@ int main(int argc, char** argv) {
     const double dt = inChild(cg, [&] {
       const pid_t c = fork();
       if (c == 0) {
-        execl("/bin/sh", "sh", "-c", ("cp -r /usr/lib/python3* " + dest + " && rm -rf " + dest).c_str(),
+        execl("/bin/sh", "sh", "-c", ("mkdir -p " + dest + " && cp -r /usr/lib/python3* " + dest + "/ && rm -rf " + dest).c_str(),
               static_cast<char*>(nullptr));
         _exit(127);
       }

@@ -54,7 +54,18 @@ Result<PathRules> PathRules::create(const std::vector<std::string>& sensitive, c
     if (!self.ok()) return invalidArgument(fmt::format("path pattern '{}': {}", raw, self.error().message()));
     auto below = policy::Glob::create(pattern == "/" ? "/**" : pattern + "/**");
     if (!below.ok()) return invalidArgument(fmt::format("path pattern '{}': {}", raw, below.error().message()));
-    into.push_back(Rule{std::move(*self), std::move(*below)});
+    Rule rule{Rule::Kind::kGlob, {}, std::move(*self), std::move(*below)};
+    if (!hasWildcard(pattern)) {
+      rule.kind = Rule::Kind::kLiteral;
+      rule.text = pattern;
+    } else if (pattern.rfind("/**/", 0) == 0) {
+      const std::string_view name = std::string_view(pattern).substr(4);
+      if (!name.empty() && name.find('/') == std::string_view::npos && !hasWildcard(name)) {
+        rule.kind = Rule::Kind::kName;
+        rule.text = std::string(name);
+      }
+    }
+    into.push_back(std::move(rule));
     return pattern;
   };
   for (const auto& raw : sensitive) {
@@ -88,9 +99,30 @@ Result<PathRules> PathRules::create(const std::vector<std::string>& sensitive, c
   return rules;
 }
 
+bool PathRules::matches(const Rule& r, std::string_view path) {
+  switch (r.kind) {
+    case Rule::Kind::kLiteral:
+      if (r.text == "/") return !path.empty() && path.front() == '/';
+      return path.size() >= r.text.size() && path.compare(0, r.text.size(), r.text) == 0 &&
+             (path.size() == r.text.size() || path[r.text.size()] == '/');
+    case Rule::Kind::kName: {
+      // NAME as a whole component: "/a/NAME" or "/a/NAME/b".
+      size_t at = 0;
+      while ((at = path.find(r.text, at)) != std::string_view::npos) {
+        const size_t end = at + r.text.size();
+        if (at > 0 && path[at - 1] == '/' && (end == path.size() || path[end] == '/')) return true;
+        at = end;
+      }
+      return false;
+    }
+    case Rule::Kind::kGlob: return r.self.matches(path) || r.below.matches(path);
+  }
+  return false;
+}
+
 bool PathRules::matchesAny(const std::vector<Rule>& rules, std::string_view path) {
   for (const auto& r : rules) {
-    if (r.self.matches(path) || r.below.matches(path)) return true;
+    if (matches(r, path)) return true;
   }
   return false;
 }

@@ -39,10 +39,15 @@ class PathRules {
   const std::vector<std::string>& unfilteredReadPatterns() const { return unfiltered_; }
 
  private:
+  // A literal pattern is matched as a path prefix (itself or below it); "/**/NAME" with a plain NAME
+  // as a component anywhere; only the rest go through the globs (the reader matches every event).
   struct Rule {
+    enum class Kind { kLiteral, kName, kGlob } kind = Kind::kGlob;
+    std::string text;  // the literal path, or NAME
     policy::Glob self;
     policy::Glob below;
   };
+  static bool matches(const Rule& rule, std::string_view path);
   static bool matchesAny(const std::vector<Rule>& rules, std::string_view path);
 
   std::vector<Rule> sensitive_;
