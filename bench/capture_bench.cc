@@ -2,12 +2,12 @@
 //
 //   capture_bench [--rounds N]
 //
-// 1. Overhead: the same workloads with the eBPF capture off and on, interleaved over N rounds (off,
-//    on, off, on, ...; a fresh load each round), medians per operation:
-//      fork+exec   300 x fork + exec /bin/true + wait
-//      file write  3,000 x open(O_CREAT|O_TRUNC) + write 4 KiB + close, a new file each
-//      open+close  100,000 x open(O_RDONLY) + close of an ordinary (non-sensitive) file
-//    each run by a process inside the session cgroup, and again by one outside it.
+// 1. Overhead: the same workloads with the eBPF capture's programs detached (off) and attached (on),
+//    alternating every batch over N rounds (default 31), medians per operation:
+//      fork+exec   batches of 40 x fork + exec /bin/true + wait
+//      file write  batches of 300 x open(O_CREAT|O_TRUNC) + write 4 KiB + close, a new file each
+//      open+close  batches of 10,000 x open(O_RDONLY) + close of an ordinary (non-sensitive) file
+//    each run by a process outside the session cgroup, then by one inside it.
 // 2. Capacity: file creates paced at rising rates for 2 s each into the default 16 MiB ring; the
 //    first rate whose kernel drop counter moved is where loss starts; the reader's CPU (this process's
 //    CPU time: it runs only the reader) per rate.
@@ -148,7 +148,7 @@ struct Workload {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 7;
+  int rounds = 31;
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
   if (geteuid() != 0) {
@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
     std::puts("capture_bench: skipped (no cgroup v2 mount)");
     return 0;
   }
-  const std::string cg = mount + "/warden-capture-bench-" + std::to_string(getpid());
+  // Not "warden-...": `warden run` sweeps leftover cgroups of that name (sandbox/cgroup_cleanup.cc).
+  const std::string cg = mount + "/capture-bench-" + std::to_string(getpid());
   mkdir(cg.c_str(), 0755);
   const std::string dir = std::filesystem::exists("/dev/shm") ? "/dev/shm/warden-capture-bench" : "/tmp/warden-capture-bench";
   std::filesystem::remove_all(dir);
@@ -173,10 +174,11 @@ int main(int argc, char** argv) {
   options.home = "/root";
   const ocsf::SessionContext ctx = ocsf::sampleContext();
 
+  // Batches, so that capture on and off alternate every second or so (the machine's load drifts).
   std::vector<Workload> workloads = {
-      {"fork+exec", 300, [] { forkExec(300); }},
-      {"file write 4 KiB", 3000, [&] { fileWrites(dir + "/w", 3000); }},
-      {"open+close", 100000, [&] { openClose(plain, 100000); }},
+      {"fork+exec", 40, [] { forkExec(40); }},
+      {"file write 4 KiB", 300, [&] { fileWrites(dir + "/w", 300); }},
+      {"open+close", 10000, [&] { openClose(plain, 10000); }},
   };
   // [workload][config]: config 0 off/inside, 1 on/inside, 2 on/outside, 3 off/outside
   std::vector<std::vector<std::vector<double>>> t(workloads.size(), std::vector<std::vector<double>>(4));
@@ -188,33 +190,48 @@ int main(int argc, char** argv) {
     s = a + " " + b + " " + c + "\n";
     return s.c_str();
   }());
-  for (int r = 0; r < rounds; ++r) {
-    for (int on = 0; on <= 1; ++on) {
-      CountingEmitter emitter;
-      std::unique_ptr<capture::EbpfSource> src;
-      if (on) {
-        auto s = capture::EbpfSource::create(options, emitter, ctx, nullptr);
-        if (!s.ok()) {
-          std::printf("capture_bench: eBPF unavailable: %s\n", s.error().message().c_str());
-          return 1;
-        }
-        src = std::move(*s);
-        if (!src->start().ok()) return 1;
-      }
-      // Outside first, while the reader is idle; then inside (whose events keep the reader busy).
-      for (size_t w = 0; w < workloads.size(); ++w) t[w][on ? 2 : 3].push_back(inChild("", workloads[w].run) / workloads[w].ops);
-      for (size_t w = 0; w < workloads.size(); ++w) t[w][on ? 1 : 0].push_back(inChild(cg, workloads[w].run) / workloads[w].ops);
-      if (src) src->stop();
+  {
+    // One source for the whole comparison; "off" = its programs detached (they then cost nothing).
+    CountingEmitter emitter;
+    auto s = capture::EbpfSource::create(options, emitter, ctx, nullptr);
+    if (!s.ok()) {
+      std::printf("capture_bench: eBPF unavailable: %s\n", s.error().message().c_str());
+      return 1;
     }
+    auto src = std::move(*s);
+    if (!src->start().ok()) return 1;
+    // Waits until the reader has nothing left (its events stop growing), so one batch's backlog
+    // does not compete with the next batch for the CPU.
+    auto quiet = [&emitter] {
+      for (;;) {
+        const uint64_t n = emitter.events.load();
+        usleep(3000);
+        if (emitter.events.load() == n) return;
+      }
+    };
+    for (int r = 0; r < rounds; ++r) {
+      for (int k = 0; k < 2; ++k) {
+        const int on = (r + k) % 2;  // off,on then on,off: neither always goes first
+        if (!src->setAttached(on != 0).ok()) return 1;
+        for (size_t w = 0; w < workloads.size(); ++w) {
+          t[w][on ? 2 : 3].push_back(inChild("", workloads[w].run) / workloads[w].ops);
+          t[w][on ? 1 : 0].push_back(inChild(cg, workloads[w].run) / workloads[w].ops);
+          quiet();
+        }
+      }
+    }
+    if (!src->setAttached(true).ok()) return 1;
+    src->stop();
   }
-  std::printf("\n%-18s %14s %14s %9s %16s %9s\n", "workload", "off us/op", "on,inside", "delta", "on,outside", "delta");
+  std::printf("\n%-18s %14s %14s %9s %14s %14s %9s\n", "workload", "off,in us/op", "on,in us/op", "delta", "off,out us/op",
+              "on,out us/op", "delta");
   for (size_t w = 0; w < workloads.size(); ++w) {
     const double off_in = median(t[w][0]) * 1e6;
     const double on_in = median(t[w][1]) * 1e6;
     const double off_out = median(t[w][3]) * 1e6;
     const double on_out = median(t[w][2]) * 1e6;
-    std::printf("%-18s %14.2f %14.2f %8.1f%% %16.2f %8.1f%%\n", workloads[w].name, off_in, on_in,
-                100.0 * (on_in - off_in) / off_in, on_out, 100.0 * (on_out - off_out) / off_out);
+    std::printf("%-18s %14.2f %14.2f %8.1f%% %14.2f %14.2f %8.1f%%\n", workloads[w].name, off_in, on_in,
+                100.0 * (on_in - off_in) / off_in, off_out, on_out, 100.0 * (on_out - off_out) / off_out);
   }
 
   // Capacity: paced creates at rising rates into the default ring.
@@ -222,7 +239,10 @@ int main(int argc, char** argv) {
   for (int rate : {5000, 20000, 50000, 100000, 200000, 400000}) {
     CountingEmitter emitter;
     auto s = capture::EbpfSource::create(options, emitter, ctx, nullptr);
-    if (!s.ok()) return 1;
+    if (!s.ok()) {
+      std::printf("capture_bench: %s\n", s.error().message().c_str());
+      return 1;
+    }
     auto src = std::move(*s);
     if (!src->start().ok()) return 1;
     std::filesystem::remove_all(dir + "/c");

@@ -30,4 +30,4 @@ echo; bench/gateway_bench.sh  # gateway ingest (SQLite, PostgreSQL) and incident
 echo
 echo "== kernel capture (issue 13): capture off vs on inside / outside the session cgroup, loss-free rate, reader CPU"
 echo "== (targets: outside the session <= 2 %, open+close <= 10 %; session level <= 5 %)"
-if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else "$b/capture_bench" --rounds 7; bench/capture_session_bench.sh build-release/warden 9; fi
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else "$b/capture_bench" --rounds 31; bench/capture_session_bench.sh build-release/warden 9; fi

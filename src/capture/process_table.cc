@@ -87,6 +87,29 @@ void ProcessTable::retire(uint32_t pid) {
   if (it != procs_.end() && it->second.exited && it->second.start_ns == exited_.front().second) procs_.erase(it);
 }
 
+void ProcessTable::connect(uint32_t pid, std::string_view comm, uint32_t uid, std::string ip, int port,
+                           int64_t time_ms) {
+  std::lock_guard lock(mu_);
+  connects_.push_back(Connect{pid, std::string(comm), uid, std::move(ip), port, time_ms});
+  while (connects_.size() > kMaxConnects) connects_.pop_front();
+}
+
+std::optional<ocsf::Process> ProcessTable::connector(std::string_view ip, int port, int64_t time_ms,
+                                                     int64_t window_ms) const {
+  std::lock_guard lock(mu_);
+  for (auto it = connects_.rbegin(); it != connects_.rend(); ++it) {
+    if (it->ip != ip || it->port != port || it->time_ms > time_ms + 1000) continue;
+    if (time_ms - it->time_ms > window_ms) break;
+    if (auto known = actorLocked(it->pid, 1)) return known;
+    ocsf::Process p;
+    p.name = it->comm;
+    p.pid = it->pid;
+    p.uid = it->uid;
+    return p;
+  }
+  return std::nullopt;
+}
+
 std::optional<ProcessInfo> ProcessTable::find(uint32_t pid) const {
   std::lock_guard lock(mu_);
   auto it = procs_.find(pid);

@@ -52,6 +52,14 @@ class ProcessTable {
   // The thread group ended. Kept (marked exited) so late events can still name it.
   void exit(uint32_t pid, uint64_t start_ns, int64_t time_ms, int status);
 
+  // A connect(2) by `pid` (command name `comm`, uid) to ip:port (the last 4,096 are kept).
+  void connect(uint32_t pid, std::string_view comm, uint32_t uid, std::string ip, int port, int64_t time_ms);
+  // Who connected to ip:port most recently, at most `window_ms` before `time_ms`: the actor of a
+  // NET:REFUSE read from the kernel log after the socket (and maybe the process) is gone. The table's
+  // actor when it knows the pid, else name, pid and uid from the connect itself.
+  std::optional<ocsf::Process> connector(std::string_view ip, int port, int64_t time_ms,
+                                         int64_t window_ms = 10000) const;
+
   std::optional<ProcessInfo> find(uint32_t pid) const;
   // The process's ancestors, nearest first, up to the first one the table does not know (the session's
   // first process is the last entry); at most `max` entries.
@@ -73,6 +81,16 @@ class ProcessTable {
   std::unordered_map<uint32_t, ProcessInfo> procs_;  // Guarded by mu_.
   std::deque<std::pair<uint32_t, uint64_t>> exited_;  // Guarded by mu_: (pid, start_ns), oldest first.
   size_t live_ = 0;                                   // Guarded by mu_.
+  struct Connect {
+    uint32_t pid;
+    std::string comm;
+    uint32_t uid;
+    std::string ip;
+    int port;
+    int64_t time_ms;
+  };
+  std::deque<Connect> connects_;  // Guarded by mu_: oldest first, at most kMaxConnects.
+  static constexpr size_t kMaxConnects = 4096;
   uint64_t refused_ = 0;                              // Guarded by mu_.
 };
 

@@ -58,6 +58,7 @@ std::string_view recordKindName(RecordKind kind) {
     case RecordKind::kFork: return "fork";
     case RecordKind::kExit: return "exit";
     case RecordKind::kFile: return "file";
+    case RecordKind::kConnect: return "connect";
     default: return "unknown";
   }
 }
@@ -306,6 +307,12 @@ void Recorder::onFile(FileFact&& f) {
   }
   emitter_.emit(std::move(e));
   account(RecordKind::kFile).recorded++;
+}
+
+void Recorder::onConnect(uint32_t pid, std::string_view comm, uint32_t uid, std::string ip, int port,
+                         int64_t time_ms) {
+  table_->connect(pid, comm, uid, std::move(ip), port, time_ms);
+  account(RecordKind::kConnect).filtered++;  // attribution only
 }
 
 void Recorder::tick(int64_t now_ms) {

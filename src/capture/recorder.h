@@ -17,8 +17,9 @@
 namespace warden::capture {
 
 // The kinds the capture accounts for separately (LOG:LOSS [kind:...], the final summary).
-enum class RecordKind : int { kExec = 0, kArgv, kExecFail, kFork, kExit, kFile, kCount };
-std::string_view recordKindName(RecordKind kind);  // "exec", "argv", "exec_fail", "fork", "exit", "file"
+enum class RecordKind : int { kExec = 0, kArgv, kExecFail, kFork, kExit, kFile, kConnect, kCount };
+// "exec", "argv", "exec_fail", "fork", "exit", "file", "connect"
+std::string_view recordKindName(RecordKind kind);
 
 // Per kind: what the kernel side meant to send, what it could not, and what the reader made of it.
 struct KindAccount {
@@ -48,6 +49,8 @@ class Recorder {
   void onFork(const ForkFact& fact);
   void onExit(const ExitFact& fact);
   void onFile(FileFact&& fact);
+  // A connect(2): into the process table (ProcessTable::connector), never an event.
+  void onConnect(uint32_t pid, std::string_view comm, uint32_t uid, std::string ip, int port, int64_t time_ms);
   // Emits failed launches held back for a possible PATH search once they are older than 500 ms.
   void tick(int64_t now_ms);
   // Emits everything held back (at stop).

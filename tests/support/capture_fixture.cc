@@ -34,7 +34,8 @@ std::optional<TestCgroup> TestCgroup::create() {
   const std::string mount = cgroup2Mount();
   if (mount.empty()) return std::nullopt;
   static std::atomic<int> n{0};
-  const std::string path = mount + "/warden-capture-test-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+  // Not "warden-...": `warden run` sweeps leftover cgroups of that name (sandbox/cgroup_cleanup.cc).
+  const std::string path = mount + "/capture-test-" + std::to_string(getpid()) + "-" + std::to_string(n++);
   if (mkdir(path.c_str(), 0755) != 0) return std::nullopt;
   return TestCgroup(path);
 }

@@ -94,18 +94,12 @@ struct {
   __type(value, __u64);
 } exec_ids SEC(".maps");
 
-/* Syscall arguments from sys_enter, for sys_exit (which only has the result). */
+/* A syscall's number and arguments, read at sys_exit from the task's saved user registers (pt_regs
+ * keeps the argument registers across the call on x86-64: no map between enter and exit). */
 struct stash {
   __u64 id;
   __u64 args[6];
 };
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u32); /* tid */
-  __type(value, struct stash);
-} stashes SEC(".maps");
 
 /* Files the session opened for writing, until their first write (one event per open that wrote). */
 struct write_track {
@@ -128,6 +122,7 @@ struct inode_key {
   __u32 pad;
 };
 
+#define SENS_DEPTH 4 /* the file and three directories above it */
 #define SENS_SELF 1
 #define SENS_SUBTREE 2
 
@@ -366,7 +361,7 @@ static __always_inline int is_sensitive(struct file *f) {
   struct inode_key k = {};
   k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 #pragma unroll
-  for (int level = 0; level < 8; level++) {
+  for (int level = 0; level < SENS_DEPTH; level++) {
     k.ino = BPF_CORE_READ(d, d_inode, i_ino);
     __u8 *v = bpf_map_lookup_elem(&sensitive_inodes, &k);
     if (v && (level == 0 || (*v & SENS_SUBTREE))) return 1;
@@ -523,6 +518,7 @@ int BPF_PROG(on_exit, struct task_struct *p) {
 
 /* ----- Syscalls (x86-64 numbers) ----- */
 
+#define NR_connect 42
 #define NR_write 1
 #define NR_open 2
 #define NR_close 3
@@ -606,6 +602,28 @@ static __always_inline void on_close(long fd) {
   if (is_last_ref(f)) bpf_map_delete_elem(&writes, &key);
 }
 
+/* Who connected where: the process table names the actor of a refused connection (NET:REFUSE from
+ * the kernel log, read after the socket is gone). Not an event. */
+static __always_inline void on_connect(const void *uaddr, unsigned long len) {
+  struct wire_connect c = {};
+  __u16 family = 0;
+  if (!uaddr || len < 8 || bpf_probe_read_user(&family, sizeof(family), uaddr)) return;
+  __u16 port_be = 0;
+  bpf_probe_read_user(&port_be, sizeof(port_be), (const char *)uaddr + 2);
+  if (family == 2) {
+    bpf_probe_read_user(c.addr, 4, (const char *)uaddr + 4);
+  } else if (family == 10 && len >= 24) {
+    bpf_probe_read_user(c.addr, 16, (const char *)uaddr + 8);
+  } else {
+    return;
+  }
+  fill_hdr(&c.h, WK_CONNECT, 0);
+  c.h.size = sizeof(c);
+  c.family = family;
+  c.port = (__u16)((port_be >> 8) | (port_be << 8));
+  send(&c, sizeof(c), WK_CONNECT);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   switch (id) {
@@ -621,52 +639,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
       if (!capture_files || !in_session()) return 0;
       on_close(regs->di);
       return 0;
-    case NR_execve:
-    case NR_execveat:
-      if (!capture_processes) return 0;
-      break;
-    case NR_open:
-    case NR_openat:
-    case NR_openat2:
-    case NR_creat:
-    case NR_truncate:
-    case NR_ftruncate:
-    case NR_rename:
-    case NR_renameat:
-    case NR_renameat2:
-    case NR_mkdir:
-    case NR_mkdirat:
-    case NR_rmdir:
-    case NR_unlink:
-    case NR_unlinkat:
-    case NR_chmod:
-    case NR_fchmod:
-    case NR_fchmodat:
-    case NR_fchmodat2:
-    case NR_chown:
-    case NR_fchown:
-    case NR_lchown:
-    case NR_fchownat:
-    case NR_mount:
-    case NR_umount2:
-      if (!capture_files) return 0;
-      break;
+    case NR_connect:
+      if (!capture_processes || !in_session()) return 0;
+      on_connect((const void *)regs->si, regs->dx);
+      return 0;
     default:
       return 0;
   }
-  if (!in_session()) return 0;
-  struct stash st = {};
-  st.id = id;
-  st.args[0] = regs->di;
-  st.args[1] = regs->si;
-  st.args[2] = regs->dx;
-  st.args[3] = regs->r10;
-  st.args[4] = regs->r8;
-  st.args[5] = regs->r9;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  if (bpf_map_update_elem(&stashes, &tid, &st, BPF_ANY))
-    count((id == NR_execve || id == NR_execveat) ? WK_EXEC_FAIL : WK_FILE, 1);
-  return 0;
 }
 
 /* A failed execve/execveat: the path and argv as the caller passed them. */
@@ -979,23 +958,25 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
       return 0;
   }
   if (!in_session()) return 0;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct stash *found = bpf_map_lookup_elem(&stashes, &tid);
-  if (!found) return 0;
-  struct stash st = *found;
-  bpf_map_delete_elem(&stashes, &tid);
-  if (st.id != (__u64)id) return 0;
+  struct stash st;
+  st.id = id;
+  st.args[0] = regs->di;
+  st.args[1] = regs->si;
+  st.args[2] = regs->dx;
+  st.args[3] = regs->r10;
+  st.args[4] = regs->r8;
+  st.args[5] = regs->r9;
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
   switch (id) {
     case NR_execve:
     case NR_execveat:
-      if (ret < 0) exec_failed(&st, ret, t);
+      if (capture_processes && ret < 0) exec_failed(&st, ret, t);
       return 0;
     case NR_open:
     case NR_openat:
     case NR_openat2:
     case NR_creat:
-      open_done(&st, ret, t);
+      if (capture_files) open_done(&st, ret, t);
       return 0;
     default:
       if (!capture_files) return 0;

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "capture.skel.h"
 #pragma GCC diagnostic pop
 #include "capture/path_rules.h"
+#include "common/ip_address.h"
 
 namespace warden::capture {
 
@@ -70,6 +72,7 @@ RecordKind kindOf(uint16_t wire_kind) {
     case WK_FORK: return RecordKind::kFork;
     case WK_EXIT: return RecordKind::kExit;
     case WK_FILE: return RecordKind::kFile;
+    case WK_CONNECT: return RecordKind::kConnect;
     default: return RecordKind::kCount;
   }
 }
@@ -245,6 +248,16 @@ Result<void> EbpfSource::fillSensitiveMaps(const PathRules& rules) {
   return {};
 }
 
+Result<void> EbpfSource::setAttached(bool attached) {
+  if (skel_ == nullptr || stopped_) return failedPrecondition("ebpf capture not running");
+  if (!attached) {
+    capture__detach(skel_);
+    return {};
+  }
+  if (capture__attach(skel_) != 0) return unavailable(fmt::format("re-attaching: {}", std::strerror(errno)));
+  return {};
+}
+
 Result<void> EbpfSource::start() {
   if (started_) return failedPrecondition("ebpf capture already started");
   wake_ = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -377,6 +390,16 @@ void EbpfSource::handle(std::span<const uint8_t> bytes) {
     f.start_ns = e->fixed.start_ns;
     f.comm = commOf(e->fixed.h);
     recorder_.onExit(f);
+    return;
+  }
+  if (auto* c = std::get_if<ConnectRecord>(&rec)) {
+    const wire_connect& x = c->fixed;
+    std::array<uint8_t, 16> b{};
+    std::memcpy(b.data(), x.addr, 16);
+    const IpAddress addr =
+        x.family == 2 ? IpAddress::v4((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3])
+                      : IpAddress::v6(b);
+    recorder_.onConnect(x.h.pid, commOf(x.h), x.h.uid, addr.toString(), x.port, epochMs(x.h.time_ns));
     return;
   }
   if (auto* e = std::get_if<FileRecord>(&rec)) {

@@ -49,6 +49,11 @@ class EbpfSource final : public Source {
   Result<void> start() override;
   void stop() override;
 
+  // Detaches (false) or re-attaches (true) the programs while the source runs: detached, they cost the
+  // session and the host nothing and record nothing (bench/capture_bench toggles this to compare
+  // capture on and off in the same process). Not for sessions: a detached window is not accounted.
+  Result<void> setAttached(bool attached);
+
   // Per kind after stop() (the summary's figures); while running, a snapshot of the reader's side.
   Accounts accounts() const;
   // Kernel-side counters summed over CPUs: seen and dropped per kind (wire.h's kinds, index = kind).

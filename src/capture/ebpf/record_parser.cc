@@ -169,6 +169,14 @@ Result<Record> parseRecord(std::span<const uint8_t> bytes) {
       if (!ok.ok()) return ok.error();
       return Record(std::move(r));
     }
+    case WK_CONNECT: {
+      ConnectRecord r;
+      WARDEN_RETURN_IF_ERROR(checkHeader(h, bytes.size(), sizeof(wire_connect)));
+      readFixed(bytes, r.fixed);
+      if (r.fixed.family != 2 && r.fixed.family != 10)
+        return invalidArgument(fmt::format("connect record with address family {}", r.fixed.family));
+      return Record(r);
+    }
     default: return invalidArgument(fmt::format("unknown record kind {}", h.kind));
   }
 }

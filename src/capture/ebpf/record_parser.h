@@ -57,6 +57,10 @@ struct ExitRecord {
   wire_exit fixed{};
 };
 
+struct ConnectRecord {
+  wire_connect fixed{};
+};
+
 struct FileRecord {
   wire_file fixed{};
   WalkPath path1;  // resolved (WT_PATH1), or path1_str resolved against base1
@@ -72,7 +76,7 @@ struct FileRecord {
   std::string fstype;
 };
 
-using Record = std::variant<ExecRecord, ArgvRecord, ExecFailRecord, ForkRecord, ExitRecord, FileRecord>;
+using Record = std::variant<ExecRecord, ArgvRecord, ExecFailRecord, ForkRecord, ExitRecord, FileRecord, ConnectRecord>;
 
 // Parses one record. InvalidArgument for anything that does not hold together.
 Result<Record> parseRecord(std::span<const uint8_t> bytes);

@@ -34,7 +34,8 @@ enum wire_kind {
   WK_FORK = 4,      /* a new thread group (sched_process_fork of a process, not a thread) */
   WK_EXIT = 5,      /* a thread group ended (sched_process_exit, group dead) */
   WK_FILE = 6,      /* a file operation */
-  WK_MAX = 7,
+  WK_CONNECT = 7,   /* a connect(2) to an IPv4/IPv6 address (attribution, not an event) */
+  WK_MAX = 8,
 };
 
 /* Counter slots (the `counters` per-CPU array): one per kind, seen and dropped. */
@@ -156,6 +157,14 @@ struct wire_file {
   W_U32 open_flags;
   W_U64 file_id; /* the open file (write tracking) */
   /* TLVs: WT_PATH1 | WT_PATH1_STR [+ WT_BASE1], WT_PATH2 | WT_PATH2_STR [+ WT_BASE2], WT_FSTYPE */
+};
+
+struct wire_connect {
+  struct wire_hdr h;
+  W_U16 family; /* AF_INET 2, AF_INET6 10 */
+  W_U16 port;   /* host order */
+  W_U32 reserved;
+  W_U8 addr[16]; /* 4 bytes for IPv4 */
 };
 
 #undef W_U8
