@@ -27,3 +27,7 @@ echo
 echo "== warden ocsf validate over 100,000 generated events (every validator2.ex check; must not collapse)"
 bench/ocsf_validate_bench.sh build-release/warden
 echo; bench/gateway_bench.sh  # gateway ingest (SQLite, PostgreSQL) and incident queries over 10M events (issue 5)
+echo
+echo "== kernel capture (issue 13): capture off vs on inside / outside the session cgroup, loss-free rate, reader CPU"
+echo "== (targets: outside the session <= 2 %, open+close <= 10 %; session level <= 5 %)"
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else "$b/capture_bench" --rounds 31; bench/capture_session_bench.sh build-release/warden 9; fi

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   # build
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev bpftool
   # libraries
   libssl-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libboost1.81-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libpq-dev libseccomp-dev libbpf-dev libnftables-dev libmnl-dev libpcre2-dev

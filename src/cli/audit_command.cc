@@ -20,6 +20,7 @@ int auditCommand(int argc, char** argv) {
   subcommands.push_back(addAuditVerifyCommand(app));
   subcommands.push_back(addAuditGenerateCommand(app));
   subcommands.push_back(addAuditQueryCommand(app));
+  subcommands.push_back(addAuditTreeCommand(app));
 
   try {
     app.parse(argc, argv);

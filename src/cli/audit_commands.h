@@ -27,4 +27,7 @@ AuditSubcommand addAuditGenerateCommand(CLI::App& audit);
 // [--package N] [--reason R] [--limit N] [--json] [--gateway URL]` (audit_query.cc).
 AuditSubcommand addAuditQueryCommand(CLI::App& audit);
 
+// `warden audit tree [SESSION] [--log-dir DIR | --gateway URL] [--json]` (audit_tree.cc).
+AuditSubcommand addAuditTreeCommand(CLI::App& audit);
+
 }  // namespace warden::cli

@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <charconv>
-#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "ocsf/builder_support.h"
 #include "ocsf/jsonl_formatter.h"
 
 namespace warden::ocsf {
 
 namespace {
+
+using detail::applyDecision;
+using detail::lower;
+using detail::withFileName;
+using detail::withName;
 
 // Caps on what a builder copies from agent-influenced text into a field Warden composes.
 constexpr size_t kMaxMethodBytes = 32;
@@ -20,12 +25,13 @@ std::string cut(std::string_view s, size_t max) {
   return std::string(s.substr(0, utf8PrefixLength(s, max)));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+std::string_view actionVerb(Action a) {
+  switch (a) {
+    case Action::kAllowed: return "allowed";
+    case Action::kDenied: return "denied";
+    case Action::kObserved: return "observed";
+    default: return "decided";
   }
-  return out;
 }
 
 bool hasAddress(const Endpoint& e) {
@@ -39,63 +45,6 @@ std::string hostPort(const Endpoint& e) {
   if (host.empty()) host = "-";
   if (e.port) host += ":" + std::to_string(*e.port);
   return host;
-}
-
-Disposition dispositionFor(Action a) {
-  switch (a) {
-    case Action::kAllowed: return Disposition::kAllowed;
-    case Action::kDenied: return Disposition::kBlocked;
-    case Action::kObserved: return Disposition::kDetected;  // audit mode: would-be deny, let through
-    default: return Disposition::kOther;
-  }
-}
-
-// Denied connections/requests and audit-mode would-be denials are policy violations: Medium.
-Severity severityFor(Action a) {
-  return (a == Action::kDenied || a == Action::kObserved) ? Severity::kMedium : Severity::kInformational;
-}
-
-std::string_view actionVerb(Action a) {
-  switch (a) {
-    case Action::kAllowed: return "allowed";
-    case Action::kDenied: return "denied";
-    case Action::kObserved: return "observed";
-    default: return "decided";
-  }
-}
-
-// action_id, disposition_id, firewall_rule, status and status_detail from a decision.
-void applyDecision(Event& e, const Decision& d) {
-  e.action = d.action;
-  e.disposition = dispositionFor(d.action);
-  e.firewall_rule = FirewallRule{d.rule.empty() ? "-" : d.rule, d.engine};
-  e.status = d.action == Action::kDenied ? Status::kFailure : Status::kSuccess;
-  e.status_detail = d.reason;
-  e.severity = std::max(e.severity, severityFor(d.action));
-}
-
-// A File with its name derived from the path when missing.
-File withName(File f) {
-  if (f.name.empty()) {
-    const auto slash = f.path.rfind('/');
-    f.name = slash == std::string::npos ? f.path : f.path.substr(slash + 1);
-    if (f.name.empty()) f.name = f.path.empty() ? "-" : f.path;  // "/" itself
-  }
-  return f;
-}
-
-// A Process with every file name (its own and its ancestors') derived from the path when missing;
-// the schema requires file.name. Ancestors that need no change stay shared.
-Process withFileName(Process p) {
-  if (p.file) p.file = withName(*p.file);
-  if (p.parent_process) {
-    bool needs = false;
-    for (const Process* a = p.parent_process.get(); a != nullptr && !needs; a = a->parent_process.get()) {
-      needs = a->file && a->file->name.empty();
-    }
-    if (needs) p.parent_process = std::make_shared<const Process>(withFileName(*p.parent_process));
-  }
-  return p;
 }
 
 // NET events: the shared shape of a proxied connection.
@@ -435,105 +384,6 @@ Event sshActivity(const SessionContext& ctx, int64_t time, SshActivity activity,
   }
   e.message =
       ssh.message.empty() ? "ssh " + lower(e.activityName()) + " from " + hostPort(ssh.src) : ssh.message;
-  applyProfiles(e);
-  return e;
-}
-
-// ----- Process Activity -----
-
-std::string signalName(int signal) {
-  switch (signal) {
-    case SIGHUP: return "SIGHUP";
-    case SIGINT: return "SIGINT";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGILL: return "SIGILL";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGKILL: return "SIGKILL";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGUSR2: return "SIGUSR2";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGALRM: return "SIGALRM";
-    case SIGTERM: return "SIGTERM";
-    case SIGCHLD: return "SIGCHLD";
-    case SIGCONT: return "SIGCONT";
-    case SIGSTOP: return "SIGSTOP";
-    case SIGTSTP: return "SIGTSTP";
-    case SIGTTIN: return "SIGTTIN";
-    case SIGTTOU: return "SIGTTOU";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGXFSZ: return "SIGXFSZ";
-    case SIGSYS: return "SIGSYS";
-    default: return "SIG" + std::to_string(signal);
-  }
-}
-
-Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process,
-                 const std::vector<std::string>& argv, LaunchType launch_type) {
-  Event e = newEvent(ctx, Kind::kProc, ClassUid::kProcessActivity, 1, time);
-  Process p = withFileName(process);
-  if (p.cmd_line.empty()) {
-    for (const auto& a : argv) {
-      if (!p.cmd_line.empty()) p.cmd_line.push_back(' ');
-      p.cmd_line += a;
-    }
-  }
-  if (p.name.empty() && p.file) p.name = p.file->name;
-  e.actor = p.parent_process ? withFileName(*p.parent_process) : p;
-  e.process = std::move(p);
-  if (!argv.empty()) e.unmapped.set("argv", Value(Value::Array(argv.begin(), argv.end())));
-  e.launch_type = launch_type;
-  e.status = Status::kSuccess;
-  e.message = "launched " + (e.process->name.empty() ? std::string("-") : e.process->name) +
-              (e.process->pid ? " pid " + std::to_string(*e.process->pid) : "");
-  applyProfiles(e);
-  return e;
-}
-
-Event procTerminate(const SessionContext& ctx, int64_t time, const Process& process,
-                    const ProcessExit& exit) {
-  Event e = newEvent(ctx, Kind::kProc, ClassUid::kProcessActivity, 2, time);
-  Process p = withFileName(process);
-  e.actor = p;
-  e.process = std::move(p);
-  e.exit_code = exit.exit_code;
-  if (exit.signal) e.status_detail = signalName(*exit.signal);
-  e.status = (exit.exit_code == 0 && !exit.signal) ? Status::kSuccess : Status::kFailure;
-  if (exit.killed_by_limit) e.severity = Severity::kCritical;
-  e.message = (e.process->name.empty() ? std::string("-") : e.process->name) + " exited " +
-              std::to_string(exit.exit_code) + (exit.signal ? " (" + e.status_detail + ")" : "");
-  applyProfiles(e);
-  return e;
-}
-
-Event procSignal(const SessionContext& ctx, int64_t time, const Process& process, int signal,
-                 const std::optional<Process>& sender) {
-  Event e = newEvent(ctx, Kind::kProc, ClassUid::kProcessActivity, 99, time);
-  e.activity_name = "Signal";
-  Process p = withFileName(process);
-  e.actor = sender ? withFileName(*sender) : p;
-  e.process = std::move(p);
-  e.status_detail = signalName(signal);
-  e.status = Status::kSuccess;
-  e.message = e.status_detail + " to " + (e.process->name.empty() ? std::string("-") : e.process->name);
-  applyProfiles(e);
-  return e;
-}
-
-// ----- File System Activity -----
-
-Event fileActivity(const SessionContext& ctx, int64_t time, const FileAccess& access) {
-  Event e =
-      newEvent(ctx, Kind::kFile, ClassUid::kFileSystemActivity, static_cast<int>(access.activity), time);
-  e.actor = withFileName(access.actor);
-  e.file = withName(access.file);
-  if (access.target) e.file_result = withName(*access.target);
-  e.status = Status::kSuccess;
-  if (access.decision) applyDecision(e, *access.decision);
-  e.message = lower(e.activityName()) + " " + (e.file->path.empty() ? e.file->name : e.file->path);
   applyProfiles(e);
   return e;
 }

@@ -159,6 +159,27 @@ Event sshActivity(const SessionContext& ctx, int64_t time, SshActivity activity,
 Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process,
                  const std::vector<std::string>& argv, LaunchType launch_type = LaunchType::kExec);
 
+// What the kernel capture knows of one exec beyond the Process itself.
+struct LaunchDetails {
+  std::vector<std::string> argv;  // unmapped.argv, exactly as the kernel reported it (any bytes)
+  LaunchType launch_type = LaunchType::kExec;
+  bool argv_truncated = false;    // unmapped.argv_truncated: argv was longer than the capture keeps
+  uint64_t argv_length = 0;       // unmapped.argv_length: the full argv size in bytes, when truncated
+  bool argv_best_effort = false;  // unmapped.argv_source "procfs": read after the fact (fallback)
+  std::optional<int> failure_errno;  // a failed exec: status Failure, Low, errno name in status_detail
+  std::optional<int64_t> euid;       // unmapped.euid / unmapped.gid (OCSF's need the linux_users profile)
+  std::optional<int64_t> gid;
+  std::string exec_filename;  // unmapped.exec_filename: the path asked for, when it differs from file.path
+  int attempts = 0;           // a failed exec: unmapped.attempts when a PATH search tried several
+};
+// Launch 1 from the kernel capture: as above, plus the details; a failed exec is a Launch with
+// status Failure (2), the errno name ("ENOENT") in status_detail, severity Low.
+Event procLaunch(const SessionContext& ctx, int64_t time, const Process& process, const LaunchDetails& details);
+// "ENOENT" for ENOENT, ...; "E<n>" for numbers without a name.
+std::string errnoName(int err);
+
+// A PROC:TERMINATE for a process that died of a signal: `signal` set and exit_code 0 writes no
+// exit_code (the process had none); any other exit_code is written as given.
 struct ProcessExit {
   int exit_code = 0;
   std::optional<int> signal;     // the terminating signal, written "SIGKILL" in status_detail
@@ -180,6 +201,8 @@ enum class FileActivity : int {
   kUpdate = 3,
   kDelete = 4,
   kRename = 5,
+  kSetAttributes = 6,
+  kSetSecurity = 7,
   kMount = 12,
   kUnmount = 13,
   kOpen = 14,
@@ -191,6 +214,9 @@ struct FileAccess {
   File file;                         // name is derived from path when empty
   std::optional<File> target;        // file_result: the rename target, the mount point
   std::optional<Decision> decision;  // when a control (Landlock, fanotify) decided; Denied: Medium
+  bool sensitive = false;            // unmapped.sensitive: a sensitive path (shorthand `[sensitive]`)
+  std::string operation;             // unmapped.operation: "truncate", "chmod", "chown", "mkdir", ...
+  Value details;                     // further unmapped facts (mode, owner, fstype); an object or null
 };
 Event fileActivity(const SessionContext& ctx, int64_t time, const FileAccess& access);
 

@@ -84,6 +84,8 @@ std::string_view activityCaption(ClassUid c, int a) {
         case 3: return "Update";
         case 4: return "Delete";
         case 5: return "Rename";
+        case 6: return "Set Attributes";
+        case 7: return "Set Security";
         case 12: return "Mount";
         case 13: return "Unmount";
         case 14: return "Open";

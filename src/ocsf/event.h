@@ -21,6 +21,13 @@ struct File {
   std::string sha256;  // written as hashes[{algorithm_id: 3 SHA-256, value}]
 };
 
+// One ancestor in `process.ancestry` (OCSF process_entity): what the kernel capture knew of it.
+struct ProcessEntity {
+  std::string name;
+  std::optional<int64_t> pid;
+  std::string path;  // the executable
+};
+
 // `process` and `actor.process`. The ancestor chain is `parent_process`, shared and immutable.
 struct Process {
   std::string name;
@@ -30,6 +37,12 @@ struct Process {
   std::optional<File> file;  // the executable
   std::string working_directory;
   std::shared_ptr<const Process> parent_process;
+  std::optional<int64_t> namespace_pid;    // the pid inside the sandbox's pid namespace
+  std::optional<int64_t> created_time;     // epoch ms the process (thread group) started
+  std::optional<int64_t> terminated_time;  // epoch ms it ended
+  // The executables above it up to the session's first process, nearest first (OCSF `ancestry`;
+  // the older `lineage` of paths is deprecated since OCSF 1.4.0).
+  std::vector<ProcessEntity> ancestry;
 };
 
 struct Container {

@@ -38,11 +38,23 @@ void writeFile(ObjectWriter& w, const File& f) {
 }
 
 void writeProcess(ObjectWriter& w, const Process& p) {
+  if (!p.ancestry.empty()) {
+    w.array("ancestry", p.ancestry, [&](const ProcessEntity& a) {
+      ObjectWriter o(w.buffer());
+      o.str("name", a.name);
+      o.str("path", a.path);
+      if (a.pid) o.i64("pid", *a.pid);
+      o.close();
+    });
+  }
   w.str("cmd_line", p.cmd_line);
+  if (p.created_time) w.i64("created_time", *p.created_time);
   if (p.file) w.object("file", [&](ObjectWriter& o) { writeFile(o, *p.file); });
   w.str("name", p.name);
+  if (p.namespace_pid) w.i64("namespace_pid", *p.namespace_pid);
   if (p.parent_process) w.object("parent_process", [&](ObjectWriter& o) { writeProcess(o, *p.parent_process); });
   if (p.pid) w.i64("pid", *p.pid);
+  if (p.terminated_time) w.i64("terminated_time", *p.terminated_time);
   if (p.uid) {
     // OCSF's process.uid is a process identifier; the Unix user id belongs in user.uid.
     w.object("user", [&](ObjectWriter& o) { o.str("uid", std::to_string(*p.uid)); });

@@ -118,6 +118,26 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     out.push_back(procLaunch(ctx, next(), forked, {}, LaunchType::kFork));
   }
   out.push_back(procSignal(ctx, next(), curl, 15, *bash));
+  {
+    // As the kernel capture reports them: namespace pid, start time, ancestry, a cut argv, a failed exec.
+    Process kernel = curl;
+    kernel.namespace_pid = 12;
+    kernel.created_time = t - 5;
+    kernel.working_directory = "/workspace";
+    kernel.ancestry = {{"bash", 77, "/usr/bin/bash"}, {"claude", 12, "/usr/local/bin/claude"}};
+    LaunchDetails d;
+    d.argv = {"curl", "-d", std::string(64, 'x')};
+    d.argv_truncated = true;
+    d.argv_length = 300000;
+    d.euid = 1000;
+    d.gid = 1000;
+    out.push_back(procLaunch(ctx, next(), kernel, d));
+    LaunchDetails failed;
+    failed.argv = {"/nonexistent-cmd"};
+    failed.failure_errno = 2;
+    failed.attempts = 3;
+    out.push_back(procLaunch(ctx, next(), *bash, failed));
+  }
 
   // DNS.
   {
@@ -333,6 +353,17 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     FileAccess denied = access(FileActivity::kUpdate, "/etc/passwd");
     denied.decision = decision(Action::kDenied, "filesystem", "landlock", "/etc is read-only");
     out.push_back(fileActivity(ctx, next(), denied));
+    FileAccess shadow = access(FileActivity::kOpen, "/etc/shadow");
+    shadow.sensitive = true;
+    shadow.decision = decision(Action::kDenied, "-", "kernel", "EACCES");
+    out.push_back(fileActivity(ctx, next(), shadow));
+    FileAccess chmod = access(FileActivity::kSetSecurity, "/workspace/run.sh");
+    chmod.operation = "chmod";
+    chmod.details.set("mode", "0755");
+    out.push_back(fileActivity(ctx, next(), chmod));
+    FileAccess truncate = access(FileActivity::kUpdate, "/workspace/log.txt");
+    truncate.operation = "truncate";
+    out.push_back(fileActivity(ctx, next(), truncate));
   }
 
   // Packages and tool calls.
@@ -387,6 +418,9 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     killed.signal = 9;
     killed.killed_by_limit = true;
     out.push_back(procTerminate(ctx, next(), python, killed));
+    ProcessExit signalled;
+    signalled.signal = 15;
+    out.push_back(procTerminate(ctx, next(), curl, signalled));
   }
   {
     OperationalInput op;

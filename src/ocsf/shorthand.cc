@@ -452,6 +452,7 @@ void procDetail(std::string& out, const Event& e) {
     if (p->parent_process && p->parent_process->pid) ids.add("ppid", *p->parent_process->pid);
     ids.writeTo(out);
     Bracket().add("cmd", p->cmd_line).writeTo(out);
+    if (e.status == Status::kFailure) Bracket().add("errno", e.status_detail, 32).writeTo(out);
   }
   Bracket b;
   if (e.exit_code) b.add("exit", *e.exit_code);
@@ -476,6 +477,8 @@ void fileDetail(std::string& out, const Event& e) {
     out.append(" -> ");
     appendCut(out, pathOf(*e.file_result), kMaxFieldBytes);
   }
+  if (const Value* s = e.unmapped.find("sensitive"); s != nullptr && s->isBool() && s->asBool())
+    out.append(" [sensitive]");
 }
 
 void findingDetail(std::string& out, const Event& e) {
@@ -613,6 +616,13 @@ void logDetail(std::string& out, const Event& e) {
   }
   if (const Value* loss = e.unmapped.find("loss"); loss != nullptr && loss->isObject()) {
     Bracket b;
+    if (const std::string_view kind = loss->stringAt("kind"); !kind.empty()) {  // kernel capture loss
+      b.add("kind", kind, 32);
+      b.add("count", scalarText(loss->find("count")), 32);
+      b.add("window", loss->stringAt("window"), 64);
+      b.writeTo(out);
+      return;
+    }
     std::string count = scalarText(loss->find("count"));
     if (count.empty() && e.count) count = std::to_string(*e.count);
     b.add("count", count, 32);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -49,6 +51,18 @@ Decision decide(Action action, std::string rule, std::string engine, std::string
   d.engine = std::move(engine);
   d.reason = std::move(reason);
   return d;
+}
+
+FileAccess accessOf(FileActivity activity, std::string name, int64_t pid, std::string path) {
+  FileAccess a;
+  a.activity = activity;
+  a.actor = proc(std::move(name), pid);
+  a.file.path = std::move(path);
+  return a;
+}
+
+Event fileOf(const SessionContext& c, FileActivity activity, std::string name, int64_t pid, std::string path) {
+  return fileActivity(c, kTime, accessOf(activity, std::move(name), pid, std::move(path)));
 }
 
 struct Example {
@@ -145,6 +159,60 @@ std::vector<Example> examples() {
          a.actor.uid = 1000;
          a.file.path = "/home/agent/.ssh/authorized_keys";
          return fileActivity(c, kTime, a);
+       }},
+      // The kernel capture's lines (src/capture builds them with these builders).
+      {"ProcLaunchFailedExec",
+       [](const SessionContext& c) {
+         Process sh = proc("sh", 91);
+         sh.uid = 64000;
+         sh.parent_process = std::make_shared<Process>(proc("bash", 90));
+         LaunchDetails d;
+         d.argv = {"/nonexistent-cmd"};
+         d.failure_errno = ENOENT;
+         return procLaunch(c, kTime, sh, d);
+       }},
+      {"ProcTerminateBySignal",
+       [](const SessionContext& c) {
+         ProcessExit x;
+         x.signal = SIGKILL;
+         return procTerminate(c, kTime, proc("python3", 42), x);
+       }},
+      {"FileCreate", [](const SessionContext& c) { return fileOf(c, FileActivity::kCreate, "python3", 42, "/workspace/out/report.csv"); }},
+      {"FileUpdateSensitive",
+       [](const SessionContext& c) {
+         FileAccess a = accessOf(FileActivity::kUpdate, "python3", 42, "/home/agent/.ssh/authorized_keys");
+         a.sensitive = true;
+         return fileActivity(c, kTime, a);
+       }},
+      {"FileRename",
+       [](const SessionContext& c) {
+         FileAccess a = accessOf(FileActivity::kRename, "mv", 93, "/workspace/a.txt");
+         File b;
+         b.path = "/workspace/b.txt";
+         a.target = b;
+         return fileActivity(c, kTime, a);
+       }},
+      {"FileDelete", [](const SessionContext& c) { return fileOf(c, FileActivity::kDelete, "rm", 94, "/workspace/b.txt"); }},
+      {"FileOpenDeniedSensitive",
+       [](const SessionContext& c) {
+         FileAccess a = accessOf(FileActivity::kOpen, "cat", 95, "/etc/shadow");
+         a.sensitive = true;
+         a.decision = decide(Action::kDenied, "-", "kernel", "EACCES (Landlock)");
+         return fileActivity(c, kTime, a);
+       }},
+      {"LogLossKernelCapture",
+       [](const SessionContext& c) {
+         // Built by src/capture (capture_loss.cc) on top of audit::lossEvent; this is its shape.
+         Event e = newEvent(c, Kind::kLog, ClassUid::kEventLogActivity, 99, kTime);
+         e.activity_name = "Loss";
+         e.severity = Severity::kHigh;
+         Value loss;
+         loss.set("kind", "file");
+         loss.set("count", 112);
+         loss.set("window", "10:00:01-10:00:02");
+         e.unmapped.set("loss", loss);
+         applyProfiles(e);
+         return e;
        }},
       {"FindingUnsolicited101",
        [](const SessionContext& c) {
