@@ -24,6 +24,10 @@ struct CaptureOptions {
   std::vector<std::string> sensitive_paths = defaultSensitivePaths();
   std::vector<std::string> exclude_paths;  // globs; matching FILE events are not recorded (counted)
   std::string home;                        // the agent's home, for "~" in the globs above
+  // Warden's own processes inside the session (its init, pid 1 of the sandbox): what they do is the
+  // sandbox's set-up (mounts, the new root) and their exit is the session's end, not the agent's acts.
+  // Their file records and exit are counted as filtered, never recorded.
+  std::vector<uint32_t> supervisor_pids;
   // Appended to the errno of a refused operation in its reason: "EACCES (Landlock)" when the
   // supervisor applied Landlock. Empty: the errno alone.
   std::string denial_note;

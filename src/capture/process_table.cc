@@ -1,5 +1,8 @@
 #include "capture/process_table.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <memory>
 
 namespace warden::capture {
@@ -108,6 +111,18 @@ std::optional<ocsf::Process> ProcessTable::connector(std::string_view ip, int po
     return p;
   }
   return std::nullopt;
+}
+
+std::optional<ocsf::Process> ProcessTable::lastKilled(int64_t since_ms) const {
+  std::lock_guard lock(mu_);
+  const ProcessInfo* best = nullptr;
+  for (const auto& [pid, info] : procs_) {
+    if (!info.exited || info.exit_ms < since_ms) continue;
+    if (!WIFSIGNALED(info.exit_status) || WTERMSIG(info.exit_status) != SIGKILL) continue;
+    if (best == nullptr || info.exit_ms > best->exit_ms) best = &info;
+  }
+  if (best == nullptr) return std::nullopt;
+  return actorLocked(best->pid, 0);
 }
 
 std::optional<ProcessInfo> ProcessTable::find(uint32_t pid) const {

@@ -60,6 +60,10 @@ class ProcessTable {
   std::optional<ocsf::Process> connector(std::string_view ip, int port, int64_t time_ms,
                                          int64_t window_ms = 10000) const;
 
+  // The process most recently ended by SIGKILL at or after `since_ms` (the OOM killer's victim, named
+  // in LIMIT:OOM): its actor, or nullopt when none is known.
+  std::optional<ocsf::Process> lastKilled(int64_t since_ms) const;
+
   std::optional<ProcessInfo> find(uint32_t pid) const;
   // The process's ancestors, nearest first, up to the first one the table does not know (the session's
   // first process is the last entry); at most `max` entries.

@@ -199,7 +199,7 @@ void Recorder::onExit(const ExitFact& f) {
   flushFailure(f.pid);
   const auto known = table_->find(f.pid);
   table_->exit(f.pid, f.start_ns, f.time_ms, f.status);
-  if (!options_.processes) {
+  if (!options_.processes || isSupervisor(f.pid)) {
     account(RecordKind::kExit).filtered++;
     return;
   }
@@ -222,8 +222,13 @@ void Recorder::onExit(const ExitFact& f) {
   account(RecordKind::kExit).recorded++;
 }
 
+bool Recorder::isSupervisor(uint32_t pid) const {
+  return std::find(options_.supervisor_pids.begin(), options_.supervisor_pids.end(), pid) !=
+         options_.supervisor_pids.end();
+}
+
 void Recorder::onFile(FileFact&& f) {
-  if (!options_.file_writes || rules_.excluded(f.path)) {
+  if (!options_.file_writes || isSupervisor(f.pid) || rules_.excluded(f.path)) {
     account(RecordKind::kFile).filtered++;
     return;
   }

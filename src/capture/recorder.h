@@ -72,6 +72,7 @@ class Recorder {
   const PathRules& rules() const { return rules_; }
 
  private:
+  bool isSupervisor(uint32_t pid) const;
   struct PendingFailure {
     ExecFailFact fact;
     int attempts = 1;

@@ -28,6 +28,7 @@ int runCommand(int argc, char** argv) {
   std::string memory;
   std::string tmp_size;
   std::string workspace;
+  std::string capture;
   uint32_t pids = 0;
   GatewayUplinkOptions gateway;
   bool stream = false;
@@ -41,6 +42,10 @@ int runCommand(int argc, char** argv) {
   app.add_option("--memory", memory, "memory limit, e.g. 512MiB, 2GiB or bytes (beats the policy's)");
   app.add_option("--pids", pids, "process limit (beats the policy's)")->check(CLI::Range(1u, 4194304u));
   app.add_option("--tmp-size", tmp_size, "size of the sandbox's private /tmp, e.g. 1GiB (beats the policy's)");
+  app.add_option("--capture", capture,
+                 "how much the kernel capture records: all (processes and files), processes, none "
+                 "(default: the policy's audit.processes / audit.file_writes)")
+      ->check(CLI::IsMember({"all", "processes", "none"}));
   app.add_option("--workspace", workspace,
                  "the agent's read-write working directory (default: the directory warden run is started in)");
   app.add_option("--env", options.env,
@@ -120,6 +125,9 @@ int runCommand(int argc, char** argv) {
     options.tmp_bytes = *bytes;
   }
   if (!workspace.empty()) options.workspace = workspace;
+  if (capture == "all") options.capture = sandbox::RunOptions::Capture::kAll;
+  if (capture == "processes") options.capture = sandbox::RunOptions::Capture::kProcesses;
+  if (capture == "none") options.capture = sandbox::RunOptions::Capture::kNone;
   if (!memory.empty()) {
     const auto bytes = parseByteSize(memory);
     if (!bytes || *bytes < (1u << 20)) {

@@ -85,6 +85,8 @@ class SessionCgroup {
   bool cpuIsV2() const;
   Result<void> remove();  // after the processes are gone; rmdir each
 
+  // The session's v2 directory ("" when no v2 hierarchy is in use): what the kernel capture filters on.
+  const std::string& v2Dir() const { return v2_dir_; }
   // Every directory this session owns (v2 first, then each distinct v1 one); for tests and logs.
   std::vector<std::string> directories() const;
   bool frozenNow() const;  // cgroup.events "frozen 1" / freezer.state FROZEN

@@ -37,6 +37,10 @@ struct RunOptions {
   std::chrono::milliseconds kill_grace{5000};
   std::filesystem::path run_dir = "/run/warden";         // control sockets, subnet leases
   std::filesystem::path state_dir = "/var/lib/warden/sessions";  // the agent-readable CA files
+  // `--capture all|processes|none`: how much the kernel capture records, overriding the policy's
+  // audit.processes / audit.file_writes; none: the policy decides.
+  enum class Capture { kAll, kProcesses, kNone };
+  std::optional<Capture> capture;
   // Where the record goes besides the files and where live config comes from (session_uplink.h):
   // `warden run --gateway` sets the gateway link; empty: standalone.
   UplinkFactory uplink;

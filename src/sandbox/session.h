@@ -24,6 +24,7 @@
 
 #include "audit/pipeline.h"
 #include "capture/cgroup/limit_watcher.h"
+#include "capture/process_table.h"
 #include "capture/source.h"
 #include "common/unique_fd.h"
 #include "ocsf/builders.h"
@@ -88,6 +89,7 @@ class Session {
   Result<void> startNetwork();
   Result<void> startProxy();
   void startSources();
+  void startKernelCapture();
   // Starts a made source and keeps it (teardown registered); on failure records CONFIG:DEGRADED
   // "<what> ...: <error>" and returns null. `ready_message` goes into its LIFECYCLE ready event.
   capture::Source* addSource(Result<std::unique_ptr<capture::Source>> made, std::string_view what,
@@ -137,6 +139,9 @@ class Session {
   // the teardown stack).
   std::vector<std::unique_ptr<capture::Source>> sources_;
   capture::LimitWatcher* limit_watcher_ = nullptr;  // one of sources_: asked for a late OOM verdict
+  // The kernel capture's process table (null without capture): names actors by pid after the fact.
+  std::shared_ptr<capture::ProcessTable> process_table_;
+  bool kernel_processes_ = false;  // the kernel capture records every exec/exit, the first one too
   std::unique_ptr<ControlServer> control_;
   ocsf::Process main_process_;
   std::mutex removed_mu_;

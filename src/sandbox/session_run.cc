@@ -95,7 +95,8 @@ int Session::releaseAndWait() {
     const int code = info.si_code == CLD_EXITED ? info.si_status : kExitSetupFailed;
     std::fprintf(err_, "warden run: %s\n", released.error().message().c_str());
     pipeline_->operational(audit::Level::kError, "launcher", released.error().toString());
-    emit(ocsf::procTerminate(ctx_, nowMs(), main_process_, {.exit_code = code}));
+    // With the kernel capture the failed exec and the exit are recorded from the kernel.
+    if (!kernel_processes_) emit(ocsf::procTerminate(ctx_, nowMs(), main_process_, {.exit_code = code}));
     SessionEnd end;
     end.reason = ocsf::StopReason::kExit;
     end.agent_status = end.warden_status = code;
@@ -105,7 +106,9 @@ int Session::releaseAndWait() {
   const pid_t agent = child_->agentPid();
   if (agent > 0) main_process_.pid = agent;
   nameFromKernel(main_process_, agent);
-  emit(ocsf::procLaunch(ctx_, nowMs(), main_process_, options_.argv));
+  // The kernel capture records the agent's exec like every other (no separate path); without it,
+  // the supervisor records what it knows of its one process.
+  if (!kernel_processes_) emit(ocsf::procLaunch(ctx_, nowMs(), main_process_, options_.argv));
   config(landlock_.degraded() ? ocsf::kConfigDegraded : ocsf::kConfigLoaded, "Landlock: " + landlock_.describe());
   config(ocsf::kConfigLoaded, seccomp_.describe());
   workspace_idmap_.reset();  // the workspace is mounted: the mapping's namespace is no longer needed
@@ -196,8 +199,10 @@ int Session::releaseAndWait() {
     limit_watcher_->stop();
     end = classifyEnd(facts());
   }
-  emit(ocsf::procTerminate(ctx_, nowMs(), main_process_,
-                           {.exit_code = end.agent_status, .signal = end.signal, .killed_by_limit = end.killed_by_limit}));
+  if (!kernel_processes_) {
+    emit(ocsf::procTerminate(ctx_, nowMs(), main_process_,
+                             {.exit_code = end.agent_status, .signal = end.signal, .killed_by_limit = end.killed_by_limit}));
+  }
   return finish(end);
 }
 

@@ -4,9 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include "capture/ebpf/kernel_capture.h"
 #include "capture/kmsg/bypass_monitor.h"
 #include "common/clock.h"
 #include "proxy/server/dns_resolver.h"
@@ -96,18 +100,67 @@ capture::Source* Session::addSource(Result<std::unique_ptr<capture::Source>> mad
   return raw;
 }
 
+void Session::startKernelCapture() {
+  using Mode = RunOptions::Capture;
+  const auto& audit = policy_->audit;
+  capture::CaptureOptions o;
+  o.processes = options_.capture ? *options_.capture != Mode::kNone : audit.processes;
+  o.file_writes = options_.capture ? *options_.capture == Mode::kAll : audit.file_writes;
+  if (!o.processes && !o.file_writes) {
+    config(ocsf::kConfigLoaded, "kernel capture: off (--capture none or the policy's audit section)");
+    return;
+  }
+  o.cgroup_path = cgroup_->v2Dir();
+  // The policy's sensitive paths add to the default list (docs/policy.md).
+  for (const auto& p : audit.sensitive_paths) o.sensitive_paths.push_back(p);
+  for (const auto& g : audit.exclude_paths) o.exclude_paths.push_back(g.pattern());
+  o.home = user_.home;
+  o.supervisor_pids = {static_cast<uint32_t>(child_->pid())};  // Warden's init: the sandbox's set-up
+  o.denial_note = landlock_.kernel_abi > 0 ? "Landlock" : "";
+  // The fallback marks filesystems from here: the workspace, and the agent's private /tmp through
+  // its root.
+  o.fanotify_mounts = {workspace_.path, fmt::format("/proc/{}/root/tmp", child_->pid())};
+  auto made = capture::createKernelCapture(o, *pipeline_, ctx_);
+  if (!made.ok()) {
+    config(ocsf::kConfigDegraded, "kernel capture unavailable: " + made.error().toString() +
+                                      "; processes and files of the session are not recorded");
+    return;
+  }
+  capture::KernelCapture kc = std::move(made).value();
+  if (!kc.degraded.empty()) config(ocsf::kConfigDegraded, kc.degraded);
+  process_table_ = kc.table;
+  size_t started = 0;
+  for (auto& source : kc.sources) {
+    const std::string name(source->name());
+    if (addSource(std::move(source), "kernel capture source " + name + " did not start",
+                  fmt::format("kernel capture ({}{}{})", name, o.processes ? ": processes" : ":",
+                              o.file_writes ? ", files" : "")) != nullptr) {
+      ++started;
+    }
+  }
+  kernel_processes_ = o.processes && started > 0;
+}
+
 void Session::startSources() {
+  // The kernel capture first: its process table names the actors of the sources below.
+  startKernelCapture();
   // Bypass attempts from the kernel log.
   capture::BypassMonitor::Options bypass_options;
   bypass_options.session_tag = ctx_.session_id;
   if (auto identities = proxy_->identities()) {
     // The socket that tried is often still open (curl reports the refusal before it exits): name it.
-    bypass_options.resolve_actor = [lookup = proxy::makeDnsCallerLookup(identities)](
+    // When it is gone, the kernel capture saw who connected to that destination.
+    bypass_options.resolve_actor = [lookup = proxy::makeDnsCallerLookup(identities), table = process_table_](
                                        const capture::NftLogRecord& record) -> std::optional<ocsf::Process> {
       boost::system::error_code ec;
       const auto address = boost::asio::ip::make_address(record.src_ip, ec);
-      if (ec || record.src_port == 0 || (record.protocol != "tcp" && record.protocol != "udp")) return std::nullopt;
-      return lookup(boost::asio::ip::udp::endpoint(address, record.src_port), record.protocol == "tcp");
+      if (!ec && record.src_port != 0 && (record.protocol == "tcp" || record.protocol == "udp")) {
+        if (auto owner = lookup(boost::asio::ip::udp::endpoint(address, record.src_port), record.protocol == "tcp")) {
+          return owner;
+        }
+      }
+      if (table) return table->connector(record.dst_ip, record.dst_port, SystemClock::instance().nowMillis());
+      return std::nullopt;
     };
   }
   auto bypass = capture::BypassMonitor::create(bypass_options, *pipeline_, proxy_->session());
@@ -128,6 +181,17 @@ void Session::startSources() {
     limit_options.cpu_dir = cgroup_->cpuDir();
     limit_options.cpu_v2 = cgroup_->cpuIsV2();
     limit_options.cpu_limit_millicores = static_cast<uint64_t>(*limits_.cpus * 1000.0 + 0.5);
+  }
+  if (process_table_) {
+    // The OOM killer's victim: its exit reaches the capture a moment after the kill is counted.
+    limit_options.oom_victim = [table = process_table_](int64_t noticed_ms) -> std::optional<ocsf::Process> {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      for (;;) {
+        if (auto victim = table->lastKilled(noticed_ms - 2000)) return victim;
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    };
   }
   auto watcher = capture::LimitWatcher::create(limit_options, *pipeline_, ctx_, [this](const ocsf::LimitHit& hit) {
     if (hit.type == "oom") shared_.oom_killed = true;

@@ -219,9 +219,13 @@ void LimitWatcher::checkMemory() {
   } else {
     hit.measured = readValue(o.memory_dir + "/memory.max_usage_in_bytes").value_or(0);
   }
+  const int64_t noticed = SystemClock::instance().nowMillis();
+  if (o.oom_victim) {
+    if (auto victim = o.oom_victim(noticed)) hit.process = std::move(*victim);
+  }
   const uint64_t emit_count = std::min(fresh, kMaxOomEventsPerCheck);
   for (uint64_t i = 0; i < emit_count; ++i) {
-    ocsf::Event e = ocsf::resourceLimit(ctx_, SystemClock::instance().nowMillis(), hit);
+    ocsf::Event e = ocsf::resourceLimit(ctx_, noticed, hit);
     if (i + 1 == emit_count && fresh > emit_count) {
       e.message += fmt::format(" ({} more OOM kills counted in the same instant)", fresh - emit_count);
     }

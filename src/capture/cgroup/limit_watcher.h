@@ -49,6 +49,10 @@ class LimitWatcher : public Source {
     bool cpu_v2 = false;
     uint64_t cpu_limit_millicores = 0;
     std::chrono::milliseconds cpu_event_interval{10000};
+    // Who the OOM killer took (the supervisor asks the kernel capture's process table; it may wait a
+    // moment for the victim's exit): the LIMIT:OOM actor. Called on the watcher's thread with the time
+    // the kill was noticed; unset or nullopt: the event has no actor.
+    std::function<std::optional<ocsf::Process>(int64_t noticed_ms)> oom_victim;
   };
   static Result<std::unique_ptr<LimitWatcher>> create(Options options, audit::Emitter& emitter,
                                                       const ocsf::SessionContext& ctx,
