@@ -381,7 +381,7 @@ std::optional<CompiledNode> ConditionCompiler::compileCompare(const Expr& e, con
             fmt::format("'{}' is {}; '{}' works on strings", e.name, baseName(type->bases.front()), op));
       ok = false;
     }
-    if (ok && !isStringOp(e.op)) {
+    if (ok && !isStringOp(e.op) && !isOrderOp(e.op)) {
       for (const auto& [lit, pos] : *values) {
         const bool fits = (lit.kind == Literal::Kind::kNumber && (type->numeric() || type->has(BaseType::kString))) ||
                           (lit.kind == Literal::Kind::kString && type->has(BaseType::kString)) ||

@@ -54,6 +54,11 @@ void Diagnostics::add(std::string_view file, SourcePos pos, Code code, std::stri
   add(Diagnostic{std::string(file), pos, code, std::move(message)});
 }
 
+void Diagnostics::append(const Diagnostics& other) {
+  for (const auto& e : other.entries_) add(e);
+  dropped_ += other.dropped_;
+}
+
 void Diagnostics::sort() {
   std::vector<std::string> files;
   for (const auto& e : entries_) {

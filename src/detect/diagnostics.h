@@ -60,6 +60,8 @@ class Diagnostics {
 
   void add(Diagnostic diagnostic);
   void add(std::string_view file, SourcePos pos, Code code, std::string message);
+  // Adds every entry of `other` and its dropped count.
+  void append(const Diagnostics& other);
   // Orders by file (first-seen order), then line and column; equal positions keep their order.
   void sort();
 

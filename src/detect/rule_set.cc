@@ -124,9 +124,7 @@ class RuleCompiler {
 
 Result<std::shared_ptr<const RuleSet>> fail(Diagnostics& found, Diagnostics* out) {
   found.sort();
-  if (out != nullptr) {
-    for (const auto& d : found.entries()) out->add(d);
-  }
+  if (out != nullptr) out->append(found);
   return invalidArgument(found.toString());
 }
 
