@@ -129,10 +129,8 @@ Engine::SessionState& Engine::sessionFor(const std::string& session, EngineOutpu
         ocsf::OperationalInput in;
         in.severity = ocsf::Severity::kMedium;
         in.name = "Detection Limit";
-        in.message = fmt::format(
-            "detection state for more than {} sessions at once: the least recently active session's sequences, "
-            "thresholds and process table were dropped (counted from here on)",
-            options_.limits.max_sessions);
+        in.message = fmt::format("detection state for more than {} sessions: the least recently active one's is dropped",
+                                 options_.limits.max_sessions);
         out.events.push_back(ocsf::operationalEvent(ctx, time, in));
       }
     }

@@ -58,8 +58,8 @@ struct EngineStats {
   uint64_t unparsable = 0;
   uint64_t findings = 0;
   uint64_t rules_disabled = 0;      // rules that failed at run time
-  uint64_t partials_evicted = 0;    // sequence starts dropped at the per-rule bound (each recorded)
-  uint64_t sessions_evicted = 0;    // per-session state dropped at the session bound (each recorded)
+  uint64_t partials_evicted = 0;    // sequence starts dropped at the per-rule bound (the first per rule recorded)
+  uint64_t sessions_evicted = 0;    // per-session state dropped at the session bound (the first recorded)
 };
 
 struct EngineLimits {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "common/file_io.h"
@@ -183,16 +184,22 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(const std::vector<RuleSo
   std::vector<std::optional<CompiledRule>> rules;
   std::unordered_map<std::string, size_t> by_name;
   std::unordered_map<std::string, std::string> defined_at;
+  std::unordered_set<std::string> builtin_off;
   RuleCompiler compiler(library, *schema, found);
   for (size_t fi = 0; fi < parsed.size(); ++fi) {
     const RuleFile& file = parsed[fi];
     const bool builtin = fi == 0;
     for (const RawRule& raw : file.rules) {
+      if (builtin && !options.builtin_rules) {
+        // The pack's rules are off: their names are free, and turning one off is a no-op.
+        builtin_off.insert(raw.name);
+        continue;
+      }
       if (raw.disable_only) {
         const auto it = by_name.find(raw.name);
         if (it != by_name.end()) {
           rules[it->second].reset();
-        } else if (!(defined_at.count(raw.name) != 0)) {
+        } else if (defined_at.count(raw.name) == 0 && builtin_off.count(raw.name) == 0) {
           found.add(file.name, raw.pos, Code::kUnknownRule,
                     fmt::format("'{}' turns off a rule no earlier file (or the built-in pack) defines", raw.name));
         }
@@ -206,7 +213,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(const std::vector<RuleSo
       }
       defined_at.emplace(raw.name, fmt::format("{}:{}:{}", file.name, raw.pos.line, raw.pos.column));
       auto compiled = compiler.compile(raw, file.name);
-      if (!compiled || !raw.enabled || (builtin && !options.builtin_rules)) continue;
+      if (!compiled || !raw.enabled) continue;
       by_name.emplace(raw.name, rules.size());
       rules.push_back(std::move(compiled));
     }
