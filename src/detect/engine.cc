@@ -180,6 +180,7 @@ void Engine::handleStep(uint32_t ri, uint32_t step, simdjson::dom::element doc, 
   if (rule.kind == CompiledRule::Kind::kCondition) {
     std::vector<Evidence> ev(1);
     ev[0].value = evidenceFrom(doc);
+    ev[0].profiles = evidenceProfiles(doc);
     fire(rule, doc, std::move(ev), out);
     return;
   }
@@ -204,6 +205,7 @@ void Engine::handleStep(uint32_t ri, uint32_t step, simdjson::dom::element doc, 
     if (!t.first) {
       Evidence first;
       first.value = evidenceFrom(doc);
+      first.profiles = evidenceProfiles(doc);
       t.first = std::move(first);
       // The window now starts here: older entries would otherwise be counted without evidence.
       t.window.clear();
@@ -217,6 +219,7 @@ void Engine::handleStep(uint32_t ri, uint32_t step, simdjson::dom::element doc, 
     if (t.window.size() > 1) {
       Evidence last;
       last.value = evidenceFrom(doc);
+      last.profiles = evidenceProfiles(doc);
       ev.push_back(std::move(last));
     }
     t.window.clear();
@@ -256,6 +259,7 @@ void Engine::handleStep(uint32_t ri, uint32_t step, simdjson::dom::element doc, 
     Partial p;
     Evidence e;
     e.value = evidenceFrom(doc);
+    e.profiles = evidenceProfiles(doc);
     p.steps.push_back(std::move(e));
     p.first_time = time;
     p.pid = pid;
@@ -324,6 +328,7 @@ void Engine::handleStep(uint32_t ri, uint32_t step, simdjson::dom::element doc, 
   if (hit == list.rend()) return;
   Evidence e;
   e.value = evidenceFrom(doc);
+  e.profiles = evidenceProfiles(doc);
   if (!last) {
     hit->steps.push_back(std::move(e));
     return;
@@ -361,13 +366,18 @@ void Engine::fire(const CompiledRule& rule, simdjson::dom::element trigger, std:
   in.disposition = std::nullopt;
   in.attacks = rule.attacks;
   in.evidences = ocsf::Value::array();
-  for (auto& e : evidence) in.evidences.push(std::move(e.value));
+  uint8_t profiles = 0;
+  for (auto& e : evidence) {
+    in.evidences.push(std::move(e.value));
+    profiles |= e.profiles;
+  }
   in.is_alert = rule.severity >= ocsf::Severity::kMedium || rule.action != ActionKind::kAlert;
   in.confidence = rule.confidence;
   in.risk_level = riskOf(rule.severity);
   in.severity = rule.severity;
   const ocsf::SessionContext ctx = contextOf(trigger);
   ocsf::Event finding = ocsf::finding(ctx, intAt(trigger, "time", 0), in);
+  finding.metadata.profiles |= profiles;
   if (rule.action != ActionKind::kAlert) finding.unmapped.set("action", std::string(actionName(rule.action)));
 
   RuleAction action;

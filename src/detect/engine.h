@@ -111,7 +111,8 @@ class Engine {
     std::string uid;
     uint64_t sequence = 0;
     int64_t time = 0;
-    ocsf::Value value;  // the evidences[] object
+    ocsf::Value value;     // the evidences[] object
+    uint8_t profiles = 0;  // ocsf::Profile bits the finding must declare for it (evidenceProfiles)
   };
 
  private:

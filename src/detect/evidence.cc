@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "common/encoding.h"
+#include "ocsf/enums.h"
 
 namespace warden::detect {
 
@@ -66,6 +67,17 @@ int64_t intAt(simdjson::dom::element object, std::string_view key, int64_t fallb
   int64_t v = 0;
   if (object[key].get_int64().get(v) != simdjson::SUCCESS) return fallback;
   return v;
+}
+
+uint8_t evidenceProfiles(simdjson::dom::element event) {
+  simdjson::dom::array profiles;
+  if (event.at_pointer("/metadata/profiles").get_array().get(profiles) != simdjson::SUCCESS) return 0;
+  uint8_t bits = 0;
+  for (const auto p : profiles) {
+    std::string_view name;
+    if (p.get_string().get(name) == simdjson::SUCCESS && name == "linux/linux_users") bits |= ocsf::kProfileLinuxUsers;
+  }
+  return bits;
 }
 
 ocsf::Value evidenceFrom(simdjson::dom::element event) {

@@ -26,6 +26,11 @@ ocsf::Value toValue(simdjson::dom::element e, size_t max_string_bytes = kMaxEvid
 // src_endpoint), copied from the event's canonical JSON.
 ocsf::Value evidenceFrom(simdjson::dom::element event);
 
+// The ocsf::Profile bits an event's evidence copy needs its finding to declare: the profiles the
+// event itself declared whose attributes an evidence object can hold (linux/linux_users: process
+// euid, egid, auid, group). The always-declared host and container need nothing.
+uint8_t evidenceProfiles(simdjson::dom::element event);
+
 // A member of an object as a string/int, or the fallback. Error-code API only.
 std::string stringAt(simdjson::dom::element object, std::string_view key);
 int64_t intAt(simdjson::dom::element object, std::string_view key, int64_t fallback);

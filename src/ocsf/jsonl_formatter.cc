@@ -93,6 +93,7 @@ void writeMetadata(ObjectWriter& w, const Metadata& m) {
     static constexpr std::pair<Profile, std::string_view> kNames[] = {
         {kProfileContainer, "\"container\""},
         {kProfileHost, "\"host\""},
+        {kProfileLinuxUsers, "\"linux/linux_users\""},
         {kProfileNetworkProxy, "\"network_proxy\""},
         {kProfileSecurityControl, "\"security_control\""},
     };

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ inline ocsf::Process proc(std::string name, int64_t pid, std::string cmd = "", s
   p.cmd_line = cmd.empty() ? p.name : std::move(cmd);
   ocsf::File f;
   f.path = exe.empty() ? "/usr/bin/" + p.name : std::move(exe);
+  f.name = f.path.substr(f.path.rfind('/') + 1);
   f.type_id = ocsf::FileType::kExecutable;
   p.file = f;
   p.working_directory = "/workspace";
@@ -83,7 +85,10 @@ class Trail {
   // lineage (exe paths up to the session's first process) the capture builders will add.
   const std::string& launch(const ocsf::Process& p, int64_t euid = 1000) {
     return add(ocsf::procLaunch(ctx_, now_, p, argvOf(p.cmd_line)), [&](nlohmann::json& j) {
-      j["process"]["euid"] = euid;
+      j["process"]["euid"] = euid;  // a linux/linux_users attribute: the event declares the profile
+      auto& profiles = j["metadata"]["profiles"];
+      profiles.push_back("linux/linux_users");
+      std::sort(profiles.begin(), profiles.end());
       nlohmann::json lineage = nlohmann::json::array();
       for (const ocsf::Process* q = p.parent_process.get(); q != nullptr; q = q->parent_process.get()) {
         if (q->file) lineage.push_back(q->file->path);
