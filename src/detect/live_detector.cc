@@ -6,20 +6,49 @@
 
 namespace warden::detect {
 
-Result<std::unique_ptr<LiveDetector>> LiveDetector::start(std::shared_ptr<const RuleSet> rules, audit::Emitter& emitter,
+Result<std::unique_ptr<LiveDetector>> LiveDetector::start(std::shared_ptr<const RuleSet> rules,
                                                           LiveDetectorOptions options) {
   if (!rules) return invalidArgument("LiveDetector: no rule set");
   if (options.queue_capacity == 0) return invalidArgument("LiveDetector: queue_capacity must be at least 1");
-  std::unique_ptr<LiveDetector> d(new LiveDetector(std::move(rules), emitter, std::move(options)));
+  std::unique_ptr<LiveDetector> d(new LiveDetector(std::move(rules), std::move(options)));
   d->thread_ = std::thread([raw = d.get()] { raw->run(); });
   return d;
 }
 
-LiveDetector::LiveDetector(std::shared_ptr<const RuleSet> rules, audit::Emitter& emitter, LiveDetectorOptions options)
-    : emitter_(emitter),
-      options_(std::move(options)),
+LiveDetector::LiveDetector(std::shared_ptr<const RuleSet> rules, LiveDetectorOptions options)
+    : options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::instance()),
       engine_(std::move(rules), options_.engine) {}
+
+void LiveDetector::attach(audit::Emitter& emitter) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    emitter_ = &emitter;
+  }
+  wake_.notify_one();
+}
+
+bool LiveDetector::drain(const std::function<bool()>& writer_idle, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!idle_.wait_until(lock, deadline, [&] { return idleLocked() && emitter_ != nullptr; })) return false;
+    }
+    // The detector is idle; if the writer has also caught up (our findings included, which it
+    // hands back to submit() before counting them written), nothing is left in flight.
+    if (writer_idle()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (idleLocked()) return true;
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    // The writer is still busy: wait for its next batch to reach us (or a short while).
+    idle_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)),
+                     [&] { return !queue_.empty(); });
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
 
 LiveDetector::~LiveDetector() { close(); }
 
@@ -41,13 +70,14 @@ void LiveDetector::submit(uint64_t sequence, std::string json) {
     queue_.push_back(Item{sequence, std::move(json)});
   }
   wake_.notify_one();
+  idle_.notify_all();
 }
 
 void LiveDetector::submit(const std::vector<audit::SpooledEvent>& batch) {
   for (const auto& e : batch) submit(e.sequence, e.json);
 }
 
-void LiveDetector::reportSkipped(bool force) {
+void LiveDetector::reportSkipped(audit::Emitter& emitter, bool force) {
   uint64_t count = 0;
   uint64_t first = 0;
   uint64_t last = 0;
@@ -72,7 +102,7 @@ void LiveDetector::reportSkipped(bool force) {
   skipped.set("last_seq", last);
   skipped.set("reason", "queue full");
   in.unmapped.set("detection_skipped", std::move(skipped));
-  emitter_.emit(ocsf::operationalEvent(options_.session, clock_.nowMillis(), in));
+  emitter.emit(ocsf::operationalEvent(options_.session, clock_.nowMillis(), in));
 }
 
 void LiveDetector::run() {
@@ -80,17 +110,25 @@ void LiveDetector::run() {
   std::deque<Item> batch;
   for (;;) {
     bool closing = false;
+    audit::Emitter* emitter = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, options_.skipped_report_interval, [&] { return closing_ || !queue_.empty(); });
+      wake_.wait_for(lock, options_.skipped_report_interval,
+                     [&] { return closing_ || (!queue_.empty() && emitter_ != nullptr); });
+      closing = closing_;
+      emitter = emitter_;
+      if (emitter == nullptr) {
+        if (closing) return;  // never attached: nothing can be emitted (the queue dies with us)
+        continue;
+      }
       batch.swap(queue_);
       queue_bytes_ = 0;
-      closing = closing_;
+      busy_ = true;
     }
     uint64_t findings = 0;
     for (auto& item : batch) {
       engine_.evaluate(item.json, out);
-      for (auto& e : out.events) emitter_.emit(std::move(e));
+      for (auto& e : out.events) emitter->emit(std::move(e));
       findings += out.actions.size();
       if (options_.on_action) {
         for (const auto& a : out.actions) options_.on_action(a);
@@ -99,18 +137,19 @@ void LiveDetector::run() {
     }
     const size_t evaluated = batch.size();
     batch.clear();
+    reportSkipped(*emitter, closing);
+    bool done = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.evaluated += evaluated;
       stats_.findings += findings;
       stats_.rules_disabled = engine_.stats().rules_disabled;
       stats_.unparsable = engine_.stats().unparsable;
+      busy_ = false;
+      done = closing && queue_.empty();
     }
-    reportSkipped(closing);
-    if (closing) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty()) return;
-    }
+    idle_.notify_all();
+    if (done) return;
   }
 }
 

@@ -57,22 +57,36 @@ struct LiveDetectorStats {
 // Dropped events are never silent: EVENT:DETECTION SKIPPED [HIGH] carries the count and the
 // sequence window, at most once per interval and once more at close.
 //
+// Wiring (the pipeline's tap needs the detector, the detector emits into the pipeline):
+//   auto det = LiveDetector::start(rules, options);                 // evaluates nothing yet
+//   pipeline options.on_events = [d = det.get()](auto&& batch) { d->submit(batch); ... };
+//   auto pipeline = Pipeline::start(...);  det->attach(*pipeline);   // evaluation starts
+//   ... session ... SESSION:STOP emitted ...
+//   det->drain(writer_idle, 2s);  det->close();  pipeline->close();
+//
 // Lifetime: start() starts the thread; close() (idempotent; the destructor calls it) evaluates
-// what is queued, reports what was skipped, and joins. Close it before the pipeline, so its last
-// findings are written. Threads: submit() and stats() from any thread; on_action runs on the
-// detector's thread.
+// what is queued (when attached), reports what was skipped, and joins. Threads: submit(),
+// attach(), drain() and stats() from any thread; on_action runs on the detector's thread.
 class LiveDetector {
  public:
-  static Result<std::unique_ptr<LiveDetector>> start(std::shared_ptr<const RuleSet> rules, audit::Emitter& emitter,
-                                                     LiveDetectorOptions options);
+  static Result<std::unique_ptr<LiveDetector>> start(std::shared_ptr<const RuleSet> rules, LiveDetectorOptions options);
   ~LiveDetector();
   LiveDetector(const LiveDetector&) = delete;
   LiveDetector& operator=(const LiveDetector&) = delete;
+
+  // Where findings go; evaluation starts once it is set. Borrowed: must outlive close().
+  void attach(audit::Emitter& emitter);
 
   // One written event. Never blocks beyond the queue's mutex.
   void submit(uint64_t sequence, std::string canonical_json);
   // A written batch, as the pipeline's tap delivers it (the JSON is copied; the batch is left as is).
   void submit(const std::vector<audit::SpooledEvent>& batch);
+
+  // Waits until everything written so far has been evaluated and what that produced has been
+  // written (and evaluated) too: `writer_idle` says whether the pipeline's writer has caught up
+  // with emit() (e.g. stats().written + stats().shed >= stats().emitted). Call it after the last
+  // events you want evaluated (SESSION:STOP) and before closing the pipeline. False at the deadline.
+  bool drain(const std::function<bool()>& writer_idle, std::chrono::milliseconds timeout);
 
   void close();
   LiveDetectorStats stats() const;
@@ -83,17 +97,20 @@ class LiveDetector {
     std::string json;
   };
 
-  LiveDetector(std::shared_ptr<const RuleSet> rules, audit::Emitter& emitter, LiveDetectorOptions options);
+  LiveDetector(std::shared_ptr<const RuleSet> rules, LiveDetectorOptions options);
+  bool idleLocked() const { return queue_.empty() && !busy_; }
   void run();
-  void reportSkipped(bool force);
+  void reportSkipped(audit::Emitter& emitter, bool force);
 
-  audit::Emitter& emitter_;
   LiveDetectorOptions options_;
   const Clock& clock_;
   Engine engine_;  // detector thread only
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable idle_;     // notified when a batch is done
+  audit::Emitter* emitter_ = nullptr;  // Guarded by mu_ (set once by attach()).
+  bool busy_ = false;                // Guarded by mu_: the thread is evaluating a batch.
   std::deque<Item> queue_;           // Guarded by mu_.
   size_t queue_bytes_ = 0;           // Guarded by mu_.
   bool closing_ = false;             // Guarded by mu_.
