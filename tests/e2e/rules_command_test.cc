@@ -28,7 +28,10 @@ std::filesystem::path binary() {
   return testing::wardenBinary();
 }
 
-testing::CommandResult warden(const std::string& args) { return testing::runCommand(binary().string() + " " + args); }
+// In a subshell, so an argument's own redirections win over runCommand's trailing 2>&1.
+testing::CommandResult warden(const std::string& args) {
+  return testing::runCommand("(" + binary().string() + " " + args + ")");
+}
 
 // A session trail written by the real audit pipeline: the sample of every event, cycled.
 std::filesystem::path generatedTrail(const testing::TempDir& dir) {
