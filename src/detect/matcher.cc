@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "detect/compiler.h"  // classIndex
 #include "detect/fleet_state.h"
 
 namespace warden::detect {
@@ -186,8 +187,46 @@ Result<bool> evaluate(const CompiledNode& n, simdjson::dom::element event, Fleet
       return n.path.any(event, [&](simdjson::dom::element e) { return compareLeaf(read(e), n); });
     case CompiledNode::Kind::kFirstSeen: return firstSeen(n, event, fleet);
     case CompiledNode::Kind::kFalse: return false;
+    case CompiledNode::Kind::kTrue: return true;
   }
   return false;
+}
+
+void pruneClassChecks(CompiledNode& node, uint32_t classes) {
+  // The classes a `class_uid = / in` comparison admits, as a ClassSet; 0 when it is not one.
+  auto admitted = [](const CompiledNode& n) -> uint32_t {
+    if (n.kind != CompiledNode::Kind::kCompare || n.path.text() != "class_uid") return 0;
+    if (n.op != Op::kEq && n.op != Op::kIn) return 0;
+    uint32_t set = 0;
+    for (size_t k = 0; k < n.numbers.size(); ++k) {
+      if (k >= n.ints.size() || static_cast<double>(n.ints[k]) != n.numbers[k]) return 0;
+      const int i = classIndex(n.ints[k]);
+      if (i >= 0) set |= 1u << i;
+    }
+    return set;
+  };
+  if (node.kind != CompiledNode::Kind::kAnd) {
+    if ((admitted(node) & classes) == classes && admitted(node) != 0) node = CompiledNode{.kind = CompiledNode::Kind::kTrue};
+    return;
+  }
+  std::vector<CompiledNode> flat;
+  std::vector<CompiledNode> pending = std::move(node.children);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].kind == CompiledNode::Kind::kAnd) {
+      for (auto& c : pending[i].children) pending.push_back(std::move(c));
+      continue;
+    }
+    const uint32_t set = admitted(pending[i]);
+    if (set != 0 && (set & classes) == classes) continue;  // always true for these classes
+    flat.push_back(std::move(pending[i]));
+  }
+  if (flat.empty()) {
+    node = CompiledNode{.kind = CompiledNode::Kind::kTrue};
+  } else if (flat.size() == 1) {
+    node = std::move(flat.front());
+  } else {
+    node.children = std::move(flat);
+  }
 }
 
 }  // namespace warden::detect

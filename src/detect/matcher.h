@@ -33,7 +33,7 @@ class FleetState;
 // (RE2 partial match); `glob` matches the whole string (policy::Glob: a pattern starting with
 // '/' is a path glob, anything else a text glob where `*` spans '/').
 struct CompiledNode {
-  enum class Kind { kAnd, kOr, kNot, kCompare, kExists, kFirstSeen, kFalse };
+  enum class Kind { kAnd, kOr, kNot, kCompare, kExists, kFirstSeen, kFalse, kTrue };
   Kind kind = Kind::kFalse;
   std::vector<CompiledNode> children;  // kAnd/kOr/kNot
 
@@ -52,6 +52,12 @@ struct CompiledNode {
   std::vector<FieldPath> paths;
   std::string space;  // "<rule>:<paths>": the key space in the fleet state
 };
+
+// Simplifies a compiled step that the engine only ever evaluates for events of `classes` (the
+// class index guarantees it): nested `and`s are flattened and every top-level `class_uid = N` /
+// `class_uid in (...)` conjunct that holds for all of `classes` is dropped (it would always be true
+// there). Exact: the result matches the same events of those classes.
+void pruneClassChecks(CompiledNode& node, uint32_t classes);
 
 // Evaluates `node` over one parsed event. An Error is a run-time failure (the fleet state's);
 // the engine then disables the rule. `fleet` is used by first_seen(), which records as it asks.

@@ -83,6 +83,7 @@ class RuleCompiler {
         ok = false;
         continue;
       }
+      pruneClassChecks(*node, classes);  // the class index already guarantees them
       rule.steps.push_back(std::move(*node));
       rule.step_classes.push_back(classes);
     }

@@ -145,6 +145,27 @@ TEST(EngineTest, RulesAreIndexedByClassSoAnEventMeetsOnlyRulesForItsClass) {
   EXPECT_THAT(names(1001), ElementsAre("anything"));
 }
 
+TEST(EngineTest, ClassChecksTheIndexGuaranteesAreDroppedFromTheCompiledStepAndOthersKept) {
+  const auto set = rules(R"(rules:
+  - name: one
+    condition: spawned_exec and process.name = "x"
+  - name: two
+    condition: class_uid in (4001, 4002) and (class_uid = 4001 or dst_endpoint.port = 80)
+  - name: bare
+    condition: class_uid = 1001
+)");
+  const auto& r = set->rules();
+  // spawned_exec = class_uid = 1007 and activity_id = 1 and not status_id = 2: three checks stay.
+  ASSERT_EQ(r[0].steps[0].kind, CompiledNode::Kind::kAnd);
+  ASSERT_EQ(r[0].steps[0].children.size(), 3u);
+  for (const auto& c : r[0].steps[0].children) EXPECT_NE(c.path.text(), "class_uid");
+  // The `or` is not a top-level conjunct: it stays whole.
+  EXPECT_EQ(r[1].steps[0].kind, CompiledNode::Kind::kOr);
+  EXPECT_EQ(r[2].steps[0].kind, CompiledNode::Kind::kTrue);
+  EXPECT_THAT(evalOne("rules: [{name: a, condition: class_uid = 1007}]", procEvent(1, R"({"name":"sh","pid":1})")),
+              ElementsAre("a"));
+}
+
 TEST(EngineTest, AFindingNamesTheRuleItsEvidenceAndFillsTheTitle) {
   Engine engine(rules(R"(rules:
   - name: pipe-download-to-shell
