@@ -20,6 +20,7 @@ std::string_view baseName(BaseType b) {
     case BaseType::kBoolean: return "a boolean";
     case BaseType::kJson: return "JSON";
     case BaseType::kObject: return "an object";
+    case BaseType::kUnknown: return "of a type the schema does not resolve";
   }
   return "a value";
 }
@@ -200,8 +201,8 @@ std::optional<ConditionCompiler::FieldType> ConditionCompiler::checkField(std::s
     }
     if (!ok) continue;
     found = true;
-    if (free) {
-      out.free = true;
+    if (free || (attr != nullptr && attr->base == BaseType::kUnknown)) {
+      out.free = true;  // nothing to check a value against
     } else if (attr != nullptr && !out.has(attr->base)) {
       out.bases.push_back(attr->base);
     }

@@ -3,8 +3,8 @@
 // A recorded session for the detection tests: events made with the real builders, shaped as
 // their producers make them (events.md class table), sequenced like the audit writer does and
 // rendered to canonical JSON. Where a producer will carry a field the builders do not have yet
-// (process.euid and process.lineage from kernel capture), the test adds it to the JSON, as the
-// capture builders will write it.
+// (process.euid from kernel capture, with the linux/linux_users profile it needs), the test adds it
+// to the JSON, as the capture builders will write it.
 
 #include <nlohmann/json.hpp>
 
@@ -81,19 +81,15 @@ class Trail {
     return lines_.back();
   }
 
-  // PROC:LAUNCH of `p` (argv from its cmd_line, as the kernel reports it), with the euid and the
-  // lineage (exe paths up to the session's first process) the capture builders will add.
+  // PROC:LAUNCH of `p` (argv from its cmd_line, as the kernel reports it), with the euid the capture
+  // builders will add. (events.md's `lineage` is deprecated in OCSF 1.7.0 — the validator warns —
+  // so it is left to capture to carry the ancestry the schema's way; no rule here needs it.)
   const std::string& launch(const ocsf::Process& p, int64_t euid = 1000) {
     return add(ocsf::procLaunch(ctx_, now_, p, argvOf(p.cmd_line)), [&](nlohmann::json& j) {
       j["process"]["euid"] = euid;  // a linux/linux_users attribute: the event declares the profile
       auto& profiles = j["metadata"]["profiles"];
       profiles.push_back("linux/linux_users");
       std::sort(profiles.begin(), profiles.end());
-      nlohmann::json lineage = nlohmann::json::array();
-      for (const ocsf::Process* q = p.parent_process.get(); q != nullptr; q = q->parent_process.get()) {
-        if (q->file) lineage.push_back(q->file->path);
-      }
-      if (!lineage.empty()) j["process"]["lineage"] = lineage;
     });
   }
 
