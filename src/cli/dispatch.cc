@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"audit", auditCommand, "verify, generate and query the tamper-evident audit trail"},
     {"ocsf", ocsfCommand, "validate OCSF 1.7.0 JSONL against the official schema"},
     {"policy", policyCommand, "check a sandbox policy file"},
+    {"rules", rulesCommand, "check detection rule files and test them on recorded trails"},
     {"proxy", proxyCommand, "run the egress proxy as an explicit HTTP/HTTPS proxy"},
     {"run", runCommand, "run a command in a recorded sandbox session"},
     {"gateway", gatewayCommand, "run the gateway: session config, event store, logs and queries"},

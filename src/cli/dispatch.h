@@ -16,6 +16,7 @@ int dispatch(int argc, char** argv);
 int ocsfCommand(int argc, char** argv);
 int auditCommand(int argc, char** argv);
 int policyCommand(int argc, char** argv);
+int rulesCommand(int argc, char** argv);
 int proxyCommand(int argc, char** argv);
 int runCommand(int argc, char** argv);
 int sessionCommand(int argc, char** argv);

@@ -116,7 +116,10 @@ Event newEvent(const SessionContext& ctx, Kind kind, ClassUid cls, int activity_
 void applyProfiles(Event& e) {
   e.metadata.profiles |= kProfileHost | kProfileContainer;
   if (e.kind == Kind::kNet || e.kind == Kind::kHttp) e.metadata.profiles |= kProfileNetworkProxy;
-  if (e.action || e.disposition || e.firewall_rule) e.metadata.profiles |= kProfileSecurityControl;
+  // `attacks` is a security_control attribute too (a rule's finding may carry it without a disposition).
+  if (e.action || e.disposition || e.firewall_rule || !e.attacks.empty()) {
+    e.metadata.profiles |= kProfileSecurityControl;
+  }
 }
 
 // ----- URL helpers -----
@@ -397,6 +400,7 @@ Event finding(const SessionContext& ctx, int64_t time, const FindingInput& in) {
   info.title = in.title;
   info.desc = in.desc;
   info.types = in.types;
+  info.analytic_name = in.detection_rule;
   e.finding_info = std::move(info);
   e.attacks = in.attacks;
   e.evidences = in.evidences;
@@ -533,6 +537,7 @@ Event session(const SessionContext& ctx, int64_t time, const SessionInput& in) {
     const StopReason reason = in.reason.value_or(StopReason::kExit);
     e.status_detail = stopReasonName(reason);
     if (in.exit_code) e.unmapped.set("exit_code", *in.exit_code);
+    if (!in.rule.empty()) e.unmapped.set("rule", in.rule);
     switch (reason) {
       case StopReason::kTimeout:
       case StopReason::kOom: e.severity = Severity::kCritical; break;

@@ -42,7 +42,7 @@ struct SessionContext {
 // (host + container profiles, uid, correlation_uid, product_version), severity Informational.
 Event newEvent(const SessionContext& ctx, Kind kind, ClassUid cls, int activity_id, int64_t time);
 // Adds the profiles the event's content calls for: network_proxy on NET and HTTP, and
-// security_control whenever action, disposition or firewall_rule is set. Idempotent.
+// security_control whenever action, disposition, firewall_rule or attacks is set. Idempotent.
 void applyProfiles(Event& event);
 
 // ----- URL helpers -----
@@ -234,7 +234,10 @@ struct FindingInput {
   Confidence confidence = Confidence::kHigh;
   RiskLevel risk_level = RiskLevel::kHigh;
   Severity severity = Severity::kHigh;
-  Disposition disposition = Disposition::kBlocked;  // the shorthand activity (FINDING:BLOCKED)
+  // The shorthand activity (FINDING:BLOCKED). nullopt: no disposition_id, and the shorthand says
+  // FINDING:CREATED (the activity of a rule's finding, which decides nothing itself).
+  std::optional<Disposition> disposition = Disposition::kBlocked;
+  std::string detection_rule;  // the detection rule that made it: finding_info.analytic; [rule:...]
   std::optional<Process> actor;
   std::optional<FirewallRule> rule;
   std::string message;  // defaults to the title
@@ -286,6 +289,7 @@ struct SessionInput {
   SessionActivity activity = SessionActivity::kStart;
   std::optional<StopReason> reason;  // kStop: status_detail
   std::optional<int> exit_code;      // kStop: unmapped.exit_code
+  std::string rule;                  // kStop for kPolicyViolation: the detection rule, unmapped.rule
   std::string message;               // kCleanup: what happened to the filesystem state
 };
 // The sandbox session: Start 3, Stop 4, Other 99 "Create"/"Pause"/"Resume"/"Cleanup";

@@ -72,6 +72,7 @@ enum Profile : uint8_t {
   kProfileContainer = 1 << 1,
   kProfileNetworkProxy = 1 << 2,
   kProfileSecurityControl = 1 << 3,
+  kProfileLinuxUsers = 1 << 4,  // "linux/linux_users": process euid, egid, auid, group
 };
 
 // Class facts from the schema: names, category.

@@ -125,6 +125,9 @@ struct FindingInfo {
   std::string title;
   std::string desc;
   std::vector<std::string> types;  // e.g. "unsolicited-101"
+  // The detection rule (src/detect) that made the finding: written as analytic {name, type_id 1
+  // "Rule"}; the shorthand names it ([rule:...]). Empty for Warden's built-in dual-emit findings.
+  std::string analytic_name;
 };
 
 struct Product {  // `app`

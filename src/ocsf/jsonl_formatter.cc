@@ -105,6 +105,7 @@ void writeMetadata(ObjectWriter& w, const Metadata& m) {
     static constexpr std::pair<Profile, std::string_view> kNames[] = {
         {kProfileContainer, "\"container\""},
         {kProfileHost, "\"host\""},
+        {kProfileLinuxUsers, "\"linux/linux_users\""},
         {kProfileNetworkProxy, "\"network_proxy\""},
         {kProfileSecurityControl, "\"security_control\""},
     };
@@ -228,6 +229,13 @@ void appendJsonl(std::string& out, const Event& e) {
   if (e.file_result) w.object("file_result", [&](ObjectWriter& o) { writeFile(o, *e.file_result); });
   if (e.finding_info) {
     w.object("finding_info", [&](ObjectWriter& f) {
+      if (!e.finding_info->analytic_name.empty()) {
+        f.object("analytic", [&](ObjectWriter& a) {
+          a.str("name", e.finding_info->analytic_name);
+          a.str("type", "Rule");
+          a.i64("type_id", 1);
+        });
+      }
       f.str("desc", e.finding_info->desc);
       f.str("title", e.finding_info->title);
       if (!e.finding_info->types.empty()) {

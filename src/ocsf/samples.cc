@@ -331,8 +331,29 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     };
     out.push_back(fileActivity(ctx, next(), access(FileActivity::kCreate, "/workspace/out.txt")));
     out.push_back(fileActivity(ctx, next(), access(FileActivity::kRead, "/workspace/.env")));
-    out.push_back(
-        fileActivity(ctx, next(), access(FileActivity::kUpdate, "/home/agent/.ssh/authorized_keys")));
+    const Event keys =
+        fileActivity(ctx, next(), access(FileActivity::kUpdate, "/home/agent/.ssh/authorized_keys"));
+    out.push_back(keys);
+    {
+      // A detection rule's finding (src/detect), as the rules engine makes it: analytic = the rule,
+      // no disposition (FINDING:CREATED), the evidence names the triggering event.
+      FindingInput rf;
+      rf.title = "Credential file written: /home/agent/.ssh/authorized_keys";
+      rf.desc = "a process wrote to a credential or authentication file";
+      rf.types = {"credential-file-write"};
+      rf.detection_rule = "credential-file-write";
+      rf.disposition = std::nullopt;
+      rf.confidence = Confidence::kMedium;
+      rf.attacks = {Attack{"T1098.004", "SSH Authorized Keys", "TA0003", "Persistence"}};
+      Value ev = evidenceOf(keys);
+      ev.set("uid", keys.metadata.uid);
+      ev.set("name", "File System Activity: Update");
+      Value data = Value::object();
+      data.set("sequence", 42);
+      ev.set("data", std::move(data));
+      rf.evidences.push(std::move(ev));
+      out.push_back(finding(ctx, next(), rf));
+    }
     out.push_back(fileActivity(ctx, next(), access(FileActivity::kDelete, "/workspace/tmp.log")));
     FileAccess rename = access(FileActivity::kRename, "/workspace/a.txt");
     File target;

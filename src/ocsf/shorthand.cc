@@ -488,6 +488,13 @@ void findingDetail(std::string& out, const Event& e) {
               kMaxMessageBytes, /*quoted=*/true);
   out.push_back('"');
   Bracket b;
+  if (e.finding_info && !e.finding_info->analytic_name.empty()) {
+    // A detection rule's finding (detect.md): the rule, and what it did when not just alert.
+    b.add("rule", e.finding_info->analytic_name);
+    b.add("action", e.unmapped.stringAt("action"));
+    b.writeTo(out);
+    return;
+  }
   if (e.finding_info && !e.finding_info->types.empty()) {
     std::string joined;
     for (const auto& t : e.finding_info->types) {
@@ -550,6 +557,7 @@ void sessionDetail(std::string& out, const Event& e) {
       code != nullptr && (code->isInt() || code->isUint())) {
     b.add("exit", code->asInt());
   }
+  b.add("rule", e.unmapped.stringAt("rule"));  // the detection rule that stopped it
   b.writeTo(out);
 }
 
@@ -661,7 +669,7 @@ std::string_view activityOf(const Event& e, std::string& scratch) {
       break;
     case Kind::kFinding:
       if (e.disposition) return dispositionCaption(*e.disposition);
-      break;
+      return "Created";  // a finding that decided nothing (a detection rule's): FINDING:CREATED
     case Kind::kConfig: {
       const std::string_view state = e.unmapped.stringAt("state");
       if (!state.empty()) return state;

@@ -130,7 +130,7 @@ TEST(BuildersTest, DeclaresSecurityControlOnFindingsAndDeniedFiles) {
 TEST(BuildersTest, EveryProfileDeclaredMatchesTheEventsContent) {
   for (const Event& e : sampleOfEveryEvent(sampleContext())) {
     const bool net = e.kind == Kind::kNet || e.kind == Kind::kHttp;
-    const bool control = e.action || e.disposition || e.firewall_rule;
+    const bool control = e.action || e.disposition || e.firewall_rule || !e.attacks.empty();
     EXPECT_EQ((e.metadata.profiles & kProfileNetworkProxy) != 0, net) << toJsonl(e);
     EXPECT_EQ((e.metadata.profiles & kProfileSecurityControl) != 0, control) << toJsonl(e);
     EXPECT_TRUE(e.metadata.profiles & kProfileHost);

@@ -276,6 +276,36 @@ std::vector<Example> examples() {
          h.process = proc("python3", 42);
          return resourceLimit(c, kTime, h);
        }},
+      {"RuleFindingFromDetectMd",
+       [](const SessionContext& c) {
+         // detect.md: a detection rule's finding decides nothing itself (FINDING:CREATED).
+         FindingInput f;
+         f.title = "Downloaded script piped to sh";
+         f.types = {"pipe-download-to-shell"};
+         f.detection_rule = "pipe-download-to-shell";
+         f.disposition = std::nullopt;
+         return finding(c, kTime, f);
+       }},
+      {"RuleFindingWithKillAction",
+       [](const SessionContext& c) {
+         FindingInput f;
+         f.title = "Credential file written: /home/agent/.ssh/authorized_keys";
+         f.types = {"credential-file-write"};
+         f.detection_rule = "credential-file-write";
+         f.disposition = std::nullopt;
+         Event e = finding(c, kTime, f);
+         e.unmapped.set("action", "kill");  // as src/detect records a rule's action
+         return e;
+       }},
+      {"SessionStopByRule",
+       [](const SessionContext& c) {
+         SessionInput s;
+         s.activity = SessionActivity::kStop;
+         s.reason = StopReason::kPolicyViolation;
+         s.exit_code = 137;
+         s.rule = "credential-file-write";
+         return session(c, kTime, s);
+       }},
       {"LogCheckpoint",
        [](const SessionContext& c) {
          // LOG events are built by src/audit; this is the shape they have (events.md "Integrity").
