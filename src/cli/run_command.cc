@@ -29,6 +29,8 @@ int runCommand(int argc, char** argv) {
   std::string tmp_size;
   std::string workspace;
   std::string capture;
+  std::vector<std::string> rules;
+  std::string rules_builtin = "on";
   uint32_t pids = 0;
   GatewayUplinkOptions gateway;
   bool stream = false;
@@ -46,6 +48,9 @@ int runCommand(int argc, char** argv) {
                  "how much the kernel capture records: all (processes and files), processes, none "
                  "(default: the policy's audit.processes / audit.file_writes)")
       ->check(CLI::IsMember({"all", "processes", "none"}));
+  app.add_option("--rules", rules, "a detection rule file (repeatable; warden rules check FILE checks one)");
+  app.add_option("--rules-builtin", rules_builtin, "the built-in detection rules: on (default) or off")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--workspace", workspace,
                  "the agent's read-write working directory (default: the directory warden run is started in)");
   app.add_option("--env", options.env,
@@ -125,6 +130,8 @@ int runCommand(int argc, char** argv) {
     options.tmp_bytes = *bytes;
   }
   if (!workspace.empty()) options.workspace = workspace;
+  for (const auto& file : rules) options.rules_files.emplace_back(file);
+  options.rules_builtin = rules_builtin == "on";
   if (capture == "all") options.capture = sandbox::RunOptions::Capture::kAll;
   if (capture == "processes") options.capture = sandbox::RunOptions::Capture::kProcesses;
   if (capture == "none") options.capture = sandbox::RunOptions::Capture::kNone;

@@ -108,7 +108,7 @@ rules:
 
   - name: process-euid-root
     desc: a process of the session runs with effective uid 0 (a setuid binary, sudo, a privilege escalation)
-    condition: spawned_exec and (process.euid = 0 or process.user.uid = "0")
+    condition: spawned_exec and (process.euid = 0 or unmapped.euid = 0 or process.user.uid = "0")
     severity: high
     attack: [T1548.001, TA0004]
     title: "%{process.name} runs with euid 0"

@@ -16,7 +16,10 @@ SessionEnd classifyEnd(const EndFacts& facts) {
     end.agent_status = WEXITSTATUS(facts.wait_status);
   }
   end.warden_status = end.agent_status;
-  if (facts.timed_out) {
+  if (facts.policy_violation) {
+    end.reason = ocsf::StopReason::kPolicyViolation;
+    end.killed_by_limit = true;
+  } else if (facts.timed_out) {
     end.reason = ocsf::StopReason::kTimeout;
     end.warden_status = kExitTimeout;
     end.killed_by_limit = true;

@@ -14,6 +14,7 @@ struct EndFacts {
   bool timed_out = false;        // the supervisor's timeout fired
   bool stop_requested = false;   // `warden session stop`, or SIGTERM/SIGINT to the supervisor
   bool oom_killed = false;       // the cgroup recorded an OOM kill in this session
+  bool policy_violation = false; // a detection rule with `action: kill` ended the session
 };
 
 struct SessionEnd {
@@ -24,8 +25,8 @@ struct SessionEnd {
   bool killed_by_limit = false;    // a timeout or OOM kill: PROC:TERMINATE is Critical
 };
 
-// Precedence when several facts hold: timeout, then an OOM kill (only when the agent died of
-// SIGKILL), then a stop request, then signal / exit.
+// Precedence when several facts hold: a policy violation (a kill rule), timeout, then an OOM kill
+// (only when the agent died of SIGKILL), then a stop request, then signal / exit.
 SessionEnd classifyEnd(const EndFacts& facts);
 
 }  // namespace warden::sandbox

@@ -41,6 +41,9 @@ struct RunOptions {
   // audit.processes / audit.file_writes; none: the policy decides.
   enum class Capture { kAll, kProcesses, kNone };
   std::optional<Capture> capture;
+  // Detection rules (detect.md): the built-in pack unless `rules_builtin` is false, plus each file.
+  std::vector<std::filesystem::path> rules_files;
+  bool rules_builtin = true;
   // Where the record goes besides the files and where live config comes from (session_uplink.h):
   // `warden run --gateway` sets the gateway link; empty: standalone.
   UplinkFactory uplink;

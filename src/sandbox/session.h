@@ -27,6 +27,8 @@
 #include "capture/process_table.h"
 #include "capture/source.h"
 #include "common/unique_fd.h"
+#include "detect/live_detector.h"
+#include "detect/rule_set.h"
 #include "ocsf/builders.h"
 #include "policy/snapshot.h"
 #include "proxy/server/proxy_stack.h"
@@ -59,6 +61,8 @@ struct SharedState {
   bool ended = false;               // Guarded by mu: the agent is gone, pause/resume refused
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> oom_killed{false};
+  std::atomic<bool> policy_violation{false};  // a detection rule with `action: kill` fired
+  std::string violation_rule;                 // Guarded by mu: its name, for SESSION:STOP
   UniqueFd wake;  // eventfd: a stop request for the main loop
 };
 
@@ -75,6 +79,8 @@ class Session {
  private:
   // session_record.cc
   Result<void> loadPolicy();
+  Result<void> loadRules();
+  void onRuleAction(const detect::RuleAction& action);
   Result<void> startRecord();
   Result<void> startUplink();
   void applyGatewayPolicy(const std::string& yaml, uint64_t config_revision);
@@ -119,6 +125,8 @@ class Session {
   std::unique_ptr<SessionUplink> uplink_;
   std::mutex policy_mu_;
   bool policy_planned_ = false;  // Guarded by policy_mu_: the view was planned from policy_; swaps only now
+  std::shared_ptr<const detect::RuleSet> rules_;
+  std::unique_ptr<detect::LiveDetector> detector_;  // evaluates every written event; before pipeline_
   std::unique_ptr<audit::Pipeline> pipeline_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<policy::PolicyStore> store_;

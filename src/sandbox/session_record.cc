@@ -70,6 +70,39 @@ Result<void> Session::loadPolicy() {
   return okResult();
 }
 
+Result<void> Session::loadRules() {
+  detect::RuleSetOptions options;
+  options.builtin_rules = options_.rules_builtin;
+  if (!options.builtin_rules && options_.rules_files.empty()) return okResult();
+  detect::Diagnostics diagnostics;
+  auto loaded = detect::RuleSet::load(options_.rules_files, options, &diagnostics);
+  if (!loaded.ok()) return invalidArgument(diagnostics.empty() ? loaded.error().message() : diagnostics.toString());
+  rules_ = std::move(loaded).value();
+  return okResult();
+}
+
+void Session::onRuleAction(const detect::RuleAction& action) {
+  if (action.kind == detect::ActionKind::kKill) {
+    {
+      std::lock_guard lock(shared_.mu);
+      if (shared_.policy_violation) return;  // the first kill rule is the one SESSION:STOP names
+      shared_.violation_rule = action.rule;
+    }
+    shared_.policy_violation = true;
+    const uint64_t one = 1;
+    (void)!::write(shared_.wake.get(), &one, sizeof one);
+  } else if (action.kind == detect::ActionKind::kPause) {
+    std::lock_guard lock(shared_.mu);
+    if (shared_.ended || shared_.paused || shared_.cgroup == nullptr) return;
+    if (shared_.cgroup->freeze().ok()) {
+      shared_.paused = true;
+      sessionEvent(ocsf::SessionActivity::kPause,
+                   fmt::format("paused by detection rule {} (cgroup frozen; warden session resume continues)",
+                               action.rule));
+    }
+  }
+}
+
 Result<void> Session::startRecord() {
   const int64_t now = nowMs();
   ctx_.hostname = hostName();
@@ -89,15 +122,27 @@ Result<void> Session::startRecord() {
     pipeline_options.stdout_human = true;
     pipeline_options.human_fd = options_.stream_fd;
   }
-  if (uplink_) {
-    // Every written batch, from LOG:START on, goes to the uplink (the gateway's spool) too.
-    pipeline_options.on_events = [uplink = uplink_.get()](std::vector<audit::SpooledEvent>&& batch) {
-      uplink->onEvents(std::move(batch));
+  if (rules_) {
+    detect::LiveDetectorOptions detector_options;
+    detector_options.session = ctx_;
+    detector_options.on_action = [this](const detect::RuleAction& action) { onRuleAction(action); };
+    auto detector = detect::LiveDetector::start(rules_, std::move(detector_options));
+    if (!detector.ok()) return detector.error().withContext("detection rules");
+    detector_ = std::move(detector).value();
+  }
+  if (uplink_ || detector_) {
+    // Every written batch, from LOG:START on, goes to the detector (a copy, never blocking the writer)
+    // and to the uplink (the gateway's spool).
+    pipeline_options.on_events = [uplink = uplink_.get(), detector = detector_.get()](
+                                     std::vector<audit::SpooledEvent>&& batch) {
+      if (detector) detector->submit(batch);
+      if (uplink) uplink->onEvents(std::move(batch));
     };
   }
   auto pipeline = audit::Pipeline::start(std::move(pipeline_options));
   if (!pipeline.ok()) return pipeline.error();
   pipeline_ = std::move(pipeline).value();
+  if (detector_) detector_->attach(*pipeline_);  // findings are emitted from here on
   // The log directory holds the record: root only (the agent also cannot see it: not in its view).
   ::chmod(log_dir_.c_str(), 0700);
   emit(ocsf::lifecycle(ctx_, now, {.activity = ocsf::LifecycleActivity::kStart,

@@ -121,6 +121,7 @@ int Session::releaseAndWait() {
   UniqueFd grace_timer;
   bool timed_out = false;
   bool terminating = false;
+  bool violation_killed = false;
   auto terminate = [&] {
     if (terminating) return;
     terminating = true;
@@ -167,7 +168,17 @@ int Session::releaseAndWait() {
     if (fds[2].revents & POLLIN) {
       uint64_t n = 0;
       (void)!::read(shared_.wake.get(), &n, sizeof n);
-      if (shared_.stop_requested) terminate();
+      if (shared_.policy_violation && !violation_killed) {
+        // A kill rule: the session stops at once, no grace period.
+        violation_killed = true;
+        std::lock_guard lock(shared_.mu);
+        if (shared_.cgroup) {
+          (void)shared_.cgroup->thaw();
+          (void)shared_.cgroup->killAll(std::chrono::seconds(5));
+        }
+      } else if (shared_.stop_requested) {
+        terminate();
+      }
     }
     if (fds[3].revents & POLLIN) {
       timeout_timer.reset();
@@ -191,7 +202,8 @@ int Session::releaseAndWait() {
     return EndFacts{.wait_status = wait_status,
                     .timed_out = timed_out,
                     .stop_requested = shared_.stop_requested,
-                    .oom_killed = shared_.oom_killed};
+                    .oom_killed = shared_.oom_killed,
+                    .policy_violation = shared_.policy_violation};
   };
   SessionEnd end = classifyEnd(facts());
   // The kernel may report the OOM a moment after the death: give the watcher its say first.
@@ -229,7 +241,19 @@ int Session::finish(const SessionEnd& end) {
   stop.activity = ocsf::SessionActivity::kStop;
   stop.reason = end.reason;
   stop.exit_code = end.agent_status;
+  if (end.reason == ocsf::StopReason::kPolicyViolation) {
+    std::lock_guard lock(shared_.mu);
+    stop.rule = shared_.violation_rule;
+  }
   emit(ocsf::session(ctx_, nowMs(), stop));
+  if (detector_) {
+    // The rules see the session's last events (its stop among them) before the record is sealed.
+    detector_->drain([this] {
+      const auto s = pipeline_->stats();
+      return s.written + s.shed >= s.emitted;
+    }, std::chrono::seconds(2));
+    shutdown_.mark("detector");
+  }
   teardown_.runAll();
   shutdown_.mark("teardown");
   const std::string kept = fmt::format("kept: the log directory {}", log_dir_.string());
@@ -243,6 +267,7 @@ int Session::finish(const SessionEnd& end) {
                                        .component = "supervisor",
                                        .message = fmt::format("session {} ended: {}", ctx_.session_name,
                                                               ocsf::stopReasonName(end.reason))}));
+  if (detector_) detector_->close();
   if (auto closed = pipeline_->close(); !closed.ok()) {
     std::fprintf(err_, "warden run: closing the log: %s\n", closed.error().toString().c_str());
   }
@@ -265,6 +290,11 @@ int Session::run() {
 
   if (auto loaded = loadPolicy(); !loaded.ok()) {
     std::fprintf(err_, "warden run: the policy does not load; nothing was started:\n%s\n", loaded.error().message().c_str());
+    return kExitSetupFailed;
+  }
+  if (auto rules = loadRules(); !rules.ok()) {
+    std::fprintf(err_, "warden run: the detection rules do not load; nothing was started:\n%s\n",
+                 rules.error().message().c_str());
     return kExitSetupFailed;
   }
   startup_.mark("policy");
