@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/spool_sink.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
@@ -91,9 +92,16 @@ Result<void> Session::startRecord() {
   }
   if (uplink_) {
     // Every written batch, from LOG:START on, goes to the uplink (the gateway's spool) too.
-    pipeline_options.on_events = [uplink = uplink_.get()](std::vector<audit::SpooledEvent>&& batch) {
-      uplink->onEvents(std::move(batch));
-    };
+    pipeline_options.sinks.push_back(
+        std::make_shared<audit::CallbackSink>("gateway uplink", [uplink = uplink_.get()](const audit::SinkBatch& b) {
+          std::vector<audit::SpooledEvent> batch;
+          batch.reserve(b.events.size());
+          for (const auto& r : b.events) {
+            batch.push_back(audit::SpooledEvent{.sequence = r.sequence, .json = std::string(r.json),
+                                                .shorthand = std::string(r.shorthand)});
+          }
+          uplink->onEvents(std::move(batch));
+        }));
   }
   auto pipeline = audit::Pipeline::start(std::move(pipeline_options));
   if (!pipeline.ok()) return pipeline.error();
