@@ -639,6 +639,7 @@ void logDetail(std::string& out, const Event& e) {
     if (count.empty() && e.count) count = std::to_string(*e.count);
     b.add("count", count, 32);
     b.add("seq", seqRange(loss->find("first_seq"), loss->find("last_seq")), 64);
+    b.add("refused", scalarText(loss->find("refused_over_budget")), 32);  // past the log budget
     b.writeTo(out);
     return;
   }
