@@ -31,6 +31,12 @@ void putEndpoint(std::string& k, const std::optional<ocsf::Endpoint>& e) {
 }  // namespace
 
 bool Coalescer::coalescible(const ocsf::Event& e) {
+  // The close of a connection with exactly the same traffic as others (the refused CONNECT's 403
+  // and request, connection after connection): bytes are part of the key.
+  if (e.kind == ocsf::Kind::kNet && e.class_uid == ocsf::ClassUid::kNetworkActivity && e.activity_id == 2 &&
+      e.traffic) {
+    return true;
+  }
   if (!e.action || *e.action != ocsf::Action::kDenied) return false;
   switch (e.kind) {
     case ocsf::Kind::kNet:
@@ -89,6 +95,10 @@ std::string Coalescer::keyOf(const ocsf::Event& e) {
     k.push_back('\x1e');
   }
   put(k, e.status_detail);
+  if (e.traffic) {
+    put(k, e.traffic->bytes_in.value_or(-1));
+    put(k, e.traffic->bytes_out.value_or(-1));
+  }
   return k;
 }
 
@@ -105,6 +115,7 @@ Coalescer::Verdict Coalescer::admit(const ocsf::Event& e, std::chrono::steady_cl
       w.end_time = e.time;
     }
     ++w.count;
+    w.duration_total += e.duration.value_or(0);
     w.start_time = std::min(w.start_time, e.time);
     w.end_time = std::max(w.end_time, e.time);
     ++suppressed_;
@@ -139,11 +150,13 @@ std::vector<ocsf::Event> Coalescer::due(std::chrono::steady_clock::time_point no
       s.start_time = w.start_time;
       s.end_time = w.end_time;
       s.time = w.end_time;
+      if (s.duration) s.duration = w.end_time - w.start_time;  // OCSF: the time the event covers
       s.metadata.uid = uuidV7(s.time);
       if (!s.unmapped.isObject()) s.unmapped = ocsf::Value::object();
       ocsf::Value c = ocsf::Value::object();
       c.set("window_ms", static_cast<int64_t>(options_.window.count()));
       if (!w.first_uid.empty()) c.set("first_uid", w.first_uid);
+      if (s.duration) c.set("duration_total_ms", w.duration_total);
       s.unmapped.set("coalesced", std::move(c));
       out.push_back(std::move(s));
       ++summaries_;

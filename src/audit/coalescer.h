@@ -25,8 +25,10 @@ struct CoalesceOptions {
 // (issue 12 item 7; docs/formats.md "Coalescing repeated events").
 //
 // Which events: producer events that were refused — action Denied — of the network, HTTP, DNS,
-// SSH and file classes. Never a finding, a session/lifecycle/config/limit/log event, or anything
-// allowed (an allowed connection has its own close event and bytes; every one is real activity).
+// SSH and file classes, and NET:CLOSE events (the close of each refused CONNECT repeats the same
+// bytes; traffic bytes are part of the key, so closes that moved different data never merge).
+// Never a finding, a session/lifecycle/config/limit/log event, or another allowed event (every
+// allowed open or request is real activity).
 // The key: class, activity, action, actor (pid, name, executable path), source address (not its
 // port), destination (endpoint
 // hostname, ip and port; URL method, host and path; DNS name and type; file path), firewall rule
@@ -38,7 +40,8 @@ struct CoalesceOptions {
 // one that counted anything yields a summary event, a copy of the first event it suppressed with
 // `count` = the number suppressed, `start_time`/`end_time` = the first and last of them,
 // `time` = end_time, a fresh metadata.uid, and unmapped.coalesced {window_ms, first_uid} naming
-// the event that opened the window. Counting: for every key, the events written (1 per window)
+// the event that opened the window (a summary of closes: `duration` = end_time - start_time, the
+// time it covers, and unmapped.coalesced.duration_total_ms = the sum of the connections' durations). Counting: for every key, the events written (1 per window)
 // plus the `count` of the summaries equals the events produced. Nothing is dropped: at close
 // (due(.., true)) every open window with a count yields its summary.
 //
@@ -72,6 +75,7 @@ class Coalescer {
     uint64_t count = 0;
     int64_t start_time = 0;
     int64_t end_time = 0;
+    int64_t duration_total = 0;  // sum of the suppressed events' durations
     std::optional<ocsf::Event> sample;  // the first suppressed event
   };
 

@@ -145,3 +145,38 @@ TEST(CoalescerTest, ConcurrentProducersCountEveryEventExactlyOnce) {
 
 }  // namespace
 }  // namespace warden::audit
+
+namespace warden::audit {
+namespace {
+
+ocsf::Event closeOf(int64_t time, int64_t bytes_in, int64_t duration) {
+  ocsf::Event e = testutil::testEvent(time, "closed evil.example:443");
+  e.kind = ocsf::Kind::kNet;
+  e.class_uid = ocsf::ClassUid::kNetworkActivity;
+  e.activity_id = 2;
+  e.activity_name.clear();
+  e.actor = ocsf::Process{.name = "curl", .pid = 64, .uid = 1000, .cmd_line = {}, .file = {}, .working_directory = {},
+                          .parent_process = {}};
+  e.dst_endpoint = ocsf::Endpoint{.hostname = "evil.example", .ip = {}, .port = 443};
+  e.traffic = ocsf::Traffic{.bytes_in = bytes_in, .bytes_out = 61};
+  e.duration = duration;
+  return e;
+}
+
+TEST(CoalescerTest, ClosesWithTheSameBytesAreSummarisedWithTheTotalDurationOthersAreNot) {
+  Coalescer c({.window = std::chrono::milliseconds(1000), .max_keys = 16});
+  const auto t0 = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+  EXPECT_EQ(c.admit(closeOf(testutil::kNoon, 256, 40), t0), Coalescer::Verdict::kWrite);
+  EXPECT_EQ(c.admit(closeOf(testutil::kNoon + 100, 256, 30), t0), Coalescer::Verdict::kSuppressed);
+  EXPECT_EQ(c.admit(closeOf(testutil::kNoon + 300, 256, 50), t0), Coalescer::Verdict::kSuppressed);
+  EXPECT_EQ(c.admit(closeOf(testutil::kNoon + 400, 9000, 50), t0), Coalescer::Verdict::kWrite);  // other data
+  const auto s = c.due(t0, true);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].count, 2);
+  EXPECT_EQ(s[0].duration, 200);  // end_time - start_time
+  EXPECT_EQ(s[0].unmapped.findPath({"coalesced", "duration_total_ms"})->asInt(), 80);
+  EXPECT_EQ(s[0].traffic->bytes_in, 256);
+}
+
+}  // namespace
+}  // namespace warden::audit
