@@ -38,8 +38,8 @@ constexpr std::string_view kComponent = "audit";
 // a size-rotated file overshoots its limit by at most about this much.
 constexpr size_t kFlushBytes = 1u << 20;
 // Queue cells are reused; a cell whose strings grew past this (a huge event) is freed instead.
-constexpr size_t kMaxPooledCells = 4096;
-constexpr size_t kMaxPooledCellBytes = 64u << 10;
+constexpr size_t kMaxPooledCells = 16384;
+constexpr size_t kMaxPooledCellBytes = 16u << 10;
 // Rounds of "sinks recorded something" handled per writer iteration (the rest waits one round).
 constexpr int kMaxNoteRounds = 4;
 

@@ -13,6 +13,7 @@ void prepareEvent(PreparedEvent& out, ocsf::Event& e, const ocsf::SessionContext
   fillMissingSessionFields(e, session);
   out.time = e.time;
   out.json.clear();
+  if (out.json.capacity() < 2048) out.json.reserve(2048);  // one allocation for a new cell, none after
   ocsf::appendJsonlWithSlots(out.json, e, out.slots);
   out.line.clear();
   ocsf::appendLogLine(out.line, e);

@@ -732,7 +732,7 @@ std::string toShorthand(const Event& event) {
 }
 
 void appendLogLine(std::string& out, const Event& event) {
-  out.append(formatUtcMillis(event.time));
+  appendUtcMillis(out, event.time);
   out.append(" OCSF ");
   appendShorthand(out, event);
 }
