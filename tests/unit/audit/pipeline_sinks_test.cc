@@ -14,7 +14,7 @@
 #include "audit/human_sink.h"
 #include "audit/pipeline.h"
 #include "audit/spool_sink.h"
-#include "audit/verify.h"
+#include "audit/verify_files.h"
 #include "audit_test_util.h"
 #include "support/test_env.h"
 

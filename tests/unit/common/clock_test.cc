@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -8,7 +9,7 @@
 namespace warden {
 namespace {
 
-// What strftime makes of the same instant: the reference the fast formatter must match.
+// What gmtime_r makes of the same instant: the reference the fast formatter must match.
 std::string reference(int64_t ms) {
   int64_t secs = ms / 1000;
   int64_t rem = ms % 1000;
@@ -19,10 +20,9 @@ std::string reference(int64_t ms) {
   const time_t t = static_cast<time_t>(secs);
   struct tm tm {};
   gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(rem));
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
   return out;
 }
 
