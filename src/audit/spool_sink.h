@@ -29,6 +29,12 @@ class SpoolSink final : public Sink {
   Result<void> open(SinkContext& context) override;
   void write(const SinkBatch& batch) override;
   void tick() override { reportSkipped(false); }
+  // An episode still unreported at the end (the last batches, the final checkpoint's included,
+  // did not fit) is reported now: after the final checkpoint that is an operational line.
+  Result<void> close() override {
+    reportSkipped(true);
+    return okResult();
+  }
 
   uint64_t skipped() const { return skipped_total_; }
 
