@@ -80,8 +80,12 @@ Event checkpointEvent(const SessionContext& session, int64_t time, const Checkpo
 Event lossEvent(const SessionContext& session, int64_t time, const LossFacts& f) {
   Event e = logEvent(session, time, 99, "Loss", ocsf::Severity::kHigh);
   e.status = ocsf::Status::kFailure;
-  e.count = static_cast<int64_t>(f.count);
-  if (f.operational_lines > 0) {
+  e.count = static_cast<int64_t>(f.count + f.refused_over_budget);
+  if (f.refused_over_budget > 0) {
+    e.message = fmt::format("{} events refused past the session's log budget, {} shed (audit queue full), around "
+                            "seq {}-{}",
+                            f.refused_over_budget, f.count, f.first_seq, f.last_seq);
+  } else if (f.operational_lines > 0) {
     e.message = fmt::format("{} events and {} log lines shed (audit queue full) around seq {}-{}", f.count,
                             f.operational_lines, f.first_seq, f.last_seq);
   } else {
@@ -92,6 +96,7 @@ Event lossEvent(const SessionContext& session, int64_t time, const LossFacts& f)
   loss.set("first_seq", f.first_seq);
   loss.set("last_seq", f.last_seq);
   if (f.operational_lines > 0) loss.set("operational_lines", f.operational_lines);
+  if (f.refused_over_budget > 0) loss.set("refused_over_budget", f.refused_over_budget);
   e.unmapped.set("loss", std::move(loss));
   return e;
 }
@@ -183,6 +188,78 @@ Event gatewayReconnectedEvent(const SessionContext& session, int64_t time, const
   e.message = fmt::format("gateway {} reachable again after {} ms; {} spooled events to resend", f.gateway,
                           f.down_ms, f.pending);
   e.unmapped.set("gateway", gatewayValue(f, true));
+  return e;
+}
+
+namespace {
+
+Value sinkValue(const SinkFacts& f, bool with_error) {
+  Value v = Value::object();
+  v.set("name", f.sink);
+  if (with_error && !f.error.empty()) v.set("error", f.error);
+  if (f.since != 0) v.set("since", f.since);
+  return v;
+}
+
+}  // namespace
+
+Event sinkUnreachableEvent(const SessionContext& session, int64_t time, const SinkFacts& f) {
+  Event e = logEvent(session, time, 99, "Sink Unreachable", ocsf::Severity::kMedium);
+  e.status = ocsf::Status::kFailure;
+  e.status_detail = f.error;
+  e.message = fmt::format("{} unreachable: {}; {} events wait in its spool", f.sink, f.error, f.pending);
+  Value v = sinkValue(f, true);
+  v.set("pending", f.pending);
+  e.unmapped.set("sink", std::move(v));
+  return e;
+}
+
+Event sinkReconnectedEvent(const SessionContext& session, int64_t time, const SinkFacts& f) {
+  Event e = logEvent(session, time, 99, "Sink Reconnected", ocsf::Severity::kInformational);
+  e.status = ocsf::Status::kSuccess;
+  e.message = fmt::format("{} reachable again after {} ms; {} events to deliver", f.sink, f.down_ms, f.pending);
+  Value v = sinkValue(f, false);
+  v.set("down_ms", f.down_ms);
+  v.set("pending", f.pending);
+  e.unmapped.set("sink", std::move(v));
+  return e;
+}
+
+Event sinkOverflowEvent(const SessionContext& session, int64_t time, const SinkFacts& f) {
+  Event e = logEvent(session, time, 99, "Sink Overflow", ocsf::Severity::kHigh);
+  e.status = ocsf::Status::kFailure;
+  e.status_detail = f.error;
+  e.count = static_cast<int64_t>(f.skipped);
+  e.message = f.first_seq != 0
+                  ? fmt::format("{} skipped {} (seq {}-{}): {}; the session's files hold them", f.sink, f.skipped,
+                                f.first_seq, f.last_seq, f.error)
+                  : fmt::format("{} skipped {}: {}; the session's files hold them", f.sink, f.skipped, f.error);
+  Value v = sinkValue(f, true);
+  v.set("skipped", f.skipped);
+  if (f.first_seq != 0) {
+    v.set("first_seq", f.first_seq);
+    v.set("last_seq", f.last_seq);
+  }
+  e.unmapped.set("sink", std::move(v));
+  return e;
+}
+
+Event budgetExhaustedEvent(const SessionContext& session, int64_t time, const BudgetFacts& f) {
+  Event e = logEvent(session, time, 99, "Budget Exhausted", ocsf::Severity::kCritical);
+  e.status = ocsf::Status::kFailure;
+  std::string limit;
+  if (f.max_events > 0) limit = fmt::format("{} events", f.max_events);
+  if (f.max_bytes > 0) limit.append(fmt::format("{}{} bytes", limit.empty() ? "" : " / ", f.max_bytes));
+  e.message = fmt::format("session log budget reached ({}): {} events, {} bytes written; action: {}", limit, f.events,
+                          f.bytes, f.action);
+  e.status_detail = "log budget exhausted";
+  Value v = Value::object();
+  if (f.max_events > 0) v.set("max_events", f.max_events);
+  if (f.max_bytes > 0) v.set("max_bytes", f.max_bytes);
+  v.set("events", f.events);
+  v.set("bytes", f.bytes);
+  v.set("action", f.action);
+  e.unmapped.set("budget", std::move(v));
   return e;
 }
 

@@ -46,9 +46,11 @@ struct LossFacts {
   uint64_t first_seq = 0;          // window of sequence numbers written while shedding happened
   uint64_t last_seq = 0;
   uint64_t operational_lines = 0;  // plain warden.log lines shed the same way
+  uint64_t refused_over_budget = 0;  // activity events refused past the session's log budget
 };
-// LOG:LOSS — Event Log Activity, Other (99) "Loss", severity High:
-// unmapped.loss {count, first_seq, last_seq, operational_lines (when non-zero)}.
+// LOG:LOSS — Event Log Activity, Other (99) "Loss", severity High, `count` = count +
+// refused_over_budget: unmapped.loss {count, first_seq, last_seq, operational_lines,
+// refused_over_budget (each when non-zero)}.
 ocsf::Event lossEvent(const SessionContext& session, int64_t time, const LossFacts& facts);
 
 struct RotatedFile {
@@ -97,6 +99,42 @@ ocsf::Event gatewayUnreachableEvent(const SessionContext& session, int64_t time,
 // LOG:GATEWAY_RECONNECTED — Other (99) "Gateway Reconnected", Informational, status Success: the
 // outage is over; unmapped.gateway {url, since, down_ms, pending (to resend)}.
 ocsf::Event gatewayReconnectedEvent(const SessionContext& session, int64_t time, const GatewayLinkFacts& facts);
+
+// What a sink (audit/sink.h) records about itself. Each builder is for one edge of an episode:
+// a sink reports it once, not per failed attempt.
+struct SinkFacts {
+  std::string sink;        // the sink's name ("human", "syslog+tcp://siem.example:6514", ...)
+  std::string error;       // unreachable / overflow: what went wrong
+  int64_t since = 0;       // epoch ms the episode began
+  uint64_t down_ms = 0;    // reconnected: how long it lasted
+  uint64_t pending = 0;    // events waiting in the sink's own spool at that moment
+  uint64_t skipped = 0;    // overflow: events (or lines) this sink will never deliver
+  uint64_t first_seq = 0;  // overflow: the sequence window they belong to (0 when unknown)
+  uint64_t last_seq = 0;
+};
+// LOG:SINK_UNREACHABLE — Event Log Activity, Other (99) "Sink Unreachable", Medium, status
+// Failure: a sink's receiver is down; what it has not delivered waits in its spool.
+// unmapped.sink {name, error, since, pending}.
+ocsf::Event sinkUnreachableEvent(const SessionContext& session, int64_t time, const SinkFacts& facts);
+// LOG:SINK_RECONNECTED — Other (99) "Sink Reconnected", Informational, Success: the outage is
+// over. unmapped.sink {name, since, down_ms, pending (to deliver now)}.
+ocsf::Event sinkReconnectedEvent(const SessionContext& session, int64_t time, const SinkFacts& facts);
+// LOG:SINK_OVERFLOW — Other (99) "Sink Overflow", High, Failure, `count` = skipped: a sink's
+// bound was reached (its spool is full, or a reader fell too far behind) and it skipped what is
+// named; the session's own files still hold all of it. unmapped.sink {name, error, skipped,
+// first_seq, last_seq (when known)}.
+ocsf::Event sinkOverflowEvent(const SessionContext& session, int64_t time, const SinkFacts& facts);
+
+// What happens when a session's log budget is reached (audit/pipeline.h LogBudget).
+struct BudgetFacts {
+  uint64_t max_events = 0, max_bytes = 0;  // the budget (0: that dimension is unbounded)
+  uint64_t events = 0, bytes = 0;          // producer events and their JSON bytes accepted so far
+  std::string action;                      // what the session does now: "stop", "pause", "none"
+};
+// LOG:BUDGET_EXHAUSTED — Event Log Activity, Other (99) "Budget Exhausted", Critical, status
+// Failure: the session reached its log budget; unmapped.budget {max_events, max_bytes, events,
+// bytes, action}.
+ocsf::Event budgetExhaustedEvent(const SessionContext& session, int64_t time, const BudgetFacts& facts);
 
 // The session name of a gateway's own audit trail (the session its LOG:DELETE events are in): what
 // the gateway registers it under and what its readers (warden logs, audit verify --session) look for.

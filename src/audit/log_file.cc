@@ -234,8 +234,10 @@ std::vector<fs::path> LogFile::rotatedFiles(const fs::path& dir, std::string_vie
   return out;
 }
 
-uint64_t LogFile::prune(int keep) const {
-  const auto files = rotatedFiles(dir_, name_);
+uint64_t LogFile::prune(int keep) const { return pruneFamily(dir_, name_, keep); }
+
+uint64_t LogFile::pruneFamily(const fs::path& dir, std::string_view name, int keep) {
+  const auto files = rotatedFiles(dir, name);
   const size_t k = keep < 0 ? 0 : static_cast<size_t>(keep);
   uint64_t deleted = 0;
   for (size_t i = 0; i + k < files.size(); ++i) {

@@ -48,6 +48,7 @@ class LogFile {
   // Deletes this family's oldest rotated files beyond `keep`; returns how many were deleted.
   // Matches only `<name>.YYYY-MM-DD[.N]`, so another family's files are never touched.
   uint64_t prune(int keep) const;
+  static uint64_t pruneFamily(const std::filesystem::path& dir, std::string_view name, int keep);
 
   const std::string& name() const { return name_; }
   const std::filesystem::path& path() const { return path_; }

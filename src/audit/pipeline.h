@@ -10,21 +10,47 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <vector>
 
+#include "audit/coalescer.h"
 #include "audit/emitter.h"
 #include "audit/log_events.h"
+#include "audit/sink.h"
 #include "audit/spool.h"
 #include "common/clock.h"
 #include "common/result.h"
 
 namespace warden::audit {
 
+// A per-session bound on what producers may write: events, and bytes of their canonical JSON
+// (what warden-ocsf.log and the gateway store per event). 0 means no bound. When either is reached
+// the writer records LOG:BUDGET_EXHAUSTED (Critical) once and calls on_exhausted once — the
+// supervisor stops or pauses the agent there (fail closed). Control events (session, lifecycle,
+// config, findings, limits, the pipeline's own) are always accepted; activity events (network,
+// HTTP, DNS, SSH, process, file, package, tool, other) beyond the budget plus `grace_events` are
+// refused at emit(), counted and reported in LOG:LOSS (unmapped.loss.refused_over_budget).
+struct LogBudget {
+  uint64_t max_events = 0;
+  uint64_t max_bytes = 0;
+  uint64_t grace_events = 10000;  // after the budget: room for the stop's own events
+  std::string action = "stop";    // what on_exhausted does, as recorded ("stop", "pause", "none")
+  // Called once, on the writer thread, right after the event is written; must not block or call
+  // close()/emit() (post a stop to the supervisor's loop).
+  std::function<void(const BudgetFacts&)> on_exhausted;
+};
+
 struct PipelineOptions {
   std::filesystem::path log_dir;  // created 0700 when missing
   ocsf::SessionContext session;   // session.session_id is required
   bool jsonl_enabled = false;     // warden-ocsf.log from the start
-  bool stdout_human = false;      // also write every warden.log line to `human_fd`
+  bool stdout_human = false;      // also write every warden.log line to `human_fd` (a HumanSink)
   int human_fd = STDOUT_FILENO;   // borrowed; must stay open until close()
+  // More outputs (audit/sink.h): the gateway spool (SpoolSink), exports. Written after the
+  // session's files, in this order, with every batch from LOG:START to the final checkpoint.
+  std::vector<std::shared_ptr<Sink>> sinks;
+  // Identical denials within a window become one event plus a summary (audit/coalescer.h).
+  CoalesceOptions coalesce;
+  LogBudget budget;
   // Events (and operational lines) waiting for the writer. When it is full, emit() waits up to
   // backpressure_timeout for space, then sheds the event and counts it (LOG:LOSS).
   size_t queue_capacity = 65536;
@@ -45,13 +71,6 @@ struct PipelineOptions {
   // Where clear errors go besides warden.log (write failures, key or signing trouble).
   // Called on the writer thread; must not block for long or call close(). Default: a line on stderr.
   std::function<void(std::string_view)> on_error;
-  // The gateway push tap: when set, called on the writer thread once per written batch with every
-  // event of the batch in sequence order — its sequence, canonical JSON (the exact bytes the chain
-  // covers, whether or not JSONL is enabled) and shorthand (the warden.log line without its
-  // timestamp and " OCSF ") — before the files are written. It runs on the writer's time: it must
-  // not block for long (the spool append it does is one write) and must not call close() or emit();
-  // operational() is fine. The final checkpoint reaches it too.
-  std::function<void(std::vector<SpooledEvent>&&)> on_events;
 };
 
 struct PipelineStats {
@@ -65,18 +84,26 @@ struct PipelineStats {
   uint64_t rotations = 0;
   uint64_t write_failures = 0;  // failure episodes (a file went from writable to failing)
   uint64_t lines_lost = 0;      // lines that never reached a file (memory bound, or still failing at close)
+  uint64_t coalesced = 0;       // producer events counted into a summary instead of written
+  uint64_t summaries = 0;       // summary events written (their `count`s add up to `coalesced`)
+  uint64_t refused_over_budget = 0;  // activity events refused past the log budget (+ grace)
+  bool budget_exhausted = false;
 };
 
 // The audit pipeline of one session (events.md "Integrity", product.md "Files").
 //
-// emit() and operational() hand their input to a bounded queue from any thread. One writer
-// thread, owned by the Pipeline, drains the queue in batches: it assigns metadata.sequence (1, 2,
-// 3 ... per session, no gaps), fills integrity_prev and extends the hash chain over the canonical
-// JSONL bytes, formats each event once per sink into one buffer per batch and writes each buffer
-// with one write(): warden.log (shorthand, always), warden-ocsf.log (JSONL, while enabled), and
-// the human stdout copy when asked. It writes the pipeline's own events (LOG:START with the
-// session's public key as sequence 1, signed checkpoints, LOG:LOSS, LOG:ROTATE, write failures)
-// and rotates the files. docs/formats.md "Log files, integrity and durability" is the contract.
+// emit() renders the event on the caller's thread — its canonical JSON with placeholders for
+// sequence and prev, and its warden.log line (audit/prepared_event.h) — into a pooled cell and
+// appends the cell to a bounded queue; operational() queues a line. Identical denials are
+// coalesced first (audit/coalescer.h) and the log budget is applied. One writer thread, owned by
+// the Pipeline, drains the queue in batches: it assigns metadata.sequence (1, 2, 3 ... per
+// session, no gaps), splices sequence and unmapped.integrity.prev into the JSON, extends the hash
+// chain over exactly those bytes, and hands each batch (audit/sink.h) to its sinks: warden.log
+// (always), warden-ocsf.log (while JSONL is enabled), the human copy (when asked) and
+// PipelineOptions::sinks (the gateway spool, exports). It writes the pipeline's own events
+// (LOG:START with the session's public key as sequence 1, signed checkpoints, LOG:LOSS,
+// LOG:ROTATE, write failures, what sinks record, coalescing summaries, the budget) and rotates
+// the files. docs/formats.md "Log files, integrity and durability" is the contract.
 //
 // Lifetime: start() creates the directory, opens the files, makes the session's Ed25519 key pair
 // and starts the writer; close() (idempotent, also run by the destructor) drains the queue, writes

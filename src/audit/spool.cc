@@ -238,6 +238,11 @@ Result<void> Spool::startSegment(uint64_t first_seq) {
 }
 
 Result<void> Spool::append(const std::vector<SpooledEvent>& batch) {
+  std::vector<SpooledEventView> views(batch.begin(), batch.end());
+  return append(std::span<const SpooledEventView>(views));
+}
+
+Result<void> Spool::append(std::span<const SpooledEventView> batch) {
   std::lock_guard lock(mu_);
   if (batch.empty()) return okResult();
   // Validate and plan the whole batch before touching the disk.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <utility>
 #include <string>
 #include <string_view>
@@ -24,6 +25,17 @@ struct SpooledEvent {
   std::string shorthand;
 
   bool operator==(const SpooledEvent&) const = default;
+};
+
+// The same record borrowed: what the audit writer hands its sinks (audit/sink.h) without copying.
+struct SpooledEventView {
+  uint64_t sequence = 0;
+  std::string_view json;
+  std::string_view shorthand;
+
+  SpooledEventView() = default;
+  SpooledEventView(uint64_t seq, std::string_view j, std::string_view s) : sequence(seq), json(j), shorthand(s) {}
+  SpooledEventView(const SpooledEvent& e) : sequence(e.sequence), json(e.json), shorthand(e.shorthand) {}  // NOLINT
 };
 
 struct SpoolOptions {
@@ -66,6 +78,7 @@ class Spool {
   // when the spool would grow beyond max_bytes; errno errors from the file system. On any error
   // nothing of the batch stays on disk (written bytes are truncated away).
   Result<void> append(const std::vector<SpooledEvent>& batch);
+  Result<void> append(std::span<const SpooledEventView> batch);
   // Marks every sequence <= up_to_sequence acknowledged and deletes segments left with no
   // unacknowledged record. Acknowledging at or below ackedSequence() is a no-op; beyond
   // lastSequence() is OutOfRange (the gateway cannot have stored what was never spooled).

@@ -90,11 +90,11 @@ uint32_t crc32c(std::string_view data, uint32_t crc) {
   return ~c;
 }
 
-size_t encodedSpoolRecordBytes(const SpooledEvent& event) {
+size_t encodedSpoolRecordBytes(const SpooledEventView& event) {
   return kSpoolRecordHeaderBytes + event.json.size() + event.shorthand.size();
 }
 
-void encodeSpoolRecord(const SpooledEvent& event, std::string& out) {
+void encodeSpoolRecord(const SpooledEventView& event, std::string& out) {
   const uint32_t payload_crc = crc32c(event.shorthand, crc32c(event.json));
   const size_t start = out.size();
   putU32(out, static_cast<uint32_t>(event.json.size() + event.shorthand.size()));
@@ -102,8 +102,8 @@ void encodeSpoolRecord(const SpooledEvent& event, std::string& out) {
   putU64(out, event.sequence);
   putU32(out, payload_crc);
   putU32(out, crc32c(std::string_view(out).substr(start, 20)));
-  out += event.json;
-  out += event.shorthand;
+  out.append(event.json);
+  out.append(event.shorthand);
 }
 
 RecordRead readSpoolRecord(std::string_view bytes, size_t offset, SpooledEvent* event) {

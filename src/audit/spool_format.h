@@ -20,6 +20,7 @@
 namespace warden::audit {
 
 struct SpooledEvent;
+struct SpooledEventView;
 
 inline constexpr std::string_view kSpoolSegmentMagic = "WSPOOL1\n";
 inline constexpr size_t kSpoolRecordHeaderBytes = 24;
@@ -30,8 +31,8 @@ inline constexpr uint32_t kMaxSpoolPayloadBytes = 16u << 20;
 uint32_t crc32c(std::string_view data, uint32_t crc = 0);
 
 // Appends the framed record for `event` to `out`. The caller has checked the payload size.
-void encodeSpoolRecord(const SpooledEvent& event, std::string& out);
-size_t encodedSpoolRecordBytes(const SpooledEvent& event);
+void encodeSpoolRecord(const SpooledEventView& event, std::string& out);
+size_t encodedSpoolRecordBytes(const SpooledEventView& event);
 
 // The result of reading one record at `offset` of `bytes`.
 enum class RecordStatus {

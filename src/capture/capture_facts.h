@@ -89,6 +89,7 @@ struct FileFact {
   bool path_truncated = false;  // deeper or longer than the capture's bound
   std::string fstype;           // mount
   bool sensitive_hint = false;  // the kernel's sensitive-path filter matched
+  bool sensitive_guess = false;  // the kernel sent it because a name on its path may be sensitive
   bool directory = false;
   bool truncated = false;  // kWrite: the open truncated the file
   bool created = false;    // kWrite: the same open created it

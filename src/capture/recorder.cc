@@ -232,11 +232,17 @@ void Recorder::onFile(FileFact&& f) {
     account(RecordKind::kFile).filtered++;
     return;
   }
+  const bool sensitive =
+      f.sensitive_hint || rules_.sensitive(f.path) || (!f.path2.empty() && rules_.sensitive(f.path2));
+  if (f.op == FileOp::kOpenRead && !sensitive) {  // the kernel's guess (a name on the path) was wrong
+    account(RecordKind::kFile).filtered++;
+    return;
+  }
   ocsf::FileAccess a;
   a.actor = actorFor(f.pid, f.uid, f.comm);
   a.file.path = f.path;
   if (f.directory) a.file.type_id = ocsf::FileType::kFolder;
-  a.sensitive = f.sensitive_hint || rules_.sensitive(f.path) || (!f.path2.empty() && rules_.sensitive(f.path2));
+  a.sensitive = sensitive;
   ocsf::Value details;
   switch (f.op) {
     case FileOp::kOpenRead: a.activity = ocsf::FileActivity::kRead; break;

@@ -29,10 +29,13 @@ class GatewayUplink final : public sandbox::SessionUplink {
 
   std::vector<std::string> hiddenPaths() const override { return {options_.spool_dir.string()}; }
 
-  void onEvents(std::vector<audit::SpooledEvent>&& batch) override {
-    if (batch.empty()) return;
-    const uint64_t first = batch.front().sequence, last = batch.back().sequence;
-    if (auto appended = spool_->append(batch); !appended.ok()) {
+  void onEvents(const audit::SinkBatch& batch) override {
+    if (batch.events.empty()) return;
+    const uint64_t first = batch.events.front().sequence, last = batch.events.back().sequence;
+    std::vector<audit::SpooledEventView> views;
+    views.reserve(batch.events.size());
+    for (const auto& r : batch.events) views.emplace_back(r.sequence, r.json, r.shorthand);
+    if (auto appended = spool_->append(std::span<const audit::SpooledEventView>(views)); !appended.ok()) {
       // Still in warden.log; the gateway misses them and `audit verify --gateway` names the gap. The
       // writer thread only counts; finishNotes() says it.
       std::lock_guard lock(failures_mu_);

@@ -27,6 +27,7 @@ int runCommand(int argc, char** argv) {
   std::string timeout;
   std::string memory;
   std::string tmp_size;
+  std::string log_budget;
   std::string workspace;
   std::string capture;
   std::vector<std::string> rules;
@@ -43,6 +44,8 @@ int runCommand(int argc, char** argv) {
   app.add_option("--timeout", timeout, "wall-clock limit, e.g. 30s, 5m, 2h (beats the policy's)");
   app.add_option("--memory", memory, "memory limit, e.g. 512MiB, 2GiB or bytes (beats the policy's)");
   app.add_option("--pids", pids, "process limit (beats the policy's)")->check(CLI::Range(1u, 4194304u));
+  app.add_option("--log-budget", log_budget,
+                 "the session's log budget, e.g. 2GiB (default 4GiB; 0: none); reaching it stops the session");
   app.add_option("--tmp-size", tmp_size, "size of the sandbox's private /tmp, e.g. 1GiB (beats the policy's)");
   app.add_option("--capture", capture,
                  "how much the kernel capture records: all (processes and files), processes, none "
@@ -130,6 +133,15 @@ int runCommand(int argc, char** argv) {
     options.tmp_bytes = *bytes;
   }
   if (!workspace.empty()) options.workspace = workspace;
+  if (!log_budget.empty()) {
+    const auto bytes = parseByteSize(log_budget);
+    if (!bytes) {
+      std::fprintf(stderr, "warden run: --log-budget '%s': expected a size like 2GiB, or 0 for none\n",
+                   log_budget.c_str());
+      return kExitUsage;
+    }
+    options.log_budget_bytes = *bytes;
+  }
   for (const auto& file : rules) options.rules_files.emplace_back(file);
   options.rules_builtin = rules_builtin == "on";
   if (capture == "all") options.capture = sandbox::RunOptions::Capture::kAll;

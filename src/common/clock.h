@@ -42,6 +42,8 @@ class ManualClock final : public Clock {
 
 // "2026-11-23T13:27:09.123Z" for epoch milliseconds.
 std::string formatUtcMillis(int64_t epoch_millis);
+// The same, appended to `out` without a temporary (the hot path of every log line).
+void appendUtcMillis(std::string& out, int64_t epoch_millis);
 // "2026-11-23" (the UTC day) for epoch milliseconds.
 std::string formatUtcDate(int64_t epoch_millis);
 // Epoch milliseconds of the UTC midnight that starts the day after `epoch_millis`.

@@ -5,6 +5,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cassert>
 #include <charconv>
@@ -107,22 +109,62 @@ size_t utf8PrefixLength(std::string_view s, size_t max_bytes) {
   return end;
 }
 
+namespace {
+
+// Random bytes for identifiers, drawn from OpenSSL's CSPRNG 512 bytes at a time per thread: one
+// RAND_bytes call (a lock and a getpid()) per 32 UUIDs instead of one per UUID — every event
+// makes one. A fork in between bumps the generation, so a child never reuses its parent's pool.
+std::atomic<uint64_t> g_fork_generation{0};
+
+void randomForId(uint8_t* out, size_t n) {
+  struct Pool {
+    uint8_t bytes[512];
+    size_t used = sizeof bytes;
+    uint64_t generation = 0;
+  };
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+  thread_local Pool pool;
+  const uint64_t gen = g_fork_generation.load(std::memory_order_relaxed);
+  if (pool.used + n > sizeof pool.bytes || pool.generation != gen) {
+    if (RAND_bytes(pool.bytes, sizeof pool.bytes) != 1) {
+      // RAND_bytes failing means the CSPRNG is unusable; fall back to a counter-derived value
+      // so ids stay unique within the process (they are identifiers, not secrets).
+      static std::atomic<uint64_t> counter{0};
+      std::memset(pool.bytes, 0, sizeof pool.bytes);
+      for (size_t i = 0; i + 8 <= sizeof pool.bytes; i += 16) {
+        const uint64_t c = ++counter;
+        std::memcpy(pool.bytes + i + 8, &c, sizeof c);
+      }
+    }
+    pool.used = 0;
+    pool.generation = gen;
+  }
+  std::memcpy(out, pool.bytes + pool.used, n);
+  pool.used += n;
+}
+
+}  // namespace
+
 std::string uuidV7(int64_t epoch_millis) {
   uint8_t b[16];
-  if (RAND_bytes(b, sizeof b) != 1) {
-    // RAND_bytes failing means the CSPRNG is unusable; fall back to a counter-derived value
-    // so ids stay unique within the process (they are identifiers, not secrets).
-    static std::atomic<uint64_t> counter{0};
-    const uint64_t c = ++counter;
-    std::memcpy(b + 8, &c, sizeof c);
-  }
+  randomForId(b, sizeof b);
   const auto ms = static_cast<uint64_t>(epoch_millis);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
   b[6] = static_cast<uint8_t>(0x70 | (b[6] & 0x0F));
   b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3F));
-  const std::string h = hexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20, 12);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes stay
+    out[o++] = kDigits[b[i] >> 4];
+    out[o++] = kDigits[b[i] & 0xf];
+  }
+  return out;
 }
 
 namespace {

@@ -211,6 +211,10 @@ struct Event {
   std::optional<LogType> log_type;
   std::string log_provider;
   std::optional<int64_t> count;
+  // A summary of repeated identical events (audit/coalescer.h): the first and last occurrence it
+  // counts, epoch ms (OCSF start_time/end_time).
+  std::optional<int64_t> start_time;
+  std::optional<int64_t> end_time;
 
   // Free-form facts OCSF has no attribute for (events.md names them). `integrity` is not set
   // here: the audit writer supplies integrity_prev, and the formatter writes it as

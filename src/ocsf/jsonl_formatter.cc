@@ -33,7 +33,8 @@ void writeFile(ObjectWriter& w, const File& f) {
   }
   w.str("name", f.name);
   w.str("path", f.path);
-  w.str("type", sibling(fileTypeCaption(f.type_id), static_cast<int>(f.type_id)));
+  // No `type` caption: OCSF makes enum siblings optional and events.md asks for type_id only
+  // (docs/formats.md "Bytes per event").
   w.i64("type_id", static_cast<int>(f.type_id));
 }
 
@@ -84,14 +85,12 @@ void writeDevice(ObjectWriter& w, const Device& d) {
   w.str("hostname", d.hostname);
   w.object("os", [&](ObjectWriter& o) {
     o.str("name", d.os.name);
-    o.str("type", d.os.type_id == 200 ? "Linux" : (d.os.type_id == 0 ? "Unknown" : ""));  // others: no caption
     o.i64("type_id", d.os.type_id);
   });
-  w.str("type", d.type_id == 0 ? "Unknown" : (d.type_id == 1 ? "Server" : (d.type_id == 6 ? "Virtual" : "")));
   w.i64("type_id", d.type_id);
 }
 
-void writeMetadata(ObjectWriter& w, const Metadata& m) {
+void writeMetadata(ObjectWriter& w, const Metadata& m, JsonlSlots* slots, size_t start) {
   w.str("correlation_uid", m.correlation_uid);
   w.str("log_name", m.log_name);
   w.object("product", [&](ObjectWriter& p) {
@@ -120,19 +119,37 @@ void writeMetadata(ObjectWriter& w, const Metadata& m) {
     }
     out.push_back(']');
   }
-  if (m.sequence != 0) w.u64("sequence", m.sequence);
+  if (slots != nullptr) {
+    w.u64("sequence", m.sequence);
+    const std::string& out = w.buffer();
+    size_t at = out.size();
+    while (at > 0 && out[at - 1] >= '0' && out[at - 1] <= '9') --at;
+    slots->sequence_at = at - start;
+    slots->sequence_len = out.size() - at;
+  } else if (m.sequence != 0) {
+    w.u64("sequence", m.sequence);
+  }
   w.str("uid", m.uid);
   w.str("version", "1.7.0");
 }
 
 // unmapped: the event's free-form object with integrity {prev} merged in at its sorted place.
-void writeUnmapped(ObjectWriter& w, const Event& e) {
-  const bool has_prev = !e.integrity_prev.empty();
+void writeUnmapped(ObjectWriter& w, const Event& e, JsonlSlots* slots, size_t start) {
+  const bool has_prev = slots != nullptr || !e.integrity_prev.empty();
   if (!has_prev && e.unmapped.isEmptyForJson()) return;
   w.object("unmapped", [&](ObjectWriter& u) {
     bool integrity_done = !has_prev;
     auto writeIntegrity = [&] {
-      u.object("integrity", [&](ObjectWriter& i) { i.str("prev", e.integrity_prev); });
+      u.object("integrity", [&](ObjectWriter& i) {
+        if (slots == nullptr) {
+          i.str("prev", e.integrity_prev);
+          return;
+        }
+        // A placeholder of the final width, overwritten by the writer (JsonlSlots).
+        static constexpr std::string_view kZeros = "0000000000000000000000000000000000000000000000000000000000000000";
+        i.str("prev", e.integrity_prev.size() == kZeros.size() ? std::string_view(e.integrity_prev) : kZeros);
+        slots->prev_at = i.buffer().size() - kZeros.size() - 1 - start;
+      });
       integrity_done = true;
     };
     if (e.unmapped.isObject()) {
@@ -146,9 +163,8 @@ void writeUnmapped(ObjectWriter& w, const Event& e) {
   });
 }
 
-}  // namespace
-
-void appendJsonl(std::string& out, const Event& e) {
+void render(std::string& out, const Event& e, JsonlSlots* slots) {
+  const size_t start = out.size();
   ObjectWriter w(out);
   const auto cls = e.class_uid;
   if (e.action) {
@@ -210,7 +226,6 @@ void appendJsonl(std::string& out, const Event& e) {
   }
   if (e.connection_info) {
     w.object("connection_info", [&](ObjectWriter& c) {
-      c.str("direction", sibling(directionCaption(e.connection_info->direction_id), static_cast<int>(e.connection_info->direction_id)));
       c.i64("direction_id", static_cast<int>(e.connection_info->direction_id));
       c.str("protocol_name", e.connection_info->protocol_name);
     });
@@ -223,6 +238,7 @@ void appendJsonl(std::string& out, const Event& e) {
   }
   if (e.dst_endpoint) w.object("dst_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.dst_endpoint); });
   if (e.duration) w.i64("duration", *e.duration);
+  if (e.end_time) w.i64("end_time", *e.end_time);
   w.value("evidences", e.evidences);
   if (e.exit_code) w.i64("exit_code", *e.exit_code);
   if (e.file) w.object("file", [&](ObjectWriter& o) { writeFile(o, *e.file); });
@@ -278,11 +294,8 @@ void appendJsonl(std::string& out, const Event& e) {
     w.i64("log_type_id", static_cast<int>(*e.log_type));
   }
   w.str("message", e.message);
-  w.object("metadata", [&](ObjectWriter& m) { writeMetadata(m, e.metadata); });
-  if (e.observation_point) {
-    w.str("observation_point", observationPointCaption(*e.observation_point));
-    w.i64("observation_point_id", static_cast<int>(*e.observation_point));
-  }
+  w.object("metadata", [&](ObjectWriter& m) { writeMetadata(m, e.metadata, slots, start); });
+  if (e.observation_point) w.i64("observation_point_id", static_cast<int>(*e.observation_point));
   if (e.process) w.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.process); });
   if (e.proxy_endpoint) w.object("proxy_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.proxy_endpoint); });
   if (e.query) {
@@ -303,6 +316,7 @@ void appendJsonl(std::string& out, const Event& e) {
   w.str("severity", sibling(severityCaption(e.severity), static_cast<int>(e.severity)));
   w.i64("severity_id", static_cast<int>(e.severity));
   if (e.src_endpoint) w.object("src_endpoint", [&](ObjectWriter& o) { writeEndpoint(o, *e.src_endpoint); });
+  if (e.start_time) w.i64("start_time", *e.start_time);
   if (e.status) w.str("status", sibling(statusCaption(*e.status), static_cast<int>(*e.status)));
   w.str("status_detail", e.status_detail);
   if (e.status) w.i64("status_id", static_cast<int>(*e.status));
@@ -327,9 +341,15 @@ void appendJsonl(std::string& out, const Event& e) {
     o.push_back('"');
   }
   w.i64("type_uid", e.typeUid());
-  writeUnmapped(w, e);
+  writeUnmapped(w, e, slots, start);
   w.close();
 }
+
+}  // namespace
+
+void appendJsonl(std::string& out, const Event& e) { render(out, e, nullptr); }
+
+void appendJsonlWithSlots(std::string& out, const Event& e, JsonlSlots& slots) { render(out, e, &slots); }
 
 std::string toJsonl(const Event& event) {
   std::string out;

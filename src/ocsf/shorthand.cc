@@ -288,6 +288,18 @@ void appendRule(std::string& out, const Event& e) {
   b.writeTo(out);
 }
 
+// ` [count:N window:HH:MM:SS-HH:MM:SS]` on a summary of repeated events (count with start and
+// end times, audit/coalescer.h); LOG events show their own count.
+void appendRepeats(std::string& out, const Event& e) {
+  if (e.kind == Kind::kLog || !e.count || !e.start_time || !e.end_time) return;
+  const std::string from = formatUtcMillis(*e.start_time);
+  const std::string to = formatUtcMillis(*e.end_time);
+  std::string window = from.substr(11, 8);
+  window.push_back('-');
+  window.append(to.substr(11, 8));
+  Bracket().add("count", *e.count).add("window", window).writeTo(out);
+}
+
 // ` [reason:<status_detail>]`, on DENIED only.
 void appendReason(std::string& out, const Event& e) {
   if (!isDenied(e) || e.status_detail.empty()) return;
@@ -635,6 +647,7 @@ void logDetail(std::string& out, const Event& e) {
     if (count.empty() && e.count) count = std::to_string(*e.count);
     b.add("count", count, 32);
     b.add("seq", seqRange(loss->find("first_seq"), loss->find("last_seq")), 64);
+    b.add("refused", scalarText(loss->find("refused_over_budget")), 32);  // past the log budget
     b.writeTo(out);
     return;
   }
@@ -713,6 +726,7 @@ void appendShorthand(std::string& out, const Event& e) {
     case Kind::kLog: logDetail(out, e); break;
     case Kind::kEvent: eventDetail(out, e); break;
   }
+  appendRepeats(out, e);
   if (e.kind != Kind::kSession) appendReason(out, e);
   // No trailing spaces, whatever a field ended with.
   while (out.size() > start && out.back() == ' ') out.pop_back();
@@ -726,7 +740,7 @@ std::string toShorthand(const Event& event) {
 }
 
 void appendLogLine(std::string& out, const Event& event) {
-  out.append(formatUtcMillis(event.time));
+  appendUtcMillis(out, event.time);
   out.append(" OCSF ");
   appendShorthand(out, event);
 }

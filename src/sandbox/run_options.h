@@ -23,6 +23,10 @@ struct RunOptions {
   std::optional<uint64_t> memory_bytes;             // beats resources.memory
   std::optional<uint32_t> pids;                     // beats resources.pids
   std::optional<uint64_t> tmp_bytes;                // beats resources.tmp (the private /tmp's size)
+  // The session's log budget (bytes of warden.log + warden-ocsf.log lines): when it is reached the
+  // record says so and the session is stopped (fail-closed: an agent that can no longer be recorded
+  // does not go on). 0: no budget.
+  uint64_t log_budget_bytes = uint64_t{4} << 30;
   // The agent's working directory, bound read-write (workspace.h); none: where warden run started.
   std::optional<std::filesystem::path> workspace;
   // `--env NAME[=VALUE]`, in order (agent_env.h).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/spool_sink.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
@@ -122,6 +123,21 @@ Result<void> Session::startRecord() {
     pipeline_options.stdout_human = true;
     pipeline_options.human_fd = options_.stream_fd;
   }
+  if (options_.log_budget_bytes > 0) {
+    // Fail-closed: an agent whose acts can no longer be recorded does not go on (docs/session.md).
+    pipeline_options.budget.max_bytes = options_.log_budget_bytes;
+    pipeline_options.budget.action = "stop";
+    pipeline_options.budget.on_exhausted = [this](const audit::BudgetFacts&) {
+      {
+        std::lock_guard lock(shared_.mu);
+        if (shared_.policy_violation) return;
+        shared_.violation_rule = "log-budget";
+      }
+      shared_.policy_violation = true;
+      const uint64_t one = 1;
+      (void)!::write(shared_.wake.get(), &one, sizeof one);
+    };
+  }
   if (rules_) {
     detect::LiveDetectorOptions detector_options;
     detector_options.session = ctx_;
@@ -129,15 +145,17 @@ Result<void> Session::startRecord() {
     auto detector = detect::LiveDetector::start(rules_, std::move(detector_options));
     if (!detector.ok()) return detector.error().withContext("detection rules");
     detector_ = std::move(detector).value();
+    // Every written event, from LOG:START on, is evaluated: submit() copies it into the detector's
+    // bounded queue and never blocks the writer.
+    pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
+        "detection rules", [detector = detector_.get()](const audit::SinkBatch& batch) {
+          for (const auto& r : batch.events) detector->submit(r.sequence, std::string(r.json));
+        }));
   }
-  if (uplink_ || detector_) {
-    // Every written batch, from LOG:START on, goes to the detector (a copy, never blocking the writer)
-    // and to the uplink (the gateway's spool).
-    pipeline_options.on_events = [uplink = uplink_.get(), detector = detector_.get()](
-                                     std::vector<audit::SpooledEvent>&& batch) {
-      if (detector) detector->submit(batch);
-      if (uplink) uplink->onEvents(std::move(batch));
-    };
+  if (uplink_) {
+    // Every written batch, from LOG:START on, goes to the uplink (the gateway's spool) too.
+    pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
+        "gateway uplink", [uplink = uplink_.get()](const audit::SinkBatch& batch) { uplink->onEvents(batch); }));
   }
   auto pipeline = audit::Pipeline::start(std::move(pipeline_options));
   if (!pipeline.ok()) return pipeline.error();

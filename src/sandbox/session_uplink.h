@@ -7,7 +7,8 @@
 //
 // The session calls, in this order and from its main thread unless said otherwise:
 //   hiddenPaths()           while planning the agent's view (the spool must stay out of it);
-//   onEvents(batch)         on the pipeline's writer thread, for every written batch from LOG:START on;
+//   onEvents(batch)         on the pipeline's writer thread, for every written batch from LOG:START on
+//                           (the views are valid only during the call);
 //   start(identity, hooks)  once the pipeline exists (its public key is in LOG:START);
 //   waitFirstContact()      before the sandbox is planned (the gateway's policy then applies whole);
 //   finishNotes()           before SESSION:STOP (what happened to leftovers of earlier sessions);
@@ -25,7 +26,7 @@
 #include <vector>
 
 #include "audit/emitter.h"
-#include "audit/spool.h"
+#include "audit/sink.h"
 #include "common/result.h"
 #include "ocsf/builders.h"
 
@@ -53,7 +54,7 @@ class SessionUplink {
   virtual ~SessionUplink() = default;
   virtual std::string describe() const = 0;  // "gateway http://127.0.0.1:50051"
   virtual std::vector<std::string> hiddenPaths() const = 0;
-  virtual void onEvents(std::vector<audit::SpooledEvent>&& batch) = 0;
+  virtual void onEvents(const audit::SinkBatch& batch) = 0;
   virtual Result<void> start(const UplinkIdentity& identity, const ocsf::SessionContext& session,
                              UplinkHooks hooks) = 0;
   virtual bool waitFirstContact() = 0;

@@ -261,13 +261,25 @@ TEST_F(RunSession, WorkspaceFlagNamesAnotherDirectoryAndBadOnesAreRefusedWithThe
   EXPECT_THAT(missing.output, HasSubstr("/no/such/dir"));
 }
 
+TEST_F(RunSession, ReachingTheLogBudgetStopsTheSessionAndSaysSo) {
+  // Fail-closed: with a 40 KB budget, an agent that keeps acting is stopped once its record is full.
+  const auto r = run("--policy " + writePolicy() + " --capture all --log-budget 40000 --timeout 60s",
+                     "i=0; while [ $i -lt 100000 ]; do echo $i > f$i; i=$((i+1)); done; echo finished");
+  EXPECT_EQ(r.status, 137) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("finished")));
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(" OCSF LOG:BUDGET_EXHAUSTED"));
+  EXPECT_THAT(text, HasSubstr("[reason:policy_violation exit:137 rule:log-budget]"));
+  expectVerified();
+}
+
 TEST_F(RunSession, ATimeoutStopsTheSessionWith124) {
   const auto r = run("--policy " + writePolicy() + " --name slow --timeout 1s --kill-grace 1s", "sleep 60");
   EXPECT_EQ(r.status, 124) << r.output;
   const std::string text = log();
   EXPECT_THAT(text, HasSubstr("SESSION:STOP [CRIT] slow [reason:timeout"));
   EXPECT_THAT(text, HasSubstr(" OCSF LIMIT:"));
-  EXPECT_THAT(text, ::testing::ContainsRegex("PROC:TERMINATE \\[CRIT\\] (dash|sh|bash)\\([0-9]+\\)"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("PROC:TERMINATE \\[INFO\\] (dash|sh|bash)\\([0-9]+\\) \\[signal:SIGTERM\\]"));
   expectVerified();
 }
 

@@ -33,6 +33,7 @@ const volatile __u32 capture_files = 1;          /* file operations other than s
 const volatile __u32 capture_processes = 1;      /* exec, exit, fork, failed exec */
 const volatile __u32 have_sensitive_inodes = 0;
 const volatile __u32 have_sensitive_names = 0;
+const volatile __u32 have_sensitive_dirnames = 0;
 
 /* ----- Maps ----- */
 
@@ -143,6 +144,18 @@ struct {
   __type(key, struct name_key);
   __type(value, __u8);
 } sensitive_names SEC(".maps");
+
+/* The last component of every literal sensitive path (".aws" for ~/.aws, "shadow" for /etc/shadow).
+ * A file whose name, or one of whose SENS_DEPTH - 1 directories' names, is listed is sent as a guess
+ * (WFF_SENSITIVE_GUESS) and the reader decides with the full path: this catches what the inode map
+ * cannot — a sensitive path created after the capture started, or one inside the sandbox's private
+ * /tmp or /run, which the supervisor cannot stat from its own mount namespace. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, struct name_key);
+  __type(value, __u8);
+} sensitive_dirnames SEC(".maps");
 
 /* ----- Small helpers ----- */
 
@@ -342,7 +355,9 @@ static __always_inline __u32 put_user_path(char *buf, __u32 off, __u16 str_type,
   return put_file_walk(buf, off, base_type, f, t);
 }
 
-/* The sensitive-path filter: the file, an ancestor (within its mount) or its name is listed. */
+/* The sensitive-path filter: the file, an ancestor (within its mount) or its name is listed
+ * (WFF_SENSITIVE); or a name on the way up is the last component of a literal sensitive path
+ * (WFF_SENSITIVE_GUESS: the reader checks the path). 0 when neither. */
 static __always_inline int is_sensitive(struct file *f) {
   struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
   if (!d) return 0;
@@ -352,24 +367,35 @@ static __always_inline int is_sensitive(struct file *f) {
     unsigned int len = BPF_CORE_READ(d, d_name.len);
     if (len < sizeof(k.name)) {
       bpf_probe_read_kernel_str(k.name, sizeof(k.name), name);
-      if (bpf_map_lookup_elem(&sensitive_names, &k)) return 1;
+      if (bpf_map_lookup_elem(&sensitive_names, &k)) return WFF_SENSITIVE;
     }
   }
-  if (!have_sensitive_inodes) return 0;
+  if (!have_sensitive_inodes && !have_sensitive_dirnames) return 0;
   struct inode *inode = BPF_CORE_READ(d, d_inode);
   if (!inode) return 0;
   struct inode_key k = {};
   k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+  int guess = 0;
 #pragma unroll
   for (int level = 0; level < SENS_DEPTH; level++) {
-    k.ino = BPF_CORE_READ(d, d_inode, i_ino);
-    __u8 *v = bpf_map_lookup_elem(&sensitive_inodes, &k);
-    if (v && (level == 0 || (*v & SENS_SUBTREE))) return 1;
+    if (have_sensitive_inodes) {
+      k.ino = BPF_CORE_READ(d, d_inode, i_ino);
+      __u8 *v = bpf_map_lookup_elem(&sensitive_inodes, &k);
+      if (v && (level == 0 || (*v & SENS_SUBTREE))) return WFF_SENSITIVE;
+    }
+    if (have_sensitive_dirnames && !guess) {
+      struct name_key n = {};
+      unsigned int len = BPF_CORE_READ(d, d_name.len);
+      if (len < sizeof(n.name)) {
+        bpf_probe_read_kernel_str(n.name, sizeof(n.name), BPF_CORE_READ(d, d_name.name));
+        if (bpf_map_lookup_elem(&sensitive_dirnames, &n)) guess = WFF_SENSITIVE_GUESS;
+      }
+    }
     struct dentry *up = BPF_CORE_READ(d, d_parent);
-    if (!up || up == d) return 0;
+    if (!up || up == d) return guess;
     d = up;
   }
-  return 0;
+  return guess;
 }
 
 /* ----- Processes ----- */
@@ -581,7 +607,7 @@ static __always_inline void on_write(long fd) {
   struct wire_file *r = (struct wire_file *)buf;
   fill_hdr(&r->h, WK_FILE, t);
   r->op = WF_WRITE;
-  r->flags = (w->created ? WFF_CREATED : 0) | (is_sensitive(f) ? WFF_SENSITIVE : 0);
+  r->flags = (w->created ? WFF_CREATED : 0) | is_sensitive(f);
   r->err = 0;
   r->mode = 0;
   r->owner_uid = 0;
@@ -780,7 +806,7 @@ static __always_inline void open_done(struct stash *st, long ret, struct task_st
     if (!s) return;
     char *buf = s->buf;
     struct wire_file *r = file_rec(buf, t, created ? WF_CREATE : WF_WRITE, 0);
-    r->flags = (truncated ? WFF_TRUNCATED : 0) | (is_sensitive(f) ? WFF_SENSITIVE : 0);
+    r->flags = (truncated ? WFF_TRUNCATED : 0) | is_sensitive(f);
     r->open_flags = (__u32)flags;
     r->mode = mode;
     r->file_id = key;
@@ -790,13 +816,14 @@ static __always_inline void open_done(struct stash *st, long ret, struct task_st
     return;
   }
   if (writable) return;
-  if (!have_sensitive_inodes && !have_sensitive_names) return;
-  if (!is_sensitive(f)) return;
+  if (!have_sensitive_inodes && !have_sensitive_names && !have_sensitive_dirnames) return;
+  const int sensitive = is_sensitive(f);
+  if (!sensitive) return;
   struct scratch *s = scratch(0);
   if (!s) return;
   char *buf = s->buf;
   struct wire_file *r = file_rec(buf, t, WF_OPEN_READ, 0);
-  r->flags = WFF_SENSITIVE;
+  r->flags = (__u16)sensitive;
   r->open_flags = (__u32)flags;
   __u32 off = put_file_walk(buf, sizeof(struct wire_file), WT_PATH1, f, t);
   r->h.size = off;

@@ -208,6 +208,7 @@ Result<void> EbpfSource::load() {
   const PathRules& rules = recorder_.rules();
   skel_->rodata->have_sensitive_inodes = rules.kernelPrefixes().empty() ? 0 : 1;
   skel_->rodata->have_sensitive_names = rules.kernelNames().empty() ? 0 : 1;
+  skel_->rodata->have_sensitive_dirnames = rules.kernelPrefixes().empty() ? 0 : 1;
   if (bpf_map__set_max_entries(skel_->maps.events, options_.ring_bytes) != 0)
     return invalidArgument(fmt::format("ring buffer size {}: {}", options_.ring_bytes, std::strerror(errno)));
   if (capture__load(skel_) != 0) {
@@ -237,6 +238,15 @@ Result<void> EbpfSource::fillSensitiveMaps(const PathRules& rules) {
     k.dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's MKDEV
     const uint8_t v = S_ISDIR(st.st_mode) ? 3 : 1;       // SENS_SELF | SENS_SUBTREE for a directory
     if (bpf_map_update_elem(inodes, &k, &v, BPF_ANY) != 0) return errnoError(fmt::format("sensitive path {}", p));
+  }
+  const int dirnames = bpf_map__fd(skel_->maps.sensitive_dirnames);
+  for (const auto& p : rules.kernelPrefixes()) {
+    const std::string_view last = std::string_view(p).substr(p.rfind('/') + 1);
+    if (last.empty() || last.size() >= 32) continue;  // "/": the inode map covers it
+    char key[32] = {};
+    std::memcpy(key, last.data(), last.size());
+    const uint8_t v = 1;
+    if (bpf_map_update_elem(dirnames, key, &v, BPF_ANY) != 0) return errnoError(fmt::format("sensitive name {}", last));
   }
   const int names = bpf_map__fd(skel_->maps.sensitive_names);
   for (const auto& n : rules.kernelNames()) {
@@ -419,6 +429,7 @@ void EbpfSource::handle(std::span<const uint8_t> bytes) {
     f.path2 = pathOf(e->has_path2_walk, e->path2, e->path2_str, e->has_base2, e->base2, f.path_truncated);
     f.fstype = e->fstype;
     f.sensitive_hint = (x.flags & WFF_SENSITIVE) != 0;
+    f.sensitive_guess = (x.flags & WFF_SENSITIVE_GUESS) != 0;
     f.directory = (x.flags & WFF_DIRECTORY) != 0;
     f.truncated = (x.flags & WFF_TRUNCATED) != 0;
     f.created = (x.flags & WFF_CREATED) != 0;

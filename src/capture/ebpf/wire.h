@@ -78,6 +78,7 @@ enum wire_file_op {
 #define WFF_DIRECTORY 2 /* the file is a directory (mkdir, rmdir, unlinkat AT_REMOVEDIR) */
 #define WFF_TRUNCATED 4 /* WF_WRITE: the open truncated an existing file */
 #define WFF_CREATED 8   /* WF_WRITE: the open created the file */
+#define WFF_SENSITIVE_GUESS 16 /* a name on the path is a sensitive path's last component: the reader decides */
 
 /* wire_exec.flags */
 #define WEF_ARGV_TRUNCATED 1  /* argv longer than the capture's limit: cut */

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "audit/spool_sink.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
@@ -31,7 +32,15 @@ Result<std::unique_ptr<GatewayAuditTrail>> GatewayAuditTrail::start(EventStore& 
   po.session = t->session_;
   po.jsonl_enabled = true;  // warden-ocsf.log too, so `warden audit verify DIR` works on the files
   // Called on the writer thread (and once inside Pipeline::start for LOG:START): only queues.
-  po.on_events = [trail = t.get()](std::vector<audit::SpooledEvent>&& batch) { trail->enqueue(std::move(batch)); };
+  po.sinks.push_back(std::make_shared<audit::CallbackSink>("gateway store", [trail = t.get()](const audit::SinkBatch& b) {
+    std::vector<audit::SpooledEvent> batch;
+    batch.reserve(b.events.size());
+    for (const auto& r : b.events) {
+      batch.push_back(audit::SpooledEvent{.sequence = r.sequence, .json = std::string(r.json),
+                                          .shorthand = std::string(r.shorthand)});
+    }
+    if (!batch.empty()) trail->enqueue(std::move(batch));
+  }));
   auto pipeline = audit::Pipeline::start(std::move(po));
   if (!pipeline.ok()) {
     return pipeline.error().withContext("the gateway's own audit log in " + t->log_dir_.string());

@@ -41,7 +41,7 @@ struct AuditTrailOptions {
 // session's. The session record (public key = the pipeline's, no token: nobody pushes as it) is
 // registered before anything is stored.
 //
-// The pipeline's on_events tap only queues each batch (it runs on the writer thread and must not
+// The pipeline's sink (a CallbackSink) only queues each batch (it runs on the writer thread and must not
 // block); an uploader thread appends the queue to the store in order. A store error leaves the
 // batch queued: one operational ERROR line in warden.log, then a retry every retry_interval (and
 // an INFO line once storing works again) — never a crash, never a gap. close() writes the final

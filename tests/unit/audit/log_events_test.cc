@@ -69,6 +69,56 @@ TEST_F(LogEventsTest, EveryPipelineEventIsValidOcsf) {
   EXPECT_EQ(problems(retentionEvent(s, kNoon, RetentionFacts{.session_id = "s1", .count = 10, .first_seq = 2,
                                                               .last_seq = 11, .cutoff_ms = kNoon, .max_bytes = 1024})),
             "");
+  const SinkFacts sink{.sink = "syslog+tcp://siem.example:6514", .error = "connection refused", .since = kNoon,
+                       .down_ms = 10000, .pending = 40, .skipped = 7, .first_seq = 100, .last_seq = 106};
+  EXPECT_EQ(problems(sinkUnreachableEvent(s, kNoon, sink)), "");
+  EXPECT_EQ(problems(sinkReconnectedEvent(s, kNoon, sink)), "");
+  EXPECT_EQ(problems(sinkOverflowEvent(s, kNoon, sink)), "");
+  EXPECT_EQ(problems(budgetExhaustedEvent(s, kNoon, BudgetFacts{.max_events = 1000, .max_bytes = 0, .events = 1000,
+                                                                .bytes = 1500000, .action = "stop"})),
+            "");
+  EXPECT_EQ(problems(lossEvent(s, kNoon, LossFacts{.count = 0, .first_seq = 10, .last_seq = 20,
+                                                   .operational_lines = 0, .refused_over_budget = 5})),
+            "");
+}
+
+TEST_F(LogEventsTest, CoalescedSummaryOfADenialIsValidOcsf) {
+  ocsf::Event e = ocsf::netOpen(testSession(), kNoon,
+                                ocsf::Connection{.actor = ocsf::Process{.name = "curl", .pid = 64},
+                                                 .dst = ocsf::Endpoint{.hostname = "evil.example", .port = 443}},
+                                ocsf::Decision{.action = ocsf::Action::kDenied, .rule = "-", .engine = "policy",
+                                               .reason = "no policy allows evil.example:443"});
+  e.count = 1234;
+  e.start_time = kNoon;
+  e.end_time = kNoon + 999;
+  ocsf::Value coalesced = ocsf::Value::object();
+  coalesced.set("window_ms", 1000);
+  coalesced.set("first_uid", "01a24b72-867c-784a-8dca-53bc9923561f");
+  e.unmapped.set("coalesced", std::move(coalesced));
+  EXPECT_EQ(problems(e), "");
+}
+
+TEST(LogEventsShorthandTest, SinkAndBudgetEventsReadAsOneLineEach) {
+  const auto s = testSession();
+  const SinkFacts sink{.sink = "syslog+tcp://siem.example:6514", .error = "connection refused", .since = kNoon,
+                       .down_ms = 10000, .pending = 40, .skipped = 7, .first_seq = 100, .last_seq = 106};
+  EXPECT_EQ(ocsf::toShorthand(sinkUnreachableEvent(s, kNoon, sink)),
+            "LOG:SINK_UNREACHABLE [MED] syslog+tcp://siem.example:6514 unreachable: connection refused; 40 events wait "
+            "in its spool");
+  EXPECT_EQ(ocsf::toShorthand(sinkReconnectedEvent(s, kNoon, sink)),
+            "LOG:SINK_RECONNECTED [INFO] syslog+tcp://siem.example:6514 reachable again after 10000 ms; 40 events to "
+            "deliver");
+  EXPECT_EQ(ocsf::toShorthand(sinkOverflowEvent(s, kNoon, sink)),
+            "LOG:SINK_OVERFLOW [HIGH] syslog+tcp://siem.example:6514 skipped 7 (seq 100-106): connection refused; the "
+            "session's files hold them");
+  EXPECT_EQ(ocsf::toShorthand(budgetExhaustedEvent(s, kNoon, BudgetFacts{.max_events = 1000, .max_bytes = 0,
+                                                                         .events = 1000, .bytes = 1500000,
+                                                                         .action = "stop"})),
+            "LOG:BUDGET_EXHAUSTED [CRIT] session log budget reached (1000 events): 1000 events, 1500000 bytes "
+            "written; action: stop");
+  EXPECT_EQ(ocsf::toShorthand(lossEvent(s, kNoon, LossFacts{.count = 3, .first_seq = 10, .last_seq = 20,
+                                                            .operational_lines = 0, .refused_over_budget = 5})),
+            "LOG:LOSS [HIGH] [count:3 seq:10-20 refused:5]");
 }
 
 TEST(LogEventsShorthandTest, GatewayAndRetentionEventsReadAsOneLineEach) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@
 
 #include "audit/chain.h"
 #include "audit/signer.h"
+#include "audit/spool_sink.h"
 #include "audit_test_util.h"
 #include "support/test_env.h"
 
@@ -108,16 +110,19 @@ TEST(PipelineTest, SequenceIsGapFreeAcrossProducerThreads) {
   EXPECT_EQ(log.lines.size(), events.size());
 }
 
-TEST(PipelineTest, TapSeesEveryEventWithTheFilesBytesWhetherOrNotJsonlIsOn) {
+TEST(PipelineTest, SinkSeesEveryEventWithTheFilesBytesWhetherOrNotJsonlIsOn) {
   TempDir dir;
   ManualClock clock(kNoon);
   auto opt = testOptions(dir.path(), clock);
   std::mutex mu;
   std::vector<SpooledEvent> tapped;
-  opt.on_events = [&](std::vector<SpooledEvent>&& batch) {
+  opt.sinks.push_back(std::make_shared<CallbackSink>("tap", [&](const SinkBatch& batch) {
     std::lock_guard lk(mu);
-    for (auto& e : batch) tapped.push_back(std::move(e));
-  };
+    for (const auto& e : batch.events) {
+      tapped.push_back(SpooledEvent{.sequence = e.sequence, .json = std::string(e.json),
+                                    .shorthand = std::string(e.shorthand)});
+    }
+  }));
   auto p = startOrDie(opt);
   ASSERT_NE(p, nullptr);
   for (int i = 0; i < 20; ++i) p->emit(testEvent(kNoon + i, "off " + std::to_string(i)));
@@ -333,50 +338,36 @@ TEST(PipelineTest, JsonlTurnsOnAndOffAtRuntimeWithConfigEventsAtTheEdges) {
   EXPECT_EQ(fileLines(log).lines.size(), p->stats().last_sequence);
 }
 
-// Blocks the writer: it writes every warden.log line to a pipe nobody reads until drain().
-class BlockedWriter {
+// A sink that lets LOG:START's batch through and then holds the writer inside write() until
+// drain(): what a stuck output would do if the pipeline did not bound it.
+class GateSink final : public Sink {
  public:
-  BlockedWriter() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) std::abort();
-    read_fd_ = fds[0];
-    write_fd_ = fds[1];
-    (void)::fcntl(write_fd_, F_SETPIPE_SZ, 4096);
+  std::string_view name() const override { return "gate"; }
+  void write(const SinkBatch&) override {
+    std::unique_lock lk(mu_);
+    if (writes_++ == 0) return;
+    cv_.wait(lk, [&] { return open_; });
   }
-  ~BlockedWriter() {
-    drain();
-    if (reader_.joinable()) reader_.join();
-    ::close(read_fd_);
-  }
-  int fd() const { return write_fd_; }
-  // Starts reading (and discarding) until the write end is closed.
   void drain() {
-    if (reader_.joinable()) return;
-    reader_ = std::thread([this] {
-      char buf[65536];
-      while (::read(read_fd_, buf, sizeof buf) > 0) {
-      }
-    });
-  }
-  void closeWriteEnd() {
-    if (write_fd_ >= 0) ::close(write_fd_);
-    write_fd_ = -1;
+    std::lock_guard lk(mu_);
+    open_ = true;
+    cv_.notify_all();
   }
 
  private:
-  int read_fd_ = -1;
-  int write_fd_ = -1;
-  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int writes_ = 0;     // Guarded by mu_.
+  bool open_ = false;  // Guarded by mu_.
 };
 
 TEST(PipelineTest, FullQueueShedsCountsAndReportsLossWithSequenceWindow) {
   TempDir dir;
   ManualClock clock(kNoon);
-  BlockedWriter blocked;
+  auto blocked = std::make_shared<GateSink>();
   auto opt = testOptions(dir.path(), clock);
   opt.jsonl_enabled = true;
-  opt.stdout_human = true;
-  opt.human_fd = blocked.fd();
+  opt.sinks.push_back(blocked);
   opt.queue_capacity = 8;
   opt.backpressure_timeout = std::chrono::milliseconds(0);
   auto p = startOrDie(opt);
@@ -389,9 +380,8 @@ TEST(PipelineTest, FullQueueShedsCountsAndReportsLossWithSequenceWindow) {
     return p->stats().shed >= 100;
   }));
   p->operational(Level::kInfo, "test", "a line while full");
-  blocked.drain();
+  blocked->drain();
   ASSERT_TRUE(p->close().ok());
-  blocked.closeWriteEnd();
 
   const auto stats = p->stats();
   EXPECT_EQ(stats.emitted, static_cast<uint64_t>(emitted));
@@ -422,10 +412,9 @@ TEST(PipelineTest, FullQueueShedsCountsAndReportsLossWithSequenceWindow) {
 TEST(PipelineTest, EmitWaitsAtMostTheBackpressureTimeoutThenSheds) {
   TempDir dir;
   ManualClock clock(kNoon);
-  BlockedWriter blocked;
+  auto blocked = std::make_shared<GateSink>();
   auto opt = testOptions(dir.path(), clock);
-  opt.stdout_human = true;
-  opt.human_fd = blocked.fd();
+  opt.sinks.push_back(blocked);
   opt.queue_capacity = 4;
   opt.backpressure_timeout = std::chrono::milliseconds(20);
   auto p = startOrDie(opt);
@@ -440,9 +429,8 @@ TEST(PipelineTest, EmitWaitsAtMostTheBackpressureTimeoutThenSheds) {
   const auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(waited, std::chrono::milliseconds(20));
   EXPECT_LT(waited, std::chrono::seconds(5));  // bounded, never forever
-  blocked.drain();
+  blocked->drain();
   ASSERT_TRUE(p->close().ok());
-  blocked.closeWriteEnd();
   EXPECT_EQ(p->stats().emitted, p->stats().written + p->stats().shed);
 }
 
