@@ -143,6 +143,14 @@ struct Api {
   std::string service_name;
 };
 
+// `actor.user`: who called an API (the gateway's callers): a user name or certificate subject or
+// token id, the numeric Unix uid as text, the id of the credential used.
+struct User {
+  std::string name;
+  std::string uid;
+  std::string credential_uid;
+};
+
 struct Metadata {
   uint8_t profiles = kProfileHost | kProfileContainer;  // Profile bits
   std::string uid;              // UUIDv7, fresh per event
@@ -169,6 +177,7 @@ struct Event {
 
   std::optional<Device> device;
   std::optional<Process> actor;  // actor.process
+  std::optional<User> actor_user;  // actor.user
 
   // Network, HTTP, DNS, SSH.
   std::optional<Endpoint> src_endpoint;

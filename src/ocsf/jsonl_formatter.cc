@@ -162,7 +162,18 @@ void appendJsonl(std::string& out, const Event& e) {
   } else if (e.activity_name != "Other") {
     w.str("activity_name", e.activity_name);
   }
-  if (e.actor) w.object("actor", [&](ObjectWriter& a) { a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); }); });
+  if (e.actor || e.actor_user) {
+    w.object("actor", [&](ObjectWriter& a) {
+      if (e.actor) a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
+      if (e.actor_user) {
+        a.object("user", [&](ObjectWriter& u) {
+          u.str("credential_uid", e.actor_user->credential_uid);
+          u.str("name", e.actor_user->name);
+          u.str("uid", e.actor_user->uid);
+        });
+      }
+    });
+  }
   w.array("answers", e.answers, [&](const DnsAnswer& a) {
     ObjectWriter o(out);
     o.str("rdata", a.rdata);

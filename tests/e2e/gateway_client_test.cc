@@ -1,4 +1,5 @@
-// The operator's commands against a real `warden gateway` process (127.0.0.1:0, SQLite in a temp
+// The operator's commands against a real `warden gateway` process (127.0.0.1:0 for sessions, its
+// operator socket in the temp dir for the commands, SQLite in a temp
 // dir): `warden sessions list`, `warden logs`, `warden settings`, `warden audit query` and
 // `warden audit verify --session`, with a real session's events (written by `warden audit generate`
 // through the real pipeline, registered with its LOG:START key and pushed with its token).
@@ -79,7 +80,9 @@ class GatewayClientE2E : public ::testing::Test {
                     "--db",
                     "sqlite://" + db(),
                     "--log-dir",
-                    (dir_ / "trail").string()};
+                    (dir_ / "trail").string(),
+                    "--operator-socket",
+                    (dir_ / "operator.sock").string()};
     options.unset_env = {"WARDEN_OCSF_LOGGING", "WARDEN_GATEWAY"};
     gateway_ = ChildProcess::start(options);
     ASSERT_TRUE(gateway_);
@@ -92,6 +95,7 @@ class GatewayClientE2E : public ::testing::Test {
     }();
     ASSERT_FALSE(m.empty()) << line;
     address_ = m.str();
+    operator_url_ = "unix:" + (dir_ / "operator.sock").string();
     stub_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
 
@@ -111,7 +115,8 @@ class GatewayClientE2E : public ::testing::Test {
         runCommand("{ " + prefix + wardenBinary().string() + " " + args + " 2>" + err_file.string() + "; }");
     return Run{r.status, r.output, readFile(err_file)};
   }
-  std::string gw() const { return " --gateway " + address_; }
+  // The operator's commands go to the operator socket (this test runs as root, its operator).
+  std::string gw() const { return " --gateway " + operator_url_; }
 
   std::string registerSession(const std::string& id, const std::string& name, const std::string& key) {
     grpc::ClientContext ctx;
@@ -174,7 +179,8 @@ class GatewayClientE2E : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ChildProcess> gateway_;
-  std::string address_;
+  std::string address_;       // TCP: where sessions register and push
+  std::string operator_url_;  // unix:PATH: where the operator's commands go
   std::unique_ptr<v1::Gateway::Stub> stub_;
 };
 
@@ -198,17 +204,17 @@ TEST_F(GatewayClientE2E, AnUnreachableGatewayIsAClearFailureNotAHang) {
                                 "audit query --domain x.test", "audit verify --session s"}) {
     const auto r = warden(cmd + gw());
     EXPECT_EQ(r.status, 1) << cmd << "\n" << r.err;
-    EXPECT_THAT(r.err, HasSubstr("gateway " + address_ + " unreachable")) << cmd;
+    EXPECT_THAT(r.err, HasSubstr("gateway " + operator_url_ + " unreachable")) << cmd;
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST_F(GatewayClientE2E, TheGatewayComesFromTheEnvironmentWhenNoFlagIsGiven) {
   registerSession("env-session", "from-env", "");
-  const auto r = warden("sessions list", "WARDEN_GATEWAY=" + address_);
+  const auto r = warden("sessions list", "WARDEN_GATEWAY=" + operator_url_);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("env-session"));
-  const auto flag_wins = warden("sessions list --gateway 127.0.0.1:1", "WARDEN_GATEWAY=" + address_);
+  const auto flag_wins = warden("sessions list --gateway 127.0.0.1:1", "WARDEN_GATEWAY=" + operator_url_);
   EXPECT_EQ(flag_wins.status, 1);
   EXPECT_THAT(flag_wins.err, HasSubstr("gateway 127.0.0.1:1 unreachable"));
 }
@@ -294,7 +300,7 @@ TEST_F(GatewayClientE2E, LogsRefusesBadFiltersAsUsageErrors) {
     const auto r = warden(std::string("logs s ") + bad + gw());
     EXPECT_EQ(r.status, 2) << bad << "\n" << r.err;
   }
-  const auto both = warden("logs --gateway " + address_ + " --log-dir " + dir_.path().string());
+  const auto both = warden("logs --gateway " + operator_url_ + " --log-dir " + dir_.path().string());
   EXPECT_EQ(both.status, 2) << both.err;
 }
 
@@ -327,7 +333,7 @@ TEST_F(GatewayClientE2E, LogsFollowPrintsEventsPushedLaterAndEndsCleanlyOnSigint
   const size_t half = g.json.size() / 2;
   ASSERT_EQ(push(g, token, 0, half), half);
   ChildProcess::Options options;
-  options.argv = {wardenBinary().string(), "logs", g.id, "--follow", "--gateway", address_};
+  options.argv = {wardenBinary().string(), "logs", g.id, "--follow", "--gateway", operator_url_};
   auto follower = ChildProcess::start(options);
   ASSERT_TRUE(follower);
   ASSERT_FALSE(follower->waitForLine(g.log_lines[half - 1]).empty()) << follower->output();
@@ -504,7 +510,7 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
 
 TEST_F(GatewayClientE2E, AuditVerifyUsageAndUnknownSession) {
   EXPECT_EQ(warden("audit verify").status, 2);
-  EXPECT_EQ(warden("audit verify --gateway " + address_).status, 2);
+  EXPECT_EQ(warden("audit verify --gateway " + operator_url_).status, 2);
   EXPECT_EQ(warden("audit verify somefile --session x" + gw()).status, 2);
   const auto unknown = warden("audit verify --session ghost" + gw());
   EXPECT_EQ(unknown.status, 1);

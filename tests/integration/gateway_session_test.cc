@@ -84,6 +84,7 @@ TEST_F(GatewaySession, TogglingOcsfJsonOnTheGatewayStartsAndStopsTheJsonlFileOfA
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   auto server = gateway::GatewayServer::start(o);
   ASSERT_TRUE(server.ok()) << server.error().toString();
   const std::string url = "127.0.0.1:" + std::to_string((*server)->port());
@@ -132,6 +133,7 @@ TEST_F(GatewaySession, ANetworkPolicyServedByTheGatewayIsHotReloadedIntoARunning
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   o.policy_file = served_file;
   o.policy_check_interval = milliseconds(100);
   auto server = gateway::GatewayServer::start(o);
@@ -256,6 +258,7 @@ TEST_F(GatewaySession, EventsOfASupervisorKilledWhileTheGatewayWasDownAreSentByT
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   auto probe = gateway::GatewayServer::start(o);
   ASSERT_TRUE(probe.ok()) << probe.error().toString();
   const int port = (*probe)->port();

@@ -128,6 +128,26 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return okResult();
   }
 
+  Result<bool> createSession(const SessionRecord& s) override {
+    if (!isValidSessionId(s.id)) {
+      return invalidArgument("session id '" + s.id.substr(0, 64) + "' is not 1..128 bytes of [A-Za-z0-9._:-]");
+    }
+    std::lock_guard lock(mu_);
+    std::vector<SqlParam> params = {P::text(s.id),         P::text(s.name),        P::text(s.token_hash),
+                                    P::text(s.public_key), P::text(s.state),       P::text(s.stop_reason),
+                                    P::integer(s.created_ms), P::integer(s.updated_ms), P::text(s.hostname)};
+    const std::string exit = s.exit_code ? "$10" : "NULL";
+    if (s.exit_code) params.push_back(P::integer(*s.exit_code));
+    auto r = conn_.exec("create session", R"sql(
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, hostname,
+                      exit_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, )sql" + exit + R"sql()
+ON CONFLICT (id) DO NOTHING RETURNING id)sql",
+                        params);
+    if (!r.ok()) return r.error();
+    return PQntuples(r->get()) == 1;
+  }
+
   Result<std::optional<SessionRecord>> session(std::string_view id) override {
     std::lock_guard lock(mu_);
     auto all = readSessions(std::string(id), true);

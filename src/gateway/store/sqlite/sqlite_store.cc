@@ -139,6 +139,30 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return okResult();
   }
 
+  Result<bool> createSession(const SessionRecord& s) override {
+    if (!isValidSessionId(s.id)) return invalidArgument("session id '" + s.id.substr(0, 64) + "' is not 1..128 bytes of [A-Za-z0-9._:-]");
+    std::lock_guard lock(mu_);
+    auto st = Statement::prepare(db_, R"sql(
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, exit_code,
+                      hostname)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (id) DO NOTHING)sql");
+    if (!st.ok()) return st.error().withContext("create session");
+    st->bind(1, s.id);
+    st->bind(2, s.name);
+    st->bind(3, s.token_hash);
+    st->bind(4, s.public_key);
+    st->bind(5, s.state);
+    st->bind(6, s.stop_reason);
+    st->bind(7, s.created_ms);
+    st->bind(8, s.updated_ms);
+    if (s.exit_code) st->bind(9, static_cast<int64_t>(*s.exit_code));
+    st->bind(10, s.hostname);
+    auto r = st->step();
+    if (!r.ok()) return r.error().withContext("create session " + s.id);
+    return sqlite3_changes(db_) == 1;
+  }
+
   Result<std::optional<SessionRecord>> session(std::string_view id) override {
     std::lock_guard lock(mu_);
     auto all = readSessions(id);
