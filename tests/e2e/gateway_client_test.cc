@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/generated_session.h"
 #include "support/sqlite_exec.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
@@ -31,43 +32,13 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::vector<std::string> splitLines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 std::string joinLines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
 }
 
-// A session written by `warden audit generate`: its JSONL and warden.log lines, paired.
-struct GeneratedSession {
-  std::string id, public_key;
-  std::vector<std::string> json;       // warden-ocsf.log
-  std::vector<std::string> log_lines;  // warden.log OCSF lines, same order
-};
-
-GeneratedSession generate(const std::filesystem::path& dir, int events) {
-  GeneratedSession g;
-  const auto r = runCommand(wardenBinary().string() + " audit generate --events " + std::to_string(events) +
-                            " --log-dir " + dir.string() + " --ocsf-json 2>&1");
-  EXPECT_EQ(r.status, 0) << r.output;
-  g.json = splitLines(readFile(dir / "warden-ocsf.log"));
-  for (const auto& line : splitLines(readFile(dir / "warden.log"))) {
-    if (line.find(" OCSF ") != std::string::npos) g.log_lines.push_back(line);
-  }
-  EXPECT_EQ(g.json.size(), g.log_lines.size());
-  EXPECT_FALSE(g.json.empty());
-  if (g.json.empty()) return g;
-  const auto start = nlohmann::json::parse(g.json.front());
-  g.id = start["metadata"]["correlation_uid"].get<std::string>();
-  g.public_key = start["unmapped"]["signing_key"]["public_key"].get<std::string>();
-  return g;
-}
+GeneratedSession generate(const std::filesystem::path& dir, int events) { return generateSession(dir, events); }
 
 class GatewayClientE2E : public ::testing::Test {
  protected:
