@@ -459,8 +459,9 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
   EXPECT_THAT(ok.out, HasSubstr("registered"));
 
   // Change one stored event's bytes: verification fails naming that sequence.
-  sql("UPDATE events SET json = replace(json, '\"severity_id\":', '\"severity_id\": ') WHERE session_id = '" +
-      g.id + "' AND sequence = 1234");
+  // A session this short is stored uncompressed (dict 0: body is the JSON).
+  sql("UPDATE event_rows SET body = CAST(replace(CAST(body AS TEXT), '\"severity_id\":', '\"severity_id\": ') AS "
+      "BLOB) WHERE dict = 0 AND sid = (SELECT sid FROM streams WHERE session_id = '" + g.id + "') AND seq = 1234");
   const auto modified = warden("audit verify --session " + g.id + " --json" + gw());
   EXPECT_EQ(modified.status, 1) << modified.out << modified.err;
   const auto report = nlohmann::json::parse(modified.out);
@@ -472,7 +473,7 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
   EXPECT_TRUE(named) << modified.out;
 
   // Delete another row: reported missing.
-  sql("DELETE FROM events WHERE session_id = '" + g.id + "' AND sequence = 2222");
+  sql("DELETE FROM event_rows WHERE sid = (SELECT sid FROM streams WHERE session_id = '" + g.id + "') AND seq = 2222");
   const auto missing = warden("audit verify --session " + g.id + gw());
   EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.out, HasSubstr("missing: seq 2222 not in the log"));
