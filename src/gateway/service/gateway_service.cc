@@ -583,7 +583,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   }
 
   // Checks one pushed batch as a whole; on success fills `out` (nothing is stored here).
-  static Result<void> checkBatch(const std::string& caller, const v1::PushEventsRequest& req,
+  // The batch's strings are moved out of `req` into `out`.
+  static Result<void> checkBatch(const std::string& caller, v1::PushEventsRequest& req,
                                  std::vector<StoredEvent>* out) {
     if (req.session_id() != caller) {
       return permissionDenied("batch for session " + quote(req.session_id().substr(0, 140)) +
@@ -595,7 +596,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     }
     uint64_t previous = 0;
     out->reserve(static_cast<size_t>(req.events_size()));
-    for (const auto& pe : req.events()) {
+    for (auto& pe : *req.mutable_events()) {
       if (!pe.session_id().empty() && pe.session_id() != caller) {
         return permissionDenied("event " + std::to_string(pe.sequence()) + " names session " +
                                 quote(pe.session_id().substr(0, 140)) + ", not " + quote(caller));
@@ -605,7 +606,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
                                std::to_string(pe.sequence()) + " after " + std::to_string(previous));
       }
       previous = pe.sequence();
-      StoredEvent e = fromProto(pe, caller);
+      StoredEvent e = fromProto(std::move(pe), caller);
       if (auto v = validateEvent(e); !v.ok()) {
         return invalidArgument("event " + std::to_string(pe.sequence()) + ": " + v.error().message());
       }
