@@ -613,6 +613,7 @@ Event apiCall(const SessionContext& ctx, int64_t time, const ApiCall& call) {
   User user;
   user.name = who.name.empty() ? std::string("anonymous") : cut(who.name, kMaxSummaryBytes);
   if (who.uid) user.uid = std::to_string(*who.uid);
+  user.credential_type = cut(who.credential_type, 64);
   user.credential_uid = cut(who.credential_uid, kMaxSummaryBytes);
   e.actor_user = std::move(user);
   if (hasAddress(who.src)) {
@@ -623,7 +624,7 @@ Event apiCall(const SessionContext& ctx, int64_t time, const ApiCall& call) {
     e.src_endpoint = std::move(local);
   }
   e.action = call.action;
-  e.disposition = dispositionFor(call.action);
+  e.disposition = call.action == Action::kDenied ? Disposition::kBlocked : Disposition::kAllowed;
   const bool denied = call.action == Action::kDenied;
   e.status = denied ? Status::kFailure : Status::kSuccess;
   e.status_detail = cut(call.reason, kMaxSummaryBytes);

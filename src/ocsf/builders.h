@@ -334,7 +334,10 @@ struct ApiCaller {
   std::string name;            // actor.user.name: the Unix user, certificate subject, token id or session id
   std::optional<int64_t> uid;  // actor.user.uid and actor.process.user.uid (unix peers)
   std::optional<int64_t> pid;  // actor.process.pid (unix peers: the pid at connect time)
-  std::string credential_uid;  // actor.user.credential_uid ("token:ops-1", "x509-sha256:...")
+  // actor.user.programmatic_credentials [{type, uid}]: "operator token" + its id, "x509 certificate"
+  // + "sha256:<fingerprint>".
+  std::string credential_type;
+  std::string credential_uid;
   Endpoint src;                // src_endpoint: the TCP peer, or the local host for unix peers
 };
 

@@ -144,11 +144,13 @@ struct Api {
 };
 
 // `actor.user`: who called an API (the gateway's callers): a user name or certificate subject or
-// token id, the numeric Unix uid as text, the id of the credential used.
+// token id, the numeric Unix uid as text, and the credential used, written as
+// programmatic_credentials [{type, uid}] (user.credential_uid is deprecated since OCSF 1.6.0).
 struct User {
   std::string name;
   std::string uid;
-  std::string credential_uid;
+  std::string credential_type;  // "operator token", "x509 certificate"
+  std::string credential_uid;   // the token's id, the certificate's "sha256:<fingerprint>"
 };
 
 struct Metadata {

@@ -167,8 +167,15 @@ void appendJsonl(std::string& out, const Event& e) {
       if (e.actor) a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
       if (e.actor_user) {
         a.object("user", [&](ObjectWriter& u) {
-          u.str("credential_uid", e.actor_user->credential_uid);
           u.str("name", e.actor_user->name);
+          if (!e.actor_user->credential_uid.empty()) {
+            u.array("programmatic_credentials", std::array<int, 1>{0}, [&](int) {
+              ObjectWriter c(u.buffer());
+              c.str("type", e.actor_user->credential_type);
+              c.str("uid", e.actor_user->credential_uid);
+              c.close();
+            });
+          }
           u.str("uid", e.actor_user->uid);
         });
       }

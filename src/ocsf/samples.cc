@@ -451,7 +451,8 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     erase.operation = "DeleteSetting";
     erase.caller.auth = "token";
     erase.caller.name = "ops-1";
-    erase.caller.credential_uid = "token:ops-1";
+    erase.caller.credential_type = "operator token";
+    erase.caller.credential_uid = "ops-1";
     erase.caller.src = endpoint("", "127.0.0.1", 50400);
     erase.request = {{"key", "ocsf_json_enabled"}, {"scope", "global"}};
     out.push_back(apiCall(ctx, next(), erase));

@@ -434,7 +434,8 @@ TEST_F(GatewayAuthTest, AClientCertificateFromTheOperatorsCaMakesAnOperatorOther
   for (const auto& e : apiEvents()) {
     if (e.shorthand.find("CN=alice") == std::string::npos) continue;
     const auto j = nlohmann::json::parse(e.json);
-    fingerprint_recorded = j["actor"]["user"]["credential_uid"] == "x509-sha256:" + pki.fingerprint("alice");
+    const auto& credential = j["actor"]["user"]["programmatic_credentials"][0];
+    fingerprint_recorded = credential["type"] == "x509 certificate" && credential["uid"] == "sha256:" + pki.fingerprint("alice");
   }
   EXPECT_TRUE(fingerprint_recorded) << allApiShorthand();
   EXPECT_NE(waitForApiEvent({"DENIED anonymous -> ListSessions [auth:none from:127.0.0.1:"}), "") << allApiShorthand();

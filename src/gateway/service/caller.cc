@@ -56,6 +56,7 @@ std::string Caller::describe() const {
 ocsf::ApiCaller Caller::toApiCaller() const {
   ocsf::ApiCaller out;
   out.name = name;
+  out.credential_type = credential_type;
   out.credential_uid = credential_uid;
   out.src = endpointOfPeer(peer);
   switch (kind) {
@@ -124,7 +125,8 @@ Result<Caller> identifyCaller(const CallInfo& call, const OperatorAccess& access
         c.kind = Caller::Kind::kOperatorToken;
         c.is_operator = true;
         c.name = *id;
-        c.credential_uid = "token:" + *id;
+        c.credential_type = "operator token";
+        c.credential_uid = *id;
         if (unix_peer) c.unix_peer = unix_peer;
         return c;
       }
@@ -155,7 +157,8 @@ Result<Caller> identifyCaller(const CallInfo& call, const OperatorAccess& access
     c.is_operator = true;
     c.name = call.certificate_subject;
     if (const std::string fp = certificateFingerprint(call.certificate_pem); !fp.empty()) {
-      c.credential_uid = "x509-sha256:" + fp;
+      c.credential_type = "x509 certificate";
+      c.credential_uid = "sha256:" + fp;
     }
     return c;
   }

@@ -44,7 +44,8 @@ struct Caller {
   std::string session;                     // kSession: the token's session
   std::optional<PeerCredentials> unix_peer;  // kUnixPeer
   std::string name;            // the Unix user name, certificate subject, token id or session id
-  std::string credential_uid;  // "token:<id>", "x509-sha256:<hex>"
+  std::string credential_type;  // "operator token", "x509 certificate"
+  std::string credential_uid;   // the token's id, "sha256:<certificate fingerprint>"
   std::string not_operator;    // why this caller is not an operator (a denial's reason)
   std::string peer;            // the transport peer, as gRPC names it
 

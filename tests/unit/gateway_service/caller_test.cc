@@ -51,7 +51,8 @@ TEST(IdentifyCaller, AnOperatorTokenIsAcceptedOverTlsOrFromThisHostOnly) {
   EXPECT_EQ(local->kind, Caller::Kind::kOperatorToken);
   EXPECT_TRUE(local->is_operator);
   EXPECT_EQ(local->name, "ops-1");
-  EXPECT_EQ(local->credential_uid, "token:ops-1");
+  EXPECT_EQ(local->credential_type, "operator token");
+  EXPECT_EQ(local->credential_uid, "ops-1");
 
   auto plain_remote = identifyCaller(call("ipv4:10.0.0.7:5000", bearer), access, sessionOf);
   ASSERT_FALSE(plain_remote.ok());
