@@ -14,6 +14,7 @@
 
 #include "audit/generator.h"
 #include "audit/pipeline.h"
+#include "audit/spool_sink.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "detect/engine.h"
@@ -159,7 +160,9 @@ void BM_PipelineWithDetector(benchmark::State& state) {
     p.log_dir = tmpl;
     p.session = ctx;
     p.jsonl_enabled = true;
-    if (det) p.on_events = [d = det.get()](std::vector<audit::SpooledEvent>&& b) { d->submit(b); };
+    if (det)
+      p.sinks.push_back(std::make_shared<audit::CallbackSink>(
+          "detection rules", [d = det.get()](const audit::SinkBatch& b) { d->submit(b); }));
     auto pipeline = std::move(audit::Pipeline::start(p)).value();
     if (det) det->attach(*pipeline);
     audit::GenerateOptions g;

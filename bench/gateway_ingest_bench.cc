@@ -315,6 +315,7 @@ bool runOnce(const Options& opt, const std::string& db, const std::filesystem::p
   so.listen = "127.0.0.1:0";
   so.db = db;
   so.log_dir = log_dir;  // the gateway's own audit trail
+  so.operator_socket = "none";  // sessions push over TCP with their tokens
   auto server = gateway::GatewayServer::start(so);
   if (!server.ok()) {
     std::fprintf(stderr, "gateway_ingest_bench: %s\n", server.error().message().c_str());

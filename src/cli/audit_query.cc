@@ -19,6 +19,7 @@
 #include "cli/dispatch.h"
 #include "common/clock.h"
 #include "gateway/client/operator_args.h"
+#include "cli/operator_flags.h"
 #include "gateway/client/operator_client.h"
 
 namespace warden::cli {
@@ -31,7 +32,7 @@ struct QueryOptions {
   std::string session, since, until, classes, domain, path, package, reason;
   uint32_t limit = kDefaultLimit;
   bool json = false;
-  std::string gateway;
+  OperatorFlags gateway;
 };
 
 int usage(std::string_view message) {
@@ -73,7 +74,7 @@ int runQuery(const QueryOptions& o) {
   const bool fact_filter =
       !q.domain.empty() || !q.path.empty() || !q.package.empty() || !q.stop_reason.empty();
 
-  auto client = gateway::OperatorClient::forCommand(o.gateway);
+  auto client = gateway::OperatorClient::forCommand(o.gateway.connection());
   if (!client.ok()) {
     return client.error().code() == Code::kInvalidArgument ? usage(client.error().message())
                                                            : failure(client.error().message());
@@ -136,10 +137,7 @@ AuditSubcommand addAuditQueryCommand(CLI::App& audit) {
   query->add_option("--limit", o->limit, "at most this many events (default 1000)")
       ->check(CLI::Range(uint32_t{1}, kMaxLimit));
   query->add_flag("--json", o->json, "events as their JSONL lines; sessions as {\"sessions\": [...]}");
-  query->add_option(
-      "--gateway", o->gateway,
-      "the gateway: http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: $WARDEN_GATEWAY, else "
-      "127.0.0.1:7443)");
+  addOperatorFlags(query, &o->gateway);
   return AuditSubcommand{query, [o] { return runQuery(*o); }};
 }
 

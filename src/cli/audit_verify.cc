@@ -17,6 +17,7 @@
 #include "audit/verify_report.h"
 #include "cli/audit_commands.h"
 #include "cli/dispatch.h"
+#include "cli/operator_flags.h"
 #include "gateway/client/operator_client.h"
 #include "gateway/client/verify_stored_session.h"
 
@@ -28,7 +29,7 @@ struct VerifyCommandOptions {
   std::string key_file;
   bool json = false;
   std::string session;
-  std::string gateway;
+  OperatorFlags gateway;
 };
 
 int usage(std::string_view message) {
@@ -39,7 +40,7 @@ int usage(std::string_view message) {
 // The session as the gateway stores it; the report is printed like the one for files.
 Result<audit::VerifyReport> verifyFromGateway(const VerifyCommandOptions& o, audit::VerifyOptions options,
                                               bool* usage_error) {
-  auto client = gateway::OperatorClient::forCommand(o.gateway);
+  auto client = gateway::OperatorClient::forCommand(o.gateway.connection());
   if (!client.ok()) {
     *usage_error = client.error().code() == Code::kInvalidArgument;
     return client.error();
@@ -53,7 +54,7 @@ int runVerify(const VerifyCommandOptions& o) {
   if (!o.session.empty() && !o.paths.empty()) {
     return usage("give log files (PATH...) or --session ID of a gateway, not both");
   }
-  if (o.session.empty() && !o.gateway.empty()) return usage("--gateway needs --session ID");
+  if (o.session.empty() && !o.gateway.gateway.empty()) return usage("--gateway needs --session ID");
   if (o.session.empty() && o.paths.empty()) return usage("give log files (PATH...) or --session ID");
   audit::VerifyOptions options;
   if (!o.key_file.empty()) {
@@ -99,9 +100,7 @@ AuditSubcommand addAuditVerifyCommand(CLI::App& audit) {
                      "warden-ocsf.log files, or a session's log directory (its warden-ocsf.log* files, oldest first)");
   verify->add_option("--session", options->session,
                      "verify this session as the gateway stores it (id, name or id prefix) instead of files");
-  verify->add_option("--gateway", options->gateway,
-                     "with --session: the gateway, http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: "
-                     "$WARDEN_GATEWAY, else 127.0.0.1:7443)");
+  addOperatorFlags(verify, &options->gateway);
   verify->add_option("--key", options->key_file,
                      "the session's public key (64 hex digits or a PEM public key); without it the key registered "
                      "with the gateway (--session), else the one in the log itself (trust on first use)")

@@ -1,8 +1,10 @@
 // `warden gateway [--config FILE] [--listen ADDR:PORT] [--db URL] [--ocsf-logging] [--log-dir DIR]
-//  [--policy FILE] [--retention DUR] [--retention-max-bytes SIZE] [--retention-interval DUR]`: runs the
+//  [--policy FILE] [--retention DUR] [--retention-max-bytes SIZE] [--retention-interval DUR]
+//  [--operator-socket PATH|none] [--operator-group GROUP] [--operator-tokens FILE]`: runs the
 // gateway (product.md "Gateway", docs/gateway.md) in the foreground until SIGINT or SIGTERM. Prints
 // "warden gateway: listening on ADDR:PORT" once it serves (the chosen port when PORT is 0), then
-// "warden gateway: session ID, audit log DIR" (its own audit trail). Exit 1 when it cannot start (bad
+// "warden gateway: operator socket PATH" (when there is one) and "warden gateway: session ID, audit
+// log DIR" (its own audit trail). Exit 1 when it cannot start (bad
 // config or policy, store unreachable, address in use), 2 on a usage error.
 
 #include <signal.h>
@@ -39,6 +41,7 @@ bool durationFlag(const char* flag, const std::string& text, std::optional<int64
 int gatewayCommand(int argc, char** argv) {
   CLI::App app{"Runs the Warden gateway: session config, event store, logs and queries.", "warden gateway"};
   std::string config, listen, db, log_dir, policy, retention, retention_max_bytes, retention_interval;
+  std::string operator_socket, operator_group, operator_tokens;
   bool ocsf_logging = false;
   app.add_option("--config", config, "YAML config file (docs/gateway-settings.md); flags win over it");
   app.add_option("--listen", listen, "ADDR:PORT to serve gRPC on (default 127.0.0.1:7443; port 0 = any)");
@@ -52,6 +55,12 @@ int gatewayCommand(int argc, char** argv) {
   app.add_option("--retention-max-bytes", retention_max_bytes,
                  "then delete the oldest events until the stored JSON fits SIZE (e.g. 10GiB)");
   app.add_option("--retention-interval", retention_interval, "how often retention runs (default 1h; also at start)");
+  app.add_option("--operator-socket", operator_socket,
+                 "the operators' unix socket (default /run/warden/gateway.sock; 'none': no socket)");
+  app.add_option("--operator-group", operator_group,
+                 "besides root, members of this group (name or number) are operators on the socket");
+  app.add_option("--operator-tokens", operator_tokens,
+                 "operator token file: 'ID TOKEN' lines, mode 0600, owned by root (docs/gateway.md)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +74,9 @@ int gatewayCommand(int argc, char** argv) {
   if (!db.empty()) options.db = db;
   if (!log_dir.empty()) options.log_dir = log_dir;
   if (!policy.empty()) options.policy_file = policy;
+  if (!operator_socket.empty()) options.operator_socket = operator_socket;
+  if (!operator_group.empty()) options.operator_group = operator_group;
+  if (!operator_tokens.empty()) options.operator_tokens = operator_tokens;
   options.ocsf_logging_flag = ocsf_logging;
   if (const char* env = std::getenv(std::string(gateway::kOcsfLoggingEnv).c_str())) options.ocsf_logging_env = env;
   if (!durationFlag("--retention", retention, &options.retention_max_age_ms) ||
@@ -96,6 +108,9 @@ int gatewayCommand(int argc, char** argv) {
   const std::string address = (*server)->listenAddress();
   const std::string host = address.substr(0, address.rfind(':'));
   std::printf("warden gateway: listening on %s:%d\n", host.c_str(), (*server)->port());
+  if (const auto sock = (*server)->operatorSocketPath(); !sock.empty()) {
+    std::printf("warden gateway: operator socket %s\n", sock.c_str());
+  }
   std::printf("warden gateway: session %s, audit log %s\n", (*server)->gatewaySessionId().c_str(),
               (*server)->gatewayLogDir().c_str());
   std::fflush(stdout);

@@ -26,6 +26,7 @@
 #include "cli/dispatch.h"
 #include "common/clock.h"
 #include "common/unique_fd.h"
+#include "cli/operator_flags.h"
 #include "gateway/client/operator_args.h"
 #include "gateway/client/operator_client.h"
 #include "gateway/client/operator_log_dir.h"
@@ -39,7 +40,8 @@ struct LogsOptions {
   bool follow = false;
   std::string since, classes, level;
   bool json = false;
-  std::string gateway, log_dir;
+  OperatorFlags gateway;
+  std::string log_dir;
 };
 
 // The parsed filter: since_ms, classes, min_severity.
@@ -161,7 +163,7 @@ Result<std::string> pickSession(gateway::OperatorClient& client, const std::stri
 }
 
 int runFromGateway(const LogsOptions& o, const LogsFilter& f, std::optional<gateway::StopSignals>& signals) {
-  auto client = gateway::OperatorClient::forCommand(o.gateway);
+  auto client = gateway::OperatorClient::forCommand(o.gateway.connection());
   if (!client.ok()) {
     return client.error().code() == Code::kInvalidArgument ? usage(client.error().message())
                                                            : failure(client.error().message());
@@ -250,10 +252,7 @@ int logsCommand(int argc, char** argv) {
   app.add_option("--level", o.level,
                  "only events at least this severe: INFO, LOW, MED, HIGH, CRIT, FATAL or 0..6");
   app.add_flag("--json", o.json, "print the canonical OCSF JSONL lines instead of warden.log lines");
-  auto* gw = app.add_option(
-      "--gateway", o.gateway,
-      "the gateway: http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: $WARDEN_GATEWAY, "
-      "else 127.0.0.1:7443)");
+  auto* gw = addOperatorFlags(&app, &o.gateway);
   auto* dir =
       app.add_option("--log-dir", o.log_dir,
                      "read the session's log directory (warden.log; warden-ocsf.log with --json) instead "

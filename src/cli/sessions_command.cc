@@ -15,6 +15,7 @@
 
 #include "cli/dispatch.h"
 #include "common/clock.h"
+#include "cli/operator_flags.h"
 #include "gateway/client/operator_client.h"
 
 namespace warden::cli {
@@ -72,8 +73,8 @@ std::string sessionsJson(const std::vector<gateway::SessionInfo>& sessions) {
                                                             nlohmann::json::error_handler_t::replace);
 }
 
-int runList(const std::string& gateway_flag, bool json) {
-  auto client = gateway::OperatorClient::forCommand(gateway_flag);
+int runList(const OperatorFlags& flags, bool json) {
+  auto client = gateway::OperatorClient::forCommand(flags.connection());
   if (!client.ok()) {
     fmt::print(stderr, "warden sessions list: {}\n", client.error().message());
     return client.error().code() == Code::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -99,15 +100,12 @@ int runList(const std::string& gateway_flag, bool json) {
 int sessionsCommand(int argc, char** argv) {
   CLI::App app{"Lists the sessions known to the gateway.", "warden sessions"};
   app.require_subcommand(1);
-  std::string gateway_flag;
+  OperatorFlags flags;
   bool json = false;
   CLI::App* list =
       app.add_subcommand("list", "sessions with state, stop reason, exit code, highest sequence, created");
   list->add_flag("--json", json, "print one JSON object {\"sessions\": [...]}");
-  list->add_option(
-      "--gateway", gateway_flag,
-      "the gateway: http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: $WARDEN_GATEWAY, else "
-      "127.0.0.1:7443)");
+  addOperatorFlags(list, &flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -115,7 +113,7 @@ int sessionsCommand(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   try {
-    return runList(gateway_flag, json);
+    return runList(flags, json);
   } catch (const std::exception& e) {  // the edge: nothing escapes a command
     fmt::print(stderr, "warden sessions: internal error: {}\n", e.what());
     return kExitFailure;

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "cli/dispatch.h"
+#include "cli/operator_flags.h"
 #include "gateway/client/operator_client.h"
 
 namespace warden::cli {
@@ -33,7 +34,7 @@ struct SettingsOptions {
   std::string sandbox;
   bool global = false;
   bool json = false;
-  std::string gateway;
+  OperatorFlags gateway;
 };
 
 std::string dumpJson(const nlohmann::json& j) {
@@ -219,10 +220,7 @@ void addCommon(CLI::App* sub, SettingsOptions& o, bool scoped) {
     global->excludes(sandbox);
   }
   sub->add_flag("--json", o.json, "print one JSON object");
-  sub->add_option(
-      "--gateway", o.gateway,
-      "the gateway: http://HOST:PORT, https://HOST:PORT or HOST:PORT (default: $WARDEN_GATEWAY, else "
-      "127.0.0.1:7443)");
+  addOperatorFlags(sub, &o.gateway);
 }
 
 }  // namespace
@@ -254,7 +252,7 @@ int settingsCommand(int argc, char** argv) {
   }
   o.verb = app.get_subcommands().front()->get_name();
   try {
-    auto client = gateway::OperatorClient::forCommand(o.gateway);
+    auto client = gateway::OperatorClient::forCommand(o.gateway.connection());
     if (!client.ok()) {
       fmt::print(stderr, "warden settings {}: {}\n", o.verb, client.error().message());
       return client.error().code() == Code::kInvalidArgument ? kExitUsage : kExitFailure;

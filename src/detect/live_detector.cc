@@ -73,8 +73,8 @@ void LiveDetector::submit(uint64_t sequence, std::string json) {
   idle_.notify_all();
 }
 
-void LiveDetector::submit(const std::vector<audit::SpooledEvent>& batch) {
-  for (const auto& e : batch) submit(e.sequence, e.json);
+void LiveDetector::submit(const audit::SinkBatch& batch) {
+  for (const auto& e : batch.events) submit(e.sequence, std::string(e.json));
 }
 
 void LiveDetector::reportSkipped(audit::Emitter& emitter, bool force) {

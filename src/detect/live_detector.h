@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "audit/emitter.h"
-#include "audit/spool.h"
+#include "audit/sink.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "detect/engine.h"
@@ -49,7 +49,7 @@ struct LiveDetectorStats {
 
 // Runs the Engine beside a live session's audit pipeline (detect.md "Rules": findings while the
 // agent runs). The pipeline's writer hands every written event — its sequence and canonical JSON,
-// as PipelineOptions::on_events delivers them — to submit(), which never blocks: it appends to a
+// as a sink of the pipeline (audit::CallbackSink) sees them — to submit(), which never blocks: it appends to a
 // bounded queue, or drops the event and counts it when the queue is full. The detector's own
 // thread evaluates in sequence order and emits each finding (and any rule-disabled or limit
 // event) through the Emitter, so it is sequenced, chained and written like any event, right after
@@ -59,7 +59,8 @@ struct LiveDetectorStats {
 //
 // Wiring (the pipeline's tap needs the detector, the detector emits into the pipeline):
 //   auto det = LiveDetector::start(rules, options);                 // evaluates nothing yet
-//   pipeline options.on_events = [d = det.get()](auto&& batch) { d->submit(batch); ... };
+//   pipeline options.sinks.push_back(make_shared<audit::CallbackSink>("detection rules",
+//       [d = det.get()](const audit::SinkBatch& batch) { d->submit(batch); }));
 //   auto pipeline = Pipeline::start(...);  det->attach(*pipeline);   // evaluation starts
 //   ... session ... SESSION:STOP emitted ...
 //   det->drain(writer_idle, 2s);  det->close();  pipeline->close();
@@ -79,8 +80,8 @@ class LiveDetector {
 
   // One written event. Never blocks beyond the queue's mutex.
   void submit(uint64_t sequence, std::string canonical_json);
-  // A written batch, as the pipeline's tap delivers it (the JSON is copied; the batch is left as is).
-  void submit(const std::vector<audit::SpooledEvent>& batch);
+  // A written batch, as a pipeline sink sees it (the JSON is copied).
+  void submit(const audit::SinkBatch& batch);
 
   // Waits until everything written so far has been evaluated and what that produced has been
   // written (and evaluated) too: `writer_idle` says whether the pipeline's writer has caught up

@@ -598,6 +598,49 @@ Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call) {
   return e;
 }
 
+// ----- API Activity (API) -----
+
+Event apiCall(const SessionContext& ctx, int64_t time, const ApiCall& call) {
+  Event e = newEvent(ctx, Kind::kApi, ClassUid::kApiActivity, static_cast<int>(call.activity), time);
+  e.api = Api{cut(call.operation, 128), cut(call.service, 128)};
+  const ApiCaller& who = call.caller;
+  if (who.pid || who.uid) {
+    Process p;
+    p.pid = who.pid;
+    p.uid = who.uid;
+    e.actor = std::move(p);
+  }
+  User user;
+  user.name = who.name.empty() ? std::string("anonymous") : cut(who.name, kMaxSummaryBytes);
+  if (who.uid) user.uid = std::to_string(*who.uid);
+  user.credential_type = cut(who.credential_type, 64);
+  user.credential_uid = cut(who.credential_uid, kMaxSummaryBytes);
+  e.actor_user = std::move(user);
+  if (hasAddress(who.src)) {
+    e.src_endpoint = who.src;
+  } else {
+    Endpoint local;  // a local caller (unix socket): this host
+    local.hostname = ctx.hostname.empty() ? std::string("localhost") : ctx.hostname;
+    e.src_endpoint = std::move(local);
+  }
+  e.action = call.action;
+  e.disposition = call.action == Action::kDenied ? Disposition::kBlocked : Disposition::kAllowed;
+  const bool denied = call.action == Action::kDenied;
+  e.status = denied ? Status::kFailure : Status::kSuccess;
+  e.status_detail = cut(call.reason, kMaxSummaryBytes);
+  e.severity = call.severity.value_or(denied ? Severity::kMedium : Severity::kInformational);
+  e.unmapped.set("auth", who.auth.empty() ? std::string("none") : who.auth);
+  if (!call.request.empty()) {
+    Value request = Value::object();
+    for (const auto& [key, value] : call.request) request.set(key, cut(value, kMaxSummaryBytes));
+    e.unmapped.set("request", std::move(request));
+  }
+  e.message = std::string(call.operation.substr(0, utf8PrefixLength(call.operation, 64))) + " " +
+              (denied ? "denied" : "allowed") + " for " + e.actor_user->name;
+  applyProfiles(e);
+  return e;
+}
+
 // ----- Base Event -----
 
 Event resourceLimit(const SessionContext& ctx, int64_t time, const LimitHit& hit) {

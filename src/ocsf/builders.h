@@ -323,6 +323,39 @@ struct ToolCall {
 // Other 99 "Call". Informational; Low on failure.
 Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call);
 
+// ----- API Activity (API): calls to Warden's own API (the gateway's RPCs) -----
+
+enum class ApiActivity : int { kCreate = 1, kRead = 2, kUpdate = 3, kDelete = 4 };
+
+// Who called: how they proved it and what that proof names. Never a secret (a token's id, never
+// the token).
+struct ApiCaller {
+  std::string auth = "none";   // unmapped.auth: "unix" (SO_PEERCRED), "cert", "token", "session", "none"
+  std::string name;            // actor.user.name: the Unix user, certificate subject, token id or session id
+  std::optional<int64_t> uid;  // actor.user.uid and actor.process.user.uid (unix peers)
+  std::optional<int64_t> pid;  // actor.process.pid (unix peers: the pid at connect time)
+  // actor.user.programmatic_credentials [{type, uid}]: "operator token" + its id, "x509 certificate"
+  // + "sha256:<fingerprint>".
+  std::string credential_type;
+  std::string credential_uid;
+  Endpoint src;                // src_endpoint: the TCP peer, or the local host for unix peers
+};
+
+struct ApiCall {
+  ApiActivity activity = ApiActivity::kRead;
+  std::string operation;                   // api.operation: the RPC, e.g. "SetSetting"
+  std::string service = "warden.v1.Gateway";  // api.service.name
+  ApiCaller caller;
+  std::vector<std::pair<std::string, std::string>> request;  // unmapped.request {k: v}, each value cut to 256 bytes
+  Action action = Action::kAllowed;        // Allowed (status Success) or Denied (status Failure)
+  std::string reason;                      // status_detail: why it was denied or failed
+  std::optional<Severity> severity;        // default: Allowed Informational, Denied Medium
+};
+// Create 1 / Read 2 / Update 3 / Delete 4, with actor {process, user}, api, src_endpoint,
+// action/disposition, unmapped.auth and unmapped.request. Shorthand: `API:UPDATE [INFO] ALLOWED
+// root(4242) -> SetSetting [auth:unix key:ocsf_json_enabled value:true]`.
+Event apiCall(const SessionContext& ctx, int64_t time, const ApiCall& call);
+
 // ----- Base Event (LIMIT, EVENT) -----
 
 struct LimitHit {

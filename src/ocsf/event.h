@@ -143,6 +143,16 @@ struct Api {
   std::string service_name;
 };
 
+// `actor.user`: who called an API (the gateway's callers): a user name or certificate subject or
+// token id, the numeric Unix uid as text, and the credential used, written as
+// programmatic_credentials [{type, uid}] (user.credential_uid is deprecated since OCSF 1.6.0).
+struct User {
+  std::string name;
+  std::string uid;
+  std::string credential_type;  // "operator token", "x509 certificate"
+  std::string credential_uid;   // the token's id, the certificate's "sha256:<fingerprint>"
+};
+
 struct Metadata {
   uint8_t profiles = kProfileHost | kProfileContainer;  // Profile bits
   std::string uid;              // UUIDv7, fresh per event
@@ -169,6 +179,7 @@ struct Event {
 
   std::optional<Device> device;
   std::optional<Process> actor;  // actor.process
+  std::optional<User> actor_user;  // actor.user
 
   // Network, HTTP, DNS, SSH.
   std::optional<Endpoint> src_endpoint;

@@ -178,7 +178,25 @@ void render(std::string& out, const Event& e, JsonlSlots* slots) {
   } else if (e.activity_name != "Other") {
     w.str("activity_name", e.activity_name);
   }
-  if (e.actor) w.object("actor", [&](ObjectWriter& a) { a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); }); });
+  if (e.actor || e.actor_user) {
+    w.object("actor", [&](ObjectWriter& a) {
+      if (e.actor) a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
+      if (e.actor_user) {
+        a.object("user", [&](ObjectWriter& u) {
+          u.str("name", e.actor_user->name);
+          if (!e.actor_user->credential_uid.empty()) {
+            u.array("programmatic_credentials", std::array<int, 1>{0}, [&](int) {
+              ObjectWriter c(u.buffer());
+              c.str("type", e.actor_user->credential_type);
+              c.str("uid", e.actor_user->credential_uid);
+              c.close();
+            });
+          }
+          u.str("uid", e.actor_user->uid);
+        });
+      }
+    });
+  }
   w.array("answers", e.answers, [&](const DnsAnswer& a) {
     ObjectWriter o(out);
     o.str("rdata", a.rdata);

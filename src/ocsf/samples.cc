@@ -416,6 +416,48 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     out.push_back(toolCall(ctx, next(), call));
   }
 
+  // The gateway's API: an operator's change, a refused read, a refused re-registration.
+  {
+    ApiCall call;
+    call.activity = ApiActivity::kUpdate;
+    call.operation = "SetSetting";
+    call.caller.auth = "unix";
+    call.caller.name = "root";
+    call.caller.uid = 0;
+    call.caller.pid = 4242;
+    call.request = {{"key", "ocsf_json_enabled"}, {"scope", "global"}, {"value", "true"}};
+    out.push_back(apiCall(ctx, next(), call));
+    ApiCall read;
+    read.activity = ApiActivity::kRead;
+    read.operation = "ListSessions";
+    read.caller.auth = "unix";
+    read.caller.name = "nobody";
+    read.caller.uid = 65534;
+    read.caller.pid = 4243;
+    read.action = Action::kDenied;
+    read.reason = "uid 65534 is not an operator (root or group warden)";
+    out.push_back(apiCall(ctx, next(), read));
+    ApiCall create;
+    create.activity = ApiActivity::kCreate;
+    create.operation = "RegisterSession";
+    create.caller.src = endpoint("", "10.0.0.7", 50312);
+    create.request = {{"session", ctx.session_id}};
+    create.action = Action::kDenied;
+    create.reason = "session is already registered; a session id is registered once";
+    create.severity = Severity::kHigh;
+    out.push_back(apiCall(ctx, next(), create));
+    ApiCall erase;
+    erase.activity = ApiActivity::kDelete;
+    erase.operation = "DeleteSetting";
+    erase.caller.auth = "token";
+    erase.caller.name = "ops-1";
+    erase.caller.credential_type = "operator token";
+    erase.caller.credential_uid = "ops-1";
+    erase.caller.src = endpoint("", "127.0.0.1", 50400);
+    erase.request = {{"key", "ocsf_json_enabled"}, {"scope", "global"}};
+    out.push_back(apiCall(ctx, next(), erase));
+  }
+
   // Limits, exits.
   {
     LimitHit cpu;

@@ -606,6 +606,41 @@ void toolDetail(std::string& out, const Event& e) {
   Bracket().add("status", status, 64).writeTo(out);
 }
 
+// ` ALLOWED root(4242) -> SetSetting [auth:unix from:10.0.0.5:5123 key:... value:...]`: the caller
+// (actor.user.name, the pid when known), the operation, how the caller authenticated, a TCP peer,
+// then the request's items in order.
+void apiDetail(std::string& out, const Event& e) {
+  appendAction(out, e);
+  out.push_back(' ');
+  if (e.actor_user && !e.actor_user->name.empty()) {
+    appendCut(out, e.actor_user->name, kMaxFieldBytes);
+  } else {
+    out.push_back('-');
+  }
+  if (e.actor && e.actor->pid) {
+    out.push_back('(');
+    appendInt(out, *e.actor->pid);
+    out.push_back(')');
+  }
+  out.append(" -> ");
+  if (e.api && !e.api->operation.empty()) {
+    appendCut(out, e.api->operation, kMaxFieldBytes);
+  } else {
+    out.push_back('-');
+  }
+  Bracket b;
+  b.add("auth", scalarText(e.unmapped.find("auth")), 16);
+  if (e.src_endpoint && !e.src_endpoint->ip.empty()) {
+    std::string from;
+    appendHostPort(from, {}, e.src_endpoint->ip, e.src_endpoint->port);
+    b.addRaw("from", from);
+  }
+  if (const Value* request = e.unmapped.find("request"); request != nullptr && request->isObject()) {
+    for (const auto& [key, value] : request->asObject()) b.add(key, scalarText(&value), 128);
+  }
+  b.writeTo(out);
+}
+
 void limitDetail(std::string& out, const Event& e) {
   out.push_back(' ');
   appendActor(out, actorOf(e));
@@ -722,6 +757,7 @@ void appendShorthand(std::string& out, const Event& e) {
     case Kind::kSession: sessionDetail(out, e); break;
     case Kind::kPkg: pkgDetail(out, e); break;
     case Kind::kTool: toolDetail(out, e); break;
+    case Kind::kApi: apiDetail(out, e); break;
     case Kind::kLimit: limitDetail(out, e); break;
     case Kind::kLog: logDetail(out, e); break;
     case Kind::kEvent: eventDetail(out, e); break;

@@ -148,9 +148,7 @@ Result<void> Session::startRecord() {
     // Every written event, from LOG:START on, is evaluated: submit() copies it into the detector's
     // bounded queue and never blocks the writer.
     pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
-        "detection rules", [detector = detector_.get()](const audit::SinkBatch& batch) {
-          for (const auto& r : batch.events) detector->submit(r.sequence, std::string(r.json));
-        }));
+        "detection rules", [detector = detector_.get()](const audit::SinkBatch& batch) { detector->submit(batch); }));
   }
   if (uplink_) {
     // Every written batch, from LOG:START on, goes to the uplink (the gateway's spool) too.

@@ -1,4 +1,5 @@
-// The operator's commands against a real `warden gateway` process (127.0.0.1:0, SQLite in a temp
+// The operator's commands against a real `warden gateway` process (127.0.0.1:0 for sessions, its
+// operator socket in the temp dir for the commands, SQLite in a temp
 // dir): `warden sessions list`, `warden logs`, `warden settings`, `warden audit query` and
 // `warden audit verify --session`, with a real session's events (written by `warden audit generate`
 // through the real pipeline, registered with its LOG:START key and pushed with its token).
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/generated_session.h"
 #include "support/sqlite_exec.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
@@ -30,43 +32,13 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::vector<std::string> splitLines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 std::string joinLines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
 }
 
-// A session written by `warden audit generate`: its JSONL and warden.log lines, paired.
-struct GeneratedSession {
-  std::string id, public_key;
-  std::vector<std::string> json;       // warden-ocsf.log
-  std::vector<std::string> log_lines;  // warden.log OCSF lines, same order
-};
-
-GeneratedSession generate(const std::filesystem::path& dir, int events) {
-  GeneratedSession g;
-  const auto r = runCommand(wardenBinary().string() + " audit generate --events " + std::to_string(events) +
-                            " --log-dir " + dir.string() + " --ocsf-json 2>&1");
-  EXPECT_EQ(r.status, 0) << r.output;
-  g.json = splitLines(readFile(dir / "warden-ocsf.log"));
-  for (const auto& line : splitLines(readFile(dir / "warden.log"))) {
-    if (line.find(" OCSF ") != std::string::npos) g.log_lines.push_back(line);
-  }
-  EXPECT_EQ(g.json.size(), g.log_lines.size());
-  EXPECT_FALSE(g.json.empty());
-  if (g.json.empty()) return g;
-  const auto start = nlohmann::json::parse(g.json.front());
-  g.id = start["metadata"]["correlation_uid"].get<std::string>();
-  g.public_key = start["unmapped"]["signing_key"]["public_key"].get<std::string>();
-  return g;
-}
+GeneratedSession generate(const std::filesystem::path& dir, int events) { return generateSession(dir, events); }
 
 class GatewayClientE2E : public ::testing::Test {
  protected:
@@ -79,7 +51,9 @@ class GatewayClientE2E : public ::testing::Test {
                     "--db",
                     "sqlite://" + db(),
                     "--log-dir",
-                    (dir_ / "trail").string()};
+                    (dir_ / "trail").string(),
+                    "--operator-socket",
+                    (dir_ / "operator.sock").string()};
     options.unset_env = {"WARDEN_OCSF_LOGGING", "WARDEN_GATEWAY"};
     gateway_ = ChildProcess::start(options);
     ASSERT_TRUE(gateway_);
@@ -92,6 +66,7 @@ class GatewayClientE2E : public ::testing::Test {
     }();
     ASSERT_FALSE(m.empty()) << line;
     address_ = m.str();
+    operator_url_ = "unix:" + (dir_ / "operator.sock").string();
     stub_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
 
@@ -111,7 +86,8 @@ class GatewayClientE2E : public ::testing::Test {
         runCommand("{ " + prefix + wardenBinary().string() + " " + args + " 2>" + err_file.string() + "; }");
     return Run{r.status, r.output, readFile(err_file)};
   }
-  std::string gw() const { return " --gateway " + address_; }
+  // The operator's commands go to the operator socket (this test runs as root, its operator).
+  std::string gw() const { return " --gateway " + operator_url_; }
 
   std::string registerSession(const std::string& id, const std::string& name, const std::string& key) {
     grpc::ClientContext ctx;
@@ -174,7 +150,8 @@ class GatewayClientE2E : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ChildProcess> gateway_;
-  std::string address_;
+  std::string address_;       // TCP: where sessions register and push
+  std::string operator_url_;  // unix:PATH: where the operator's commands go
   std::unique_ptr<v1::Gateway::Stub> stub_;
 };
 
@@ -198,17 +175,17 @@ TEST_F(GatewayClientE2E, AnUnreachableGatewayIsAClearFailureNotAHang) {
                                 "audit query --domain x.test", "audit verify --session s"}) {
     const auto r = warden(cmd + gw());
     EXPECT_EQ(r.status, 1) << cmd << "\n" << r.err;
-    EXPECT_THAT(r.err, HasSubstr("gateway " + address_ + " unreachable")) << cmd;
+    EXPECT_THAT(r.err, HasSubstr("gateway " + operator_url_ + " unreachable")) << cmd;
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST_F(GatewayClientE2E, TheGatewayComesFromTheEnvironmentWhenNoFlagIsGiven) {
   registerSession("env-session", "from-env", "");
-  const auto r = warden("sessions list", "WARDEN_GATEWAY=" + address_);
+  const auto r = warden("sessions list", "WARDEN_GATEWAY=" + operator_url_);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("env-session"));
-  const auto flag_wins = warden("sessions list --gateway 127.0.0.1:1", "WARDEN_GATEWAY=" + address_);
+  const auto flag_wins = warden("sessions list --gateway 127.0.0.1:1", "WARDEN_GATEWAY=" + operator_url_);
   EXPECT_EQ(flag_wins.status, 1);
   EXPECT_THAT(flag_wins.err, HasSubstr("gateway 127.0.0.1:1 unreachable"));
 }
@@ -294,7 +271,7 @@ TEST_F(GatewayClientE2E, LogsRefusesBadFiltersAsUsageErrors) {
     const auto r = warden(std::string("logs s ") + bad + gw());
     EXPECT_EQ(r.status, 2) << bad << "\n" << r.err;
   }
-  const auto both = warden("logs --gateway " + address_ + " --log-dir " + dir_.path().string());
+  const auto both = warden("logs --gateway " + operator_url_ + " --log-dir " + dir_.path().string());
   EXPECT_EQ(both.status, 2) << both.err;
 }
 
@@ -327,7 +304,7 @@ TEST_F(GatewayClientE2E, LogsFollowPrintsEventsPushedLaterAndEndsCleanlyOnSigint
   const size_t half = g.json.size() / 2;
   ASSERT_EQ(push(g, token, 0, half), half);
   ChildProcess::Options options;
-  options.argv = {wardenBinary().string(), "logs", g.id, "--follow", "--gateway", address_};
+  options.argv = {wardenBinary().string(), "logs", g.id, "--follow", "--gateway", operator_url_};
   auto follower = ChildProcess::start(options);
   ASSERT_TRUE(follower);
   ASSERT_FALSE(follower->waitForLine(g.log_lines[half - 1]).empty()) << follower->output();
@@ -482,8 +459,9 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
   EXPECT_THAT(ok.out, HasSubstr("registered"));
 
   // Change one stored event's bytes: verification fails naming that sequence.
-  sql("UPDATE events SET json = replace(json, '\"severity_id\":', '\"severity_id\": ') WHERE session_id = '" +
-      g.id + "' AND sequence = 1234");
+  // A session this short is stored uncompressed (dict 0: body is the JSON).
+  sql("UPDATE event_rows SET body = CAST(replace(CAST(body AS TEXT), '\"severity_id\":', '\"severity_id\": ') AS "
+      "BLOB) WHERE dict = 0 AND sid = (SELECT sid FROM streams WHERE session_id = '" + g.id + "') AND seq = 1234");
   const auto modified = warden("audit verify --session " + g.id + " --json" + gw());
   EXPECT_EQ(modified.status, 1) << modified.out << modified.err;
   const auto report = nlohmann::json::parse(modified.out);
@@ -495,7 +473,7 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
   EXPECT_TRUE(named) << modified.out;
 
   // Delete another row: reported missing.
-  sql("DELETE FROM events WHERE session_id = '" + g.id + "' AND sequence = 2222");
+  sql("DELETE FROM event_rows WHERE sid = (SELECT sid FROM streams WHERE session_id = '" + g.id + "') AND seq = 2222");
   const auto missing = warden("audit verify --session " + g.id + gw());
   EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.out, HasSubstr("missing: seq 2222 not in the log"));
@@ -504,7 +482,7 @@ TEST_F(GatewayClientE2E, AuditVerifyOfAStoredSessionPassesThenNamesTamperingBySe
 
 TEST_F(GatewayClientE2E, AuditVerifyUsageAndUnknownSession) {
   EXPECT_EQ(warden("audit verify").status, 2);
-  EXPECT_EQ(warden("audit verify --gateway " + address_).status, 2);
+  EXPECT_EQ(warden("audit verify --gateway " + operator_url_).status, 2);
   EXPECT_EQ(warden("audit verify somefile --session x" + gw()).status, 2);
   const auto unknown = warden("audit verify --session ghost" + gw());
   EXPECT_EQ(unknown.status, 1);

@@ -84,6 +84,7 @@ TEST_F(GatewaySession, TogglingOcsfJsonOnTheGatewayStartsAndStopsTheJsonlFileOfA
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   auto server = gateway::GatewayServer::start(o);
   ASSERT_TRUE(server.ok()) << server.error().toString();
   const std::string url = "127.0.0.1:" + std::to_string((*server)->port());
@@ -132,6 +133,7 @@ TEST_F(GatewaySession, ANetworkPolicyServedByTheGatewayIsHotReloadedIntoARunning
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   o.policy_file = served_file;
   o.policy_check_interval = milliseconds(100);
   auto server = gateway::GatewayServer::start(o);
@@ -165,10 +167,13 @@ TEST_F(GatewaySession, ANetworkPolicyServedByTheGatewayIsHotReloadedIntoARunning
 
 // The outage test, against a `warden gateway` process on `db`; `open` opens the same store here.
 void GatewaySession::outageTest(const std::string& db, const std::function<std::unique_ptr<gateway::EventStore>()>& open) {
+  // Sessions reach the gateway over TCP; the operator (verify below) over its unix socket, as root.
+  const std::string operator_socket = (tmp_ / "operator.sock").string();
   auto startGateway = [&](const std::string& listen) {
     std::string why;
     auto g = ChildProcess::start({.argv = {wardenBinary().string(), "gateway", "--listen", listen, "--db", db, "--log-dir",
-                                               (tmp_ / "gwlog").string()}}, &why);
+                                               (tmp_ / "gwlog").string(), "--operator-socket", operator_socket}},
+                                 &why);
     EXPECT_NE(g, nullptr) << why;
     return g;
   };
@@ -226,7 +231,8 @@ void GatewaySession::outageTest(const std::string& db, const std::function<std::
   EXPECT_EQ(countOf(text, "LOG:GATEWAY_UNREACHABLE"), 1u) << "one outage, recorded once";
   EXPECT_EQ(countOf(text, "LOG:GATEWAY_RECONNECTED"), 1u);
   EXPECT_THAT(session->output(), ::testing::Not(HasSubstr("not acknowledged")));
-  const auto verify = runCommand(wardenBinary().string() + " audit verify --gateway " + url + " --session " + id + " 2>&1");
+  const auto verify = runCommand(wardenBinary().string() + " audit verify --gateway unix:" + operator_socket +
+                                 " --session " + id + " 2>&1");
   EXPECT_EQ(verify.status, 0) << verify.output;
 }
 
@@ -256,6 +262,7 @@ TEST_F(GatewaySession, EventsOfASupervisorKilledWhileTheGatewayWasDownAreSentByT
   o.listen = "127.0.0.1:0";
   o.db = "sqlite://" + (tmp_ / "gateway.db").string();
   o.log_dir = tmp_ / "gwlog";
+  o.operator_socket = "none";
   auto probe = gateway::GatewayServer::start(o);
   ASSERT_TRUE(probe.ok()) << probe.error().toString();
   const int port = (*probe)->port();

@@ -25,6 +25,14 @@ bool validHost(std::string_view host) {
 Result<GatewayEndpoint> parseGatewayUrl(std::string_view url) {
   const std::string shown(url.substr(0, 200));
   GatewayEndpoint ep;
+  if (url.substr(0, 5) == "unix:") {
+    const std::string_view path = url.substr(5);
+    if (path.empty() || path.front() != '/' || path.size() > 107 || path.find('\0') != std::string_view::npos) {
+      return invalidArgument("gateway URL '" + shown + "': give unix:/ABSOLUTE/PATH (at most 107 bytes)");
+    }
+    ep.target = std::string(url);
+    return ep;
+  }
   std::string_view rest = url;
   if (const size_t scheme = rest.find("://"); scheme != std::string_view::npos) {
     const std::string_view name = rest.substr(0, scheme);
@@ -69,12 +77,27 @@ Result<std::shared_ptr<grpc::Channel>> makeGatewayChannel(std::string_view url, 
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (options.client_cert.has_value() != options.client_key.has_value()) {
+    return invalidArgument("a client certificate needs its key and a key its certificate (--client-cert, --client-key)");
+  }
+  if (options.client_cert && !ep->tls) {
+    return invalidArgument("a client certificate is for https:// gateway URLs; '" + std::string(url.substr(0, 200)) +
+                           "' is not one");
+  }
   if (ep->tls) {
     grpc::SslCredentialsOptions ssl;
     if (options.ca_file) {
       auto pem = readFileBounded(*options.ca_file, kMaxCaBytes, OverLimit::kFail);
       if (!pem.ok()) return pem.error().withContext("gateway CA file");
       ssl.pem_root_certs = std::move(*pem);
+    }
+    if (options.client_cert) {
+      auto cert = readFileBounded(*options.client_cert, kMaxCaBytes, OverLimit::kFail);
+      if (!cert.ok()) return cert.error().withContext("client certificate");
+      auto key = readFileBounded(*options.client_key, kMaxCaBytes, OverLimit::kFail);
+      if (!key.ok()) return key.error().withContext("client key");
+      ssl.pem_cert_chain = std::move(*cert);
+      ssl.pem_private_key = std::move(*key);
     }
     creds = grpc::SslCredentials(ssl);
   } else {

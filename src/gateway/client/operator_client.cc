@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "gateway/client/token_file.h"
 #include "warden/v1/gateway.grpc.pb.h"
 
 namespace warden::gateway {
@@ -104,7 +105,7 @@ struct OperatorClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::Gateway::Stub> stub;
 
-  void prepare(grpc::ClientContext& ctx) const { prepareGatewayCall(ctx, {}, options.deadline); }
+  void prepare(grpc::ClientContext& ctx) const { prepareGatewayCall(ctx, options.token, options.deadline); }
 
   // The gRPC status as our Error (same code numbers), naming the gateway when it is the link that
   // failed rather than the gateway that answered.
@@ -149,6 +150,17 @@ Result<OperatorClient> OperatorClient::create(std::string_view url, Options opti
 Result<OperatorClient> OperatorClient::forCommand(std::string_view gateway_flag, Options options) {
   const std::string env_name(kGatewayEnv);
   return create(resolveGatewayUrl(gateway_flag, std::getenv(env_name.c_str())), std::move(options));
+}
+
+Result<OperatorClient> OperatorClient::forCommand(const OperatorConnection& connection) {
+  Options options;
+  options.channel = connection.channel;
+  if (connection.token_file) {
+    auto token = readTokenFile(*connection.token_file);
+    if (!token.ok()) return token.error();
+    options.token = std::move(*token);
+  }
+  return forCommand(connection.gateway, std::move(options));
 }
 
 const std::string& OperatorClient::address() const {
@@ -315,6 +327,7 @@ Result<void> OperatorClient::followLogs(const LogsRequest& request,
                                         const std::function<bool(const LogEvent&)>& on_event,
                                         FollowCancel* cancel) {
   grpc::ClientContext ctx;  // no deadline: a follow runs until it is stopped
+  if (!impl_->options.token.empty()) ctx.AddMetadata("authorization", "Bearer " + impl_->options.token);
   if (cancel != nullptr && !cancel->attach(&ctx)) return okResult();
   struct Detach {
     FollowCancel* c;

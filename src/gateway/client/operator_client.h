@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,8 +21,9 @@ class ClientContext;
 namespace warden::gateway {
 
 // The gateway an operator's command talks to: `--gateway URL` when given, else the environment
-// variable WARDEN_GATEWAY when set and non-empty, else 127.0.0.1:7443 (docs/gateway-client.md).
-inline constexpr std::string_view kDefaultGatewayUrl = "127.0.0.1:7443";
+// variable WARDEN_GATEWAY when set and non-empty, else the gateway's operator socket on this host
+// (docs/gateway-client.md).
+inline constexpr std::string_view kDefaultGatewayUrl = "unix:/run/warden/gateway.sock";
 inline constexpr std::string_view kGatewayEnv = "WARDEN_GATEWAY";
 // `env` is the variable's value as read by the caller (nullptr: unset), so tests need no setenv.
 std::string resolveGatewayUrl(std::string_view flag, const char* env);
@@ -119,8 +121,18 @@ class FollowCancel {
   grpc::ClientContext* ctx_ = nullptr;  // Guarded by mu_.
 };
 
+// How an operator's command reaches and proves itself to the gateway (the commands' --gateway,
+// --gateway-ca, --client-cert, --client-key and --token-file). On the unix socket the kernel tells
+// the gateway who is calling; over TCP a client certificate (https) or an operator token does.
+struct OperatorConnection {
+  std::string gateway;  // --gateway URL; empty: WARDEN_GATEWAY, else kDefaultGatewayUrl
+  ChannelOptions channel;
+  std::optional<std::filesystem::path> token_file;
+};
+
 // The operator's typed client of the Gateway service: one method per RPC the CLI uses. Calls carry
-// no token (the gateway treats a token-less loopback caller as its operator, docs/gateway.md).
+// the operator token when one was given (Options::token, "authorization: Bearer"); otherwise the
+// transport says who calls (docs/gateway.md "Authentication").
 //
 // Errors: the gRPC status becomes an Error with the same code number and the gateway's message
 // (a wrong setting type keeps the registry's "...; allowed: true, false"). A gateway that cannot be
@@ -134,6 +146,7 @@ class OperatorClient {
   struct Options {
     std::chrono::milliseconds deadline{10000};  // per unary call and per GetLogs page
     ChannelOptions channel;
+    std::string token;  // an operator token; empty: none
   };
 
   // InvalidArgument for a malformed URL (see parseGatewayUrl), or the CA file's error.
@@ -144,6 +157,9 @@ class OperatorClient {
   static Result<OperatorClient> forCommand(std::string_view gateway_flag) {
     return forCommand(gateway_flag, Options());
   }
+  // The same from a command's flags: the token file is read (its error returned) and the channel
+  // options applied.
+  static Result<OperatorClient> forCommand(const OperatorConnection& connection);
   ~OperatorClient();
   OperatorClient(OperatorClient&&) noexcept;
   OperatorClient& operator=(OperatorClient&&) noexcept;

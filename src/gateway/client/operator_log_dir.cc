@@ -73,8 +73,11 @@ std::string classOf(const nlohmann::json& j) {
       return "SSH";
     case 5019:
       return "CONFIG";
-    case 6003:
-      return "TOOL";
+    case 6003: {
+      // API (calls to Warden's own API) carry unmapped.auth; the agent's tool calls do not.
+      const nlohmann::json* unmapped = member(j, "unmapped");
+      return unmapped != nullptr && member(*unmapped, "auth") != nullptr ? "API" : "TOOL";
+    }
     case 6002: {
       const nlohmann::json* unmapped = member(j, "unmapped");
       if (unmapped != nullptr && member(*unmapped, "package") != nullptr) return "PKG";

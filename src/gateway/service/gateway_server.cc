@@ -15,6 +15,8 @@
 #include "gateway/service/append_signal.h"
 #include "gateway/service/audit_trail.h"
 #include "gateway/service/gateway_service.h"
+#include "gateway/service/operator_socket.h"
+#include "gateway/service/operator_tokens.h"
 #include "gateway/service/policy_source.h"
 #include "gateway/service/retention_task.h"
 #include "gateway/service/settings_persistence.h"
@@ -160,12 +162,34 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
     s->policy_ = std::make_unique<PolicySource>(std::move(po), std::move(*policy));
   }
 
-  // 6. The service and the gRPC server.
-  GatewayServiceOptions service_options;
-  service_options.policy = s->policy_.get();
-  service_options.appended = s->appended_.get();
-  s->service_ = std::make_unique<GatewayService>(*s->store_, *s->settings_, service_options);
+  // 6. Who the operators are: the token file (refused when others may read it), the group, the
+  // unix socket (bound now, so that a path in use stops the start before anything listens).
+  OperatorAccess access;
+  if (auto tokens_file = options.operator_tokens
+                             ? std::optional<std::filesystem::path>(*options.operator_tokens)
+                             : (config.operator_tokens ? std::optional<std::filesystem::path>(*config.operator_tokens)
+                                                       : std::nullopt)) {
+    auto tokens = OperatorTokens::load(*tokens_file);
+    if (!tokens.ok()) return tokens.error().withContext("operator tokens (--operator-tokens)");
+    s->operator_tokens_ = std::make_unique<OperatorTokens>(std::move(*tokens));
+    access.tokens = s->operator_tokens_.get();
+  }
+  if (const auto group = options.operator_group ? options.operator_group : config.operator_group) {
+    auto gid = resolveGroup(*group);
+    if (!gid.ok()) return gid.error().withContext("--operator-group");
+    access.group = *gid;
+    access.group_name = *group;
+  }
+  const std::string socket_path =
+      options.operator_socket.value_or(config.operator_socket.value_or(std::string(kDefaultOperatorSocket)));
+  if (socket_path != "none" && !socket_path.empty()) {
+    auto sock = OperatorSocket::listen({.path = socket_path});
+    if (!sock.ok()) return sock.error();
+    s->operator_socket_ = std::move(*sock);
+    access.socket = s->operator_socket_.get();
+  }
 
+  // 7. The service and the gRPC server.
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (config.tls) {
     auto cert = readSmallFile(config.tls->cert, "reading the TLS certificate");
@@ -174,8 +198,24 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
     if (!key.ok()) return key.error();
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    if (!config.tls->client_ca.empty()) {
+      auto ca = readSmallFile(config.tls->client_ca, "reading the operators' client CA (tls.client_ca)");
+      if (!ca.ok()) return ca.error();
+      // Requested, verified when presented, not required: sessions connect without one (their token).
+      ssl.pem_root_certs = *ca;
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+      access.client_certificates = true;
+    }
     creds = grpc::SslServerCredentials(ssl);
   }
+  GatewayServiceOptions service_options;
+  service_options.policy = s->policy_.get();
+  service_options.appended = s->appended_.get();
+  service_options.access = access;
+  service_options.trail = &emitter;
+  service_options.trail_session = &s->trail_->session();
+  s->service_ = std::make_unique<GatewayService>(*s->store_, *s->settings_, service_options);
+
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, creds, &s->port_);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
@@ -185,8 +225,9 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
   if (!s->server_ || s->port_ == 0) {
     return unavailable("cannot listen on " + listen + " (address in use, not local, or malformed ADDR:PORT)");
   }
+  if (s->operator_socket_) s->operator_socket_->serve(s->server_.get());
 
-  // 7. Retention.
+  // 8. Retention.
   if (retention.enabled()) {
     s->retention_ = std::make_unique<RetentionTask>(*s->store_, emitter, s->trail_->session(), retention);
     s->retention_->start();
@@ -244,12 +285,17 @@ void GatewayServer::policyRejected(const std::string& problems) {
   out.emit(ocsf::configChange(trail_->session(), SystemClock::instance().nowMillis(), change));
 }
 
+std::filesystem::path GatewayServer::operatorSocketPath() const {
+  return operator_socket_ ? operator_socket_->path() : std::filesystem::path();
+}
+
 const std::string& GatewayServer::gatewaySessionId() const { return trail_->sessionId(); }
 const std::filesystem::path& GatewayServer::gatewayLogDir() const { return trail_->logDir(); }
 
 void GatewayServer::stop() {
   std::call_once(stopped_, [this] {
     if (retention_) retention_->stop();
+    if (operator_socket_) operator_socket_->stop();  // no new operator connections
     if (appended_) appended_->close();  // FollowLogs streams end instead of holding up the shutdown
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (trail_) trail_->close();

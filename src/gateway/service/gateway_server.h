@@ -21,6 +21,8 @@ namespace warden::gateway {
 class AppendSignal;
 class GatewayAuditTrail;
 class GatewayService;
+class OperatorSocket;
+class OperatorTokens;
 class PolicySource;
 struct ServedPolicy;
 class RetentionTask;
@@ -49,6 +51,12 @@ struct GatewayServerOptions {
   // stays empty ("keep your policy").
   std::optional<std::filesystem::path> policy_file;
   std::chrono::milliseconds policy_check_interval{1000};  // how often the file is looked at, at most
+  // Operators (docs/gateway.md "Authentication"); each falls back to the config file, then the
+  // default. The unix socket (default kDefaultOperatorSocket; "none": no socket) where root and
+  // `operator_group` are operators; the operator token file (none by default).
+  std::optional<std::string> operator_socket;
+  std::optional<std::string> operator_group;
+  std::optional<std::filesystem::path> operator_tokens;
 };
 
 // A store URL split: SQLite path or PostgreSQL URL. InvalidArgument for an empty URL, an empty
@@ -65,9 +73,12 @@ Result<StoreLocation> parseStoreUrl(std::string_view url);
 // own, registered in the store, its events stored as they are written); the runtime settings
 // restored from the store (revision = last persisted + 1, saved at once) and persisted through it
 // (base ocsf_enabled from config file > flag > environment > false); the served policy (its version
-// kept across restarts while the file's bytes are the same, + 1 when they differ); the Gateway
-// service; a gRPC server bound to `listen` (plaintext; TLS when the config file has `tls`); the
-// retention task (when an age or size limit is set; runs at once, then every interval).
+// kept across restarts while the file's bytes are the same, + 1 when they differ); the operators'
+// access (token file loaded and checked, group resolved, unix socket bound); the Gateway service
+// (recording operator actions in the trail); a gRPC server bound to `listen` (plaintext; TLS when the
+// config file has `tls`, verifying operators' client certificates with `tls.client_ca`) and fed the
+// unix socket's connections; the retention task (when an age or size limit is set; runs at once,
+// then every interval).
 //
 // Lifetime: start() returns a serving object; stop() (or the destructor) stops retention, wakes
 // followers, shuts the server down (waiting up to 5 s for RPCs in flight, then cancelling them) and
@@ -90,6 +101,8 @@ class GatewayServer {
   // nullptr when no retention limit is set / no policy is served.
   RetentionTask* retention() { return retention_.get(); }
   PolicySource* policy() { return policy_.get(); }
+  // The operators' unix socket; empty when there is none.
+  std::filesystem::path operatorSocketPath() const;
 
   void stop();
   // Blocks until stop() is called from another thread (or the server shuts down).
@@ -110,6 +123,8 @@ class GatewayServer {
   std::unique_ptr<PolicySource> policy_;
   std::filesystem::path policy_file_;
   std::unique_ptr<AppendSignal> appended_;
+  std::unique_ptr<OperatorTokens> operator_tokens_;
+  std::unique_ptr<OperatorSocket> operator_socket_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionTask> retention_;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "audit/emitter.h"
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "common/error.h"
 #include "gateway/service/append_signal.h"
@@ -24,17 +26,10 @@ namespace warden::gateway {
 
 namespace {
 
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using ocsf::ApiActivity;
+using Request = std::vector<std::pair<std::string, std::string>>;
 
-// Who is calling: the local operator (no token, loopback peer) or one session (its token).
-struct Caller {
-  bool is_operator = false;
-  std::string session;  // for a session caller
-};
+int64_t nowMs() { return SystemClock::instance().nowMillis(); }
 
 grpc::Status statusOf(const Error& e) { return toGrpcStatus(e); }
 
@@ -67,6 +62,36 @@ void fillSetting(const SettingSpec& spec, const SettingValue& value, std::string
   }
 }
 
+// The request items an API event shows for an EventQuery-shaped request.
+Request queryItems(const EventQuery& q) {
+  Request r;
+  if (q.session) r.emplace_back("session", *q.session);
+  if (q.since_ms) r.emplace_back("since_ms", std::to_string(*q.since_ms));
+  if (q.until_ms) r.emplace_back("until_ms", std::to_string(*q.until_ms));
+  if (!q.kinds.empty()) {
+    std::string kinds;
+    for (const auto& k : q.kinds) kinds += (kinds.empty() ? "" : ",") + k;
+    r.emplace_back("classes", kinds);
+  }
+  if (q.min_severity) r.emplace_back("min_severity", std::to_string(*q.min_severity));
+  if (q.domain) r.emplace_back("domain", *q.domain);
+  if (q.path) r.emplace_back("path", *q.path);
+  if (q.package) r.emplace_back("package", *q.package);
+  if (q.stop_reason) r.emplace_back("stop_reason", *q.stop_reason);
+  if (q.after_sequence > 0) r.emplace_back("after_sequence", std::to_string(q.after_sequence));
+  return r;
+}
+
+Request scopeItems(bool global, const std::string& session) {
+  if (global) return {{"scope", "global"}};
+  if (session.empty()) return {};
+  return {{"scope", "session"}, {"session", session}};
+}
+
+bool isDenial(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED;
+}
+
 }  // namespace
 
 class GatewayService::Impl final : public v1::Gateway::Service {
@@ -76,6 +101,9 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         settings_(settings),
         sandbox_(settings),
         policy_(options.policy),
+        access_(options.access),
+        trail_(options.trail),
+        trail_session_(options.trail_session),
         own_signal_(options.appended ? nullptr : std::make_unique<AppendSignal>()),
         appended_(options.appended ? *options.appended : *own_signal_) {}
 
@@ -83,87 +111,79 @@ class GatewayService::Impl final : public v1::Gateway::Service {
 
   grpc::Status RegisterSession(grpc::ServerContext* ctx, const v1::RegisterSessionRequest* req,
                                v1::RegisterSessionResponse* resp) override {
+    Call call(*this, ctx, ApiActivity::kCreate, "RegisterSession",
+              {{"session", req->id().substr(0, 140)}, {"name", req->name().substr(0, 140)}});
+    call.always_record = true;
     if (!isValidSessionId(req->id())) {
-      return statusOf(invalidArgument("session id " + quote(req->id().substr(0, 140)) +
-                                      " is not 1..128 bytes of [A-Za-z0-9._:-]"));
+      return call.done(statusOf(invalidArgument("session id " + quote(req->id().substr(0, 140)) +
+                                                " is not 1..128 bytes of [A-Za-z0-9._:-]")));
     }
-    auto existing = store_.session(req->id());
-    if (!existing.ok()) return storeStatus(existing.error());
     const int64_t now = nowMs();
     SessionRecord rec;
-    if (existing->has_value()) {
-      // Re-registration (a restarted supervisor): only the session itself or the operator.
-      auto caller = authenticate(ctx);
-      if (!caller.ok()) {
-        return statusOf(alreadyExists("session " + quote(req->id()) +
-                                      " is already registered; re-register with its token (" +
-                                      caller.error().message() + ")"));
-      }
-      if (!caller->is_operator && caller->session != req->id()) {
-        return statusOf(permissionDenied("a token of session " + quote(caller->session) +
-                                         " cannot re-register session " + quote(req->id())));
-      }
-      rec = **existing;
-    } else {
-      rec.id = req->id();
-      rec.created_ms = now;
-    }
-    if (!req->name().empty()) rec.name = req->name();
-    if (!req->public_key().empty()) rec.public_key = req->public_key();
-    if (!req->hostname().empty()) {
-      // Kept as text: cut at a NUL and to kMaxHostnameBytes on a UTF-8 boundary.
-      const std::string_view host = std::string_view(req->hostname()).substr(0, req->hostname().find('\0'));
-      rec.hostname = std::string(host.substr(0, utf8PrefixLength(host, kMaxHostnameBytes)));
-    }
-    rec.state = "running";  // a (re-)registered session runs: an earlier stop no longer applies
-    rec.stop_reason.clear();
-    rec.exit_code.reset();
+    rec.id = req->id();
+    rec.created_ms = now;
     rec.updated_ms = now;
+    rec.name = req->name();
+    rec.public_key = req->public_key();
+    // Kept as text: cut at a NUL and to kMaxHostnameBytes on a UTF-8 boundary.
+    const std::string_view host = std::string_view(req->hostname()).substr(0, req->hostname().find('\0'));
+    rec.hostname = std::string(host.substr(0, utf8PrefixLength(host, kMaxHostnameBytes)));
+    rec.state = "running";
     auto token = generateSessionToken();
-    if (!token.ok()) return statusOf(token.error());
+    if (!token.ok()) return call.done(statusOf(token.error()));
     rec.token_hash = sessionTokenHash(*token);
-    if (auto r = store_.upsertSession(rec); !r.ok()) return storeStatus(r.error());
+    // One statement: of two registrations of one id only one is stored; the other is refused.
+    auto created = store_.createSession(rec);
+    if (!created.ok()) return call.done(storeStatus(created.error()));
+    if (!*created) {
+      call.severity = ocsf::Severity::kHigh;  // an attempt to take over a session
+      return call.done(statusOf(alreadyExists(
+          "session " + quote(req->id()) +
+          " is already registered; a session id is registered once and its key and token are never replaced")));
+    }
     {
       std::lock_guard lock(mu_);
-      std::erase_if(token_sessions_, [&](const auto& kv) { return kv.second == rec.id; });
       token_sessions_[rec.token_hash] = rec.id;
     }
     auto highest = store_.highestContiguous(rec.id);
-    if (!highest.ok()) return storeStatus(highest.error());
+    if (!highest.ok()) return call.done(storeStatus(highest.error()));
     resp->set_token(*token);
     resp->set_resume_after_sequence(*highest);
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status ListSessions(grpc::ServerContext* ctx, const v1::ListSessionsRequest*,
                             v1::ListSessionsResponse* resp) override {
-    if (auto s = requireOperator(ctx, "ListSessions"); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "ListSessions", {});
+    if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
     auto all = store_.sessions();
-    if (!all.ok()) return storeStatus(all.error());
+    if (!all.ok()) return call.done(storeStatus(all.error()));
     for (const auto& rec : *all) {
       auto highest = store_.highestContiguous(rec.id);
-      if (!highest.ok()) return storeStatus(highest.error());
+      if (!highest.ok()) return call.done(storeStatus(highest.error()));
       toProto(rec, *highest, resp->add_sessions());
     }
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status GetSession(grpc::ServerContext* ctx, const v1::GetSessionRequest* req,
                           v1::Session* resp) override {
-    if (auto s = requireSessionOrOperator(ctx, req->id()); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "GetSession", {{"session", req->id().substr(0, 140)}});
+    if (auto s = call.requireSessionOrOperator(req->id()); !s.ok()) return call.done(s);
     auto rec = loadSession(req->id());
-    if (!rec.ok()) return statusOf(rec.error());
+    if (!rec.ok()) return call.done(statusOf(rec.error()));
     auto highest = store_.highestContiguous(req->id());
-    if (!highest.ok()) return storeStatus(highest.error());
+    if (!highest.ok()) return call.done(storeStatus(highest.error()));
     toProto(*rec, *highest, resp);
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status GetSandboxPolicy(grpc::ServerContext* ctx, const v1::GetSandboxPolicyRequest* req,
                                 v1::GetSandboxPolicyResponse* resp) override {
-    if (auto s = requireSessionOrOperator(ctx, req->session_id()); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "GetSandboxPolicy", {{"session", req->session_id().substr(0, 140)}});
+    if (auto s = call.requireSessionOrOperator(req->session_id()); !s.ok()) return call.done(s);
     auto rec = loadSession(req->session_id());
-    if (!rec.ok()) return statusOf(rec.error());
+    if (!rec.ok()) return call.done(statusOf(rec.error()));
     Result<SandboxConfig> config = internalError("no config");
     if (policy_ == nullptr) {
       // policy_yaml stays empty: "keep the policy the session has".
@@ -178,59 +198,73 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         config = sandbox_.configFor(req->session_id());
       });
     }
-    if (!config.ok()) return statusOf(config.error());
+    if (!config.ok()) return call.done(statusOf(config.error()));
     toProto(*config, resp->mutable_sandbox_config());
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   // ---- Settings (operator only) ------------------------------------------------------------
 
   grpc::Status GetSetting(grpc::ServerContext* ctx, const v1::GetSettingRequest* req,
                           v1::Setting* resp) override {
-    if (auto s = requireOperator(ctx, "GetSetting"); !s.ok()) return s;
+    Request items = {{"key", req->key().substr(0, 140)}};
+    for (auto& i : scopeItems(req->global(), req->session())) items.push_back(std::move(i));
+    Call call(*this, ctx, ApiActivity::kRead, "GetSetting", std::move(items));
+    if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
     auto spec = SettingsRegistry::builtin().lookup(req->key());
-    if (!spec.ok()) return statusOf(spec.error());
+    if (!spec.ok()) return call.done(statusOf(spec.error()));
     const std::string session = req->global() ? std::string() : req->session();
     auto eff = settings_.effective(session, req->key());
-    if (!eff.ok()) return statusOf(eff.error());
+    if (!eff.ok()) return call.done(statusOf(eff.error()));
     fillSetting(**spec, eff->value, std::string(settingSourceName(eff->source)), session, settings_.revision(),
                 resp);
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status SetSetting(grpc::ServerContext* ctx, const v1::SetSettingRequest* req,
                           v1::Setting* resp) override {
-    if (auto s = requireOperator(ctx, "SetSetting"); !s.ok()) return s;
+    Request items = {{"key", req->key().substr(0, 140)}, {"value", req->value().substr(0, 256)}};
+    for (auto& i : scopeItems(req->global(), req->session())) items.push_back(std::move(i));
+    Call call(*this, ctx, ApiActivity::kUpdate, "SetSetting", std::move(items));
+    if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
     auto scope = scopeOf(req->global(), req->session());
-    if (!scope.ok()) return statusOf(scope.error());
+    if (!scope.ok()) return call.done(statusOf(scope.error()));
     auto spec = SettingsRegistry::builtin().lookup(req->key());
-    if (!spec.ok()) return statusOf(spec.error());
+    if (!spec.ok()) return call.done(statusOf(spec.error()));
     auto changed = settings_.setText(*scope, req->key(), req->value());
-    if (!changed.ok()) return statusOf(changed.error());
+    if (!changed.ok()) return call.done(statusOf(changed.error()));
     auto stored = settings_.get(*scope, req->key());
     if (!stored.ok() || !stored->has_value()) {
-      return statusOf(internalError("setting " + quote(req->key()) + " vanished after it was set"));
+      return call.done(statusOf(internalError("setting " + quote(req->key()) + " vanished after it was set")));
     }
     fillSetting(**spec, **stored, scope->isGlobal() ? "global" : "session", scope->session, settings_.revision(),
                 resp);
-    return grpc::Status::OK;
+    call.request.emplace_back("config_revision", std::to_string(resp->config_revision()));
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status DeleteSetting(grpc::ServerContext* ctx, const v1::DeleteSettingRequest* req,
                              v1::DeleteSettingResponse* resp) override {
-    if (auto s = requireOperator(ctx, "DeleteSetting"); !s.ok()) return s;
+    Request items = {{"key", req->key().substr(0, 140)}};
+    for (auto& i : scopeItems(req->global(), req->session())) items.push_back(std::move(i));
+    Call call(*this, ctx, ApiActivity::kDelete, "DeleteSetting", std::move(items));
+    if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
     auto scope = scopeOf(req->global(), req->session());
-    if (!scope.ok()) return statusOf(scope.error());
+    if (!scope.ok()) return call.done(statusOf(scope.error()));
     auto existed = settings_.erase(*scope, req->key());
-    if (!existed.ok()) return statusOf(existed.error());
+    if (!existed.ok()) return call.done(statusOf(existed.error()));
     resp->set_existed(*existed);
     resp->set_config_revision(settings_.revision());
-    return grpc::Status::OK;
+    call.request.emplace_back("existed", *existed ? "true" : "false");
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status ListSettings(grpc::ServerContext* ctx, const v1::ListSettingsRequest* req,
                             v1::ListSettingsResponse* resp) override {
-    if (auto s = requireOperator(ctx, "ListSettings"); !s.ok()) return s;
+    Request items;
+    if (!req->session().empty()) items.emplace_back("session", req->session().substr(0, 140));
+    Call call(*this, ctx, ApiActivity::kRead, "ListSettings", std::move(items));
+    if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
     for (const auto& stored : settings_.list()) {
       if (!req->session().empty() && !stored.scope.isGlobal() && stored.scope.session != req->session()) {
         continue;
@@ -240,7 +274,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
       fillSetting(*spec, stored.value, stored.scope.isGlobal() ? "global" : "session",
                   stored.scope.session, settings_.revision(), resp->add_settings());
     }
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   // ---- Push --------------------------------------------------------------------------------
@@ -248,22 +282,29 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   grpc::Status PushEvents(
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<v1::PushEventsResponse, v1::PushEventsRequest>* stream) override {
-    auto caller = authenticate(ctx);
-    if (!caller.ok()) return statusOf(caller.error());
-    if (caller->is_operator) {
-      return statusOf(Error(Code::kUnauthenticated,
-                            "PushEvents needs the session's token (authorization: Bearer <token>)"));
+    Call call(*this, ctx, ApiActivity::kCreate, "PushEvents", {});
+    if (!call.caller.ok()) return call.done(statusOf(call.caller.error()));
+    if (call.caller->kind != Caller::Kind::kSession) {
+      return call.done(statusOf(Error(Code::kUnauthenticated,
+                                      "PushEvents needs the session's token (authorization: Bearer <token>); " +
+                                          call.caller->describe() + " has none")));
     }
+    const std::string session = call.caller->session;
     v1::PushEventsRequest req;
     while (stream->Read(&req)) {
       v1::PushEventsResponse resp;
       std::vector<StoredEvent> batch;
-      if (auto bad = checkBatch(caller->session, req, &batch); !bad.ok()) {
+      if (auto bad = checkBatch(session, req, &batch); !bad.ok()) {
+        if (bad.error().code() == Code::kPermissionDenied) {
+          Call refused(*this, *call.caller, ApiActivity::kCreate, "PushEvents",
+                       {{"session", req.session_id().substr(0, 140)}});
+          refused.done(statusOf(bad.error()));
+        }
         resp.set_error(bad.error().message());
-        auto highest = store_.highestContiguous(caller->session);
+        auto highest = store_.highestContiguous(session);
         if (highest.ok()) resp.set_acknowledged_through(*highest);
       } else if (batch.empty()) {
-        auto highest = store_.highestContiguous(caller->session);
+        auto highest = store_.highestContiguous(session);
         if (!highest.ok()) return unavailableStatus(highest.error());
         resp.set_acknowledged_through(*highest);
       } else {
@@ -271,7 +312,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         if (!appended.ok()) {
           if (appended.error().code() == Code::kInvalidArgument) {
             resp.set_error(appended.error().message());
-            auto highest = store_.highestContiguous(caller->session);
+            auto highest = store_.highestContiguous(session);
             if (highest.ok()) resp.set_acknowledged_through(*highest);
           } else {
             return unavailableStatus(appended.error());
@@ -292,22 +333,25 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   grpc::Status GetLogs(grpc::ServerContext* ctx, const v1::GetLogsRequest* req,
                        v1::GetLogsResponse* resp) override {
     auto q = toEventQuery(*req);
-    if (!q.ok()) return statusOf(q.error());
-    if (auto s = restrictToCaller(ctx, &*q); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "GetLogs", q.ok() ? queryItems(*q) : Request{});
+    if (!q.ok()) return call.done(statusOf(q.error()));
+    if (auto s = call.restrictToCaller(&*q); !s.ok()) return call.done(s);
     auto events = store_.query(*q);
-    if (!events.ok()) return storeStatus(events.error());
+    if (!events.ok()) return call.done(storeStatus(events.error()));
     for (const auto& e : *events) toProto(e, resp->add_events());
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status FollowLogs(grpc::ServerContext* ctx, const v1::GetLogsRequest* req,
                           grpc::ServerWriter<v1::StoredEvent>* writer) override {
-    if (req->session_id().empty()) {
-      return statusOf(invalidArgument("FollowLogs needs a session_id (follows one session)"));
-    }
     auto q = toEventQuery(*req);
-    if (!q.ok()) return statusOf(q.error());
-    if (auto s = restrictToCaller(ctx, &*q); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "FollowLogs", q.ok() ? queryItems(*q) : Request{});
+    if (req->session_id().empty()) {
+      return call.done(statusOf(invalidArgument("FollowLogs needs a session_id (follows one session)")));
+    }
+    if (!q.ok()) return call.done(statusOf(q.error()));
+    if (auto s = call.restrictToCaller(&*q); !s.ok()) return call.done(s);
+    call.done(grpc::Status::OK);  // recorded when the follow starts
     // Woken by a stored push (AppendSignal); the bounded wait only notices a cancelled call.
     constexpr auto kCancelCheck = std::chrono::milliseconds(250);
     q->limit = 1000;
@@ -331,34 +375,37 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req,
                      v1::QueryResponse* resp) override {
     auto q = toEventQuery(*req);
-    if (!q.ok()) return statusOf(q.error());
+    Call call(*this, ctx, ApiActivity::kRead, "Query", q.ok() ? queryItems(*q) : Request{});
+    if (!q.ok()) return call.done(statusOf(q.error()));
     const bool about_sessions = !q->session && (q->domain || q->path || q->package || q->stop_reason);
     if (about_sessions) {
-      if (auto s = requireOperator(ctx, "Query across sessions"); !s.ok()) return s;
+      if (auto s = call.requireOperator(); !s.ok()) return call.done(s);
       auto ids = store_.sessionsMatching(*q);
-      if (!ids.ok()) return storeStatus(ids.error());
+      if (!ids.ok()) return call.done(storeStatus(ids.error()));
       for (auto& id : *ids) resp->add_sessions(std::move(id));
-      return grpc::Status::OK;
+      return call.done(grpc::Status::OK);
     }
-    if (auto s = restrictToCaller(ctx, &*q); !s.ok()) return s;
+    if (auto s = call.restrictToCaller(&*q); !s.ok()) return call.done(s);
     auto events = store_.query(*q);
-    if (!events.ok()) return storeStatus(events.error());
+    if (!events.ok()) return call.done(storeStatus(events.error()));
     for (const auto& e : *events) toProto(e, resp->add_events());
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
   grpc::Status GetVerificationMaterial(grpc::ServerContext* ctx,
                                        const v1::GetVerificationMaterialRequest* req,
                                        v1::GetVerificationMaterialResponse* resp) override {
-    if (auto s = requireSessionOrOperator(ctx, req->session_id()); !s.ok()) return s;
+    Call call(*this, ctx, ApiActivity::kRead, "GetVerificationMaterial",
+              {{"session", req->session_id().substr(0, 140)}});
+    if (auto s = call.requireSessionOrOperator(req->session_id()); !s.ok()) return call.done(s);
     auto rec = loadSession(req->session_id());
-    if (!rec.ok()) return statusOf(rec.error());
+    if (!rec.ok()) return call.done(statusOf(rec.error()));
     resp->set_public_key(rec->public_key);
     EventQuery first;
     first.session = req->session_id();
     first.limit = 1;
     auto start = store_.query(first);
-    if (!start.ok()) return storeStatus(start.error());
+    if (!start.ok()) return call.done(storeStatus(start.error()));
     if (!start->empty() && start->front().sequence == 1) toProto(start->front(), resp->mutable_log_start());
     // Every LOG event, paged; the checkpoints among them.
     EventQuery logs;
@@ -367,33 +414,112 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     logs.limit = 10000;
     for (;;) {
       auto page = store_.query(logs);
-      if (!page.ok()) return storeStatus(page.error());
+      if (!page.ok()) return call.done(storeStatus(page.error()));
       for (const auto& e : *page) {
         if (e.sequence != 1 && isRetainedForever(e)) toProto(e, resp->add_checkpoints());
       }
       if (page->size() < logs.limit) break;
       logs.after_sequence = page->back().sequence;
     }
-    return grpc::Status::OK;
+    return call.done(grpc::Status::OK);
   }
 
  private:
-  // The caller of this RPC: a session (valid token) or the operator (no token, loopback peer).
-  Result<Caller> authenticate(grpc::ServerContext* ctx) {
+  // One RPC: who called (identified once), what they asked, and its record in the gateway's trail.
+  // done(status) records the call when the caller is an operator, when it was refused, or when
+  // `always_record` is set, and returns the status.
+  struct Call {
+    Call(Impl& impl_in, grpc::ServerContext* ctx, ApiActivity activity_in, std::string operation_in, Request request_in)
+        : impl(impl_in),
+          caller(impl_in.identify(ctx)),
+          activity(activity_in),
+          operation(std::move(operation_in)),
+          request(std::move(request_in)),
+          peer(ctx->peer()) {}
+    Call(Impl& impl_in, const Caller& known, ApiActivity activity_in, std::string operation_in, Request request_in)
+        : impl(impl_in),
+          caller(known),
+          activity(activity_in),
+          operation(std::move(operation_in)),
+          request(std::move(request_in)),
+          peer(known.peer) {}
+
+    grpc::Status requireOperator() {
+      if (!caller.ok()) return statusOf(caller.error());
+      if (caller->is_operator) return grpc::Status::OK;
+      if (caller->kind == Caller::Kind::kSession) {
+        return statusOf(permissionDenied(operation + " is for the gateway's operators, not for session " +
+                                         quote(caller->session)));
+      }
+      if (caller->kind == Caller::Kind::kUnixPeer) return statusOf(permissionDenied(caller->not_operator));
+      return statusOf(Error(Code::kUnauthenticated, operation + ": " + caller->not_operator));
+    }
+
+    grpc::Status requireSessionOrOperator(const std::string& session) {
+      if (!caller.ok()) return statusOf(caller.error());
+      if (caller->is_operator) return grpc::Status::OK;
+      if (caller->kind == Caller::Kind::kSession) {
+        if (caller->session == session) return grpc::Status::OK;
+        return statusOf(permissionDenied("a token of session " + quote(caller->session) +
+                                         " cannot act on session " + quote(session.substr(0, 140))));
+      }
+      return requireOperator();
+    }
+
+    // A session caller may read only itself: an empty session filter becomes its own id.
+    grpc::Status restrictToCaller(EventQuery* q) {
+      if (!caller.ok()) return statusOf(caller.error());
+      if (caller->is_operator) return grpc::Status::OK;
+      if (caller->kind != Caller::Kind::kSession) return requireOperator();
+      if (!q->session) q->session = caller->session;
+      if (*q->session != caller->session) {
+        return statusOf(permissionDenied("a token of session " + quote(caller->session) +
+                                         " cannot read session " + quote(q->session->substr(0, 140))));
+      }
+      return grpc::Status::OK;
+    }
+
+    grpc::Status done(grpc::Status status) {
+      impl.record(*this, status);
+      return status;
+    }
+
+    Impl& impl;
+    Result<Caller> caller;
+    ApiActivity activity;
+    std::string operation;
+    Request request;
+    std::string peer;
+    bool always_record = false;
+    std::optional<ocsf::Severity> severity;
+  };
+
+  // The caller of this RPC (identifyCaller over what the context says).
+  Result<Caller> identify(grpc::ServerContext* ctx) {
+    CallInfo info;
+    info.peer = ctx->peer();
     const auto& md = ctx->client_metadata();
-    const auto it = md.find("authorization");
-    if (it == md.end()) {
-      if (isLoopbackPeer(ctx->peer())) return Caller{true, {}};
-      return Error(Code::kUnauthenticated,
-                   "missing 'authorization: Bearer <token>' metadata (tokens come from RegisterSession; "
-                   "the operator may call without one only over loopback)");
+    if (const auto it = md.find("authorization"); it != md.end()) {
+      info.authorization = std::string(it->second.data(), it->second.size());
     }
-    auto token = parseBearer(std::string_view(it->second.data(), it->second.size()));
-    if (!token) {
-      return Error(Code::kUnauthenticated, "the authorization metadata is not 'Bearer <token>'");
+    if (const auto auth = ctx->auth_context(); auth) {
+      for (const auto& v : auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+        if (std::string_view(v.data(), v.size()) == GRPC_SSL_TRANSPORT_SECURITY_TYPE) info.tls = true;
+      }
+      for (const auto& v : auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
+        info.certificate_subject.assign(v.data(), v.size());
+      }
+      for (const auto& v : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+        info.certificate_pem.assign(v.data(), v.size());
+      }
     }
-    const std::string hash = sessionTokenHash(*token);
-    if (auto s = sessionOfHash(hash); s) return Caller{false, *s};
+    info.connection_gone = ctx->IsCancelled();
+    return identifyCaller(info, access_, [this](std::string_view token) { return sessionOfToken(token); });
+  }
+
+  Result<std::optional<std::string>> sessionOfToken(std::string_view token) {
+    const std::string hash = sessionTokenHash(token);
+    if (auto s = sessionOfHash(hash); s) return s;
     // Not cached (a restarted gateway): reload the sessions' hashes once.
     auto all = store_.sessions();
     if (!all.ok()) return unavailable("event store: " + all.error().message());
@@ -403,8 +529,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
         if (!rec.token_hash.empty()) token_sessions_[rec.token_hash] = rec.id;
       }
     }
-    if (auto s = sessionOfHash(hash); s) return Caller{false, *s};
-    return Error(Code::kUnauthenticated, "the session token is not valid (unknown or replaced)");
+    return sessionOfHash(hash);
   }
 
   std::optional<std::string> sessionOfHash(const std::string& hash) {
@@ -415,37 +540,33 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     return it->second;
   }
 
-  grpc::Status requireOperator(grpc::ServerContext* ctx, std::string_view what) {
-    auto caller = authenticate(ctx);
-    if (!caller.ok()) return statusOf(caller.error());
-    if (!caller->is_operator) {
-      return statusOf(permissionDenied(std::string(what) + " is for the gateway's operator, not for session " +
-                                       quote(caller->session)));
+  // The API event of one call, on the gateway's own trail (see the class comment for which calls).
+  void record(const Call& call, const grpc::Status& status) {
+    if (trail_ == nullptr || trail_session_ == nullptr) return;
+    const bool refused = isDenial(status.error_code()) ||
+                         (call.operation == "RegisterSession" && status.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    const bool by_operator = call.caller.ok() && call.caller->is_operator;
+    if (!refused && !by_operator && !call.always_record) return;
+    ocsf::ApiCall api;
+    api.activity = call.activity;
+    api.operation = call.operation;
+    if (call.caller.ok()) {
+      api.caller = call.caller->toApiCaller();
+    } else {
+      api.caller.src = endpointOfPeer(call.peer);
     }
-    return grpc::Status::OK;
+    api.request = call.request;
+    if (!status.ok()) api.request.emplace_back("status", grpcStatusName(status.error_code()));
+    api.action = refused ? ocsf::Action::kDenied : ocsf::Action::kAllowed;
+    api.reason = status.error_message();
+    api.severity = call.severity;
+    trail_->emit(ocsf::apiCall(*trail_session_, nowMs(), api));
   }
 
-  grpc::Status requireSessionOrOperator(grpc::ServerContext* ctx, const std::string& session) {
-    auto caller = authenticate(ctx);
-    if (!caller.ok()) return statusOf(caller.error());
-    if (!caller->is_operator && caller->session != session) {
-      return statusOf(permissionDenied("a token of session " + quote(caller->session) +
-                                       " cannot act on session " + quote(session)));
-    }
-    return grpc::Status::OK;
-  }
-
-  // A session caller may read only itself: an empty session filter becomes its own id.
-  grpc::Status restrictToCaller(grpc::ServerContext* ctx, EventQuery* q) {
-    auto caller = authenticate(ctx);
-    if (!caller.ok()) return statusOf(caller.error());
-    if (caller->is_operator) return grpc::Status::OK;
-    if (!q->session) q->session = caller->session;
-    if (*q->session != caller->session) {
-      return statusOf(permissionDenied("a token of session " + quote(caller->session) +
-                                       " cannot read session " + quote(*q->session)));
-    }
-    return grpc::Status::OK;
+  static std::string grpcStatusName(grpc::StatusCode code) {
+    const int n = static_cast<int>(code);
+    if (n <= 0 || n > static_cast<int>(Code::kUnauthenticated)) return std::to_string(n);
+    return std::string(codeName(static_cast<Code>(n)));
   }
 
   Result<SessionRecord> loadSession(const std::string& id) {
@@ -462,7 +583,8 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   }
 
   // Checks one pushed batch as a whole; on success fills `out` (nothing is stored here).
-  static Result<void> checkBatch(const std::string& caller, const v1::PushEventsRequest& req,
+  // The batch's strings are moved out of `req` into `out`.
+  static Result<void> checkBatch(const std::string& caller, v1::PushEventsRequest& req,
                                  std::vector<StoredEvent>* out) {
     if (req.session_id() != caller) {
       return permissionDenied("batch for session " + quote(req.session_id().substr(0, 140)) +
@@ -474,7 +596,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
     }
     uint64_t previous = 0;
     out->reserve(static_cast<size_t>(req.events_size()));
-    for (const auto& pe : req.events()) {
+    for (auto& pe : *req.mutable_events()) {
       if (!pe.session_id().empty() && pe.session_id() != caller) {
         return permissionDenied("event " + std::to_string(pe.sequence()) + " names session " +
                                 quote(pe.session_id().substr(0, 140)) + ", not " + quote(caller));
@@ -484,7 +606,7 @@ class GatewayService::Impl final : public v1::Gateway::Service {
                                std::to_string(pe.sequence()) + " after " + std::to_string(previous));
       }
       previous = pe.sequence();
-      StoredEvent e = fromProto(pe, caller);
+      StoredEvent e = fromProto(std::move(pe), caller);
       if (auto v = validateEvent(e); !v.ok()) {
         return invalidArgument("event " + std::to_string(pe.sequence()) + ": " + v.error().message());
       }
@@ -505,7 +627,10 @@ class GatewayService::Impl final : public v1::Gateway::Service {
   EventStore& store_;
   RuntimeSettings& settings_;
   SandboxConfigState sandbox_;
-  PolicySource* const policy_;                // nullable
+  PolicySource* const policy_;  // nullable
+  const OperatorAccess access_;
+  audit::Emitter* const trail_;                      // nullable
+  const ocsf::SessionContext* const trail_session_;  // nullable
   std::unique_ptr<AppendSignal> own_signal_;  // when the options gave none
   AppendSignal& appended_;
   std::mutex mu_;

@@ -40,6 +40,17 @@ StoredEvent fromProto(const v1::StoredEvent& in, std::string_view session_id) {
   return extractFacts(std::move(e));
 }
 
+StoredEvent fromProto(v1::StoredEvent&& in, std::string_view session_id) {
+  StoredEvent e;
+  e.session_id = std::string(session_id);
+  e.sequence = in.sequence();
+  e.time_ms = in.time_ms();
+  e.json.swap(*in.mutable_json());
+  e.shorthand.swap(*in.mutable_shorthand());
+  e.kind = std::string(shorthandKind(e.shorthand));
+  return extractFacts(std::move(e));
+}
+
 void toProto(const SessionRecord& in, uint64_t highest_sequence, v1::Session* out) {
   out->set_id(in.id);
   out->set_name(in.name);

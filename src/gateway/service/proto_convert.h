@@ -24,6 +24,8 @@ void toProto(const StoredEvent& in, v1::StoredEvent* out);
 // prefix up to ':' (empty when there is none: validateEvent() then refuses it); the remaining facts
 // come from extractFacts(). The proto's own session_id is ignored here (the caller checks it).
 StoredEvent fromProto(const v1::StoredEvent& in, std::string_view session_id);
+// The same, taking the json and shorthand strings out of `in` instead of copying them (PushEvents).
+StoredEvent fromProto(v1::StoredEvent&& in, std::string_view session_id);
 // (shorthandKind() is in gateway/store/store.h.)
 
 void toProto(const SessionRecord& in, uint64_t highest_sequence, v1::Session* out);

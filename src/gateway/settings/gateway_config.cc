@@ -24,9 +24,10 @@ namespace warden::gateway {
 namespace {
 
 constexpr size_t kMaxEcho = 80;
-constexpr std::string_view kTopKeys[] = {"listen", "db",      "ocsf_logging",  "retention",
-                                         "policy", "log_dir", "poll_interval", "tls"};
-constexpr std::string_view kTlsKeys[] = {"cert", "key"};
+constexpr std::string_view kTopKeys[] = {"listen",          "db",     "ocsf_logging",   "retention",
+                                         "policy",          "log_dir", "poll_interval", "tls",
+                                         "operator_socket", "operator_group", "operator_tokens"};
+constexpr std::string_view kTlsKeys[] = {"cert", "key", "client_ca"};
 constexpr std::string_view kRetentionKeys[] = {"max_age", "max_bytes", "interval"};
 
 std::string echo(std::string_view s) {
@@ -89,6 +90,10 @@ class ConfigWalker {
         retention(v, at, config);
       } else if (key == "policy" || key == "log_dir") {
         (key == "policy" ? config.policy : config.log_dir) = path(v, key, at);
+      } else if (key == "operator_socket" || key == "operator_tokens") {
+        (key == "operator_socket" ? config.operator_socket : config.operator_tokens) = path(v, key, at);
+      } else if (key == "operator_group") {
+        config.operator_group = path(v, key, at);
       } else if (key == "tls") {
         config.tls = tls(v, at);
       }
@@ -238,7 +243,12 @@ class ConfigWalker {
   }
 
   std::optional<std::string> path(const YAML::Node& n, std::string_view key, Position at) {
-    const auto s = scalar(n, key, at, key == "policy" ? "a policy file path" : "a directory path");
+    const std::string_view what = key == "policy"            ? "a policy file path"
+                                  : key == "log_dir"         ? "a directory path"
+                                  : key == "operator_group"  ? "a group name or number"
+                                  : key == "operator_socket" ? "a unix socket path"
+                                                             : "a file path";
+    const auto s = scalar(n, key, at, what);
     if (!s) return std::nullopt;
     if (s->find('\0') != std::string::npos) {
       error(n, at, fmt::format("{}: contains a NUL byte", key));
@@ -258,6 +268,8 @@ class ConfigWalker {
       } else if (key == "cert") {
         out.cert = *s;
         have_cert = true;
+      } else if (key == "client_ca") {
+        out.client_ca = *s;
       } else {
         out.key = *s;
         have_key = true;

@@ -15,6 +15,9 @@ namespace warden::gateway {
 struct GatewayTlsConfig {
   std::string cert;  // PEM certificate chain file
   std::string key;   // PEM private key file
+  // PEM CA certificates; when set, a client certificate they sign makes its caller an operator
+  // (mutual TLS; clients without one still connect: sessions use their tokens).
+  std::string client_ca;
 };
 
 // The gateway's YAML config file (`warden gateway --config FILE`). Every field is optional:
@@ -30,7 +33,10 @@ struct GatewayTlsConfig {
 //   policy: /etc/warden/policy.yaml   # the policy GetSandboxPolicy serves (a file path)
 //   log_dir: /var/log/warden/gateway  # where the gateway's own audit trail goes (a directory)
 //   poll_interval: 5s             # duration (> 0)
-//   tls: {cert: FILE, key: FILE}  # both required
+//   tls: {cert: FILE, key: FILE, client_ca: FILE}  # cert and key required; client_ca: operators' CA
+//   operator_socket: /run/warden/gateway.sock      # the operators' unix socket; "" for none
+//   operator_group: warden                          # besides root, this group's members are operators there
+//   operator_tokens: /etc/warden/operator-tokens    # "ID TOKEN" lines; root-only (mode 0600)
 struct GatewayConfig {
   std::optional<std::string> listen;
   std::optional<std::string> db;
@@ -42,6 +48,9 @@ struct GatewayConfig {
   std::optional<std::string> log_dir;
   std::optional<int64_t> poll_interval_millis;
   std::optional<GatewayTlsConfig> tls;
+  std::optional<std::string> operator_socket;
+  std::optional<std::string> operator_group;
+  std::optional<std::string> operator_tokens;
 };
 
 // Larger config files are rejected before parsing.

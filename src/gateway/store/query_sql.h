@@ -2,7 +2,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gateway/store/store.h"
@@ -20,34 +23,40 @@ struct SqlParam {
   static SqlParam literalText(std::string v) { return SqlParam{false, 0, std::move(v), true}; }
 };
 
-// The WHERE clause of an EventQuery (without "WHERE"; "TRUE" when it has no filter) and its
-// parameters, for both backends: `placeholder(n)` writes the n-th (1-based) parameter ("?1", "$1").
-// The fact filters repeat the partial indexes' predicate (`domain <> ''`) so both planners can use
-// them with a bound value. Pure; the query must have passed validateQuery().
+// ---- Schema 3 (docs/gateway-store.md "Schema"): what both backends share ---------------------------
+//
+// `streams (sid, session_id, contiguous, bytes)`: one row per session with events, its small integer
+// key `sid`, the acknowledged high-water mark and the stored JSON bytes.
+// `event_rows (sid, seq, time_ms, class_uid, severity_id, kind, keep, bytes, dict, body, shorthand,
+// domain, path, package, stop_reason)`, primary key (sid, seq); indexes (sid, time_ms) and (time_ms);
+// the facts are columns (NULL when none), not indexed.
+// `session_facts (fact, value, sid, events)`: how many stored events of session `sid` carry the fact.
+// `event_dicts (id, dict, created_ms)`: the zstd dictionaries bodies are compressed with.
+
+// The fact kinds as session_facts numbers them.
+enum class FactKind : int { kDomain = 1, kPath = 2, kPackage = 3, kStopReason = 4 };
+
+// Counts of events per (fact, value, sid) added (+) or removed (-) by one append or deletion.
+using FactCounts = std::map<std::tuple<int, std::string, int64_t>, int64_t>;
+void countFacts(FactCounts& counts, int64_t sid, std::string_view domain, std::string_view path,
+                std::string_view package, std::string_view stop_reason, int64_t delta);
+
+// The conditions of `q` on event_rows other than the session and paging (time window, kinds,
+// severity, facts), each prefixed with " AND ", and their parameters, numbered from
+// `first_param` with `placeholder(n)` ("?n", "$n"). An empty fact value matches nothing. Pure.
 struct SqlFilter {
   std::string where;
   std::vector<SqlParam> params;
 };
-SqlFilter eventFilter(const EventQuery& q, const std::function<std::string(size_t)>& placeholder,
-                      bool with_after_sequence);
+SqlFilter rowFilter(const EventQuery& q, const std::function<std::string(size_t)>& placeholder, size_t first_param);
 
-// sessionsMatching()'s statement for a filter made by eventFilter(q, ...): the session ids with a
-// matching event, in order. A filter of exactly one fact (domain, path, package or stop reason) and
-// nothing else is a loose index scan over the fact's (fact, session_id) index — one probe per
-// matching session instead of one step per matching event (pypi.org over 10M events: 1.5 s → 0.1 s
-// cold on SQLite, 2 s → 15 ms warm on PostgreSQL; BENCHMARKS.md); any other filter is a DISTINCT.
-std::string sessionsMatchingSql(const EventQuery& q, const SqlFilter& f);
+// The facts `q` filters on, as (kind, value), in a fixed order.
+std::vector<std::pair<FactKind, std::string>> factFilters(const EventQuery& q);
+// True when `q` is "which sessions have fact F" and nothing else: session_facts answers it alone.
+bool isSingleFactQuestion(const EventQuery& q);
 
-// The columns query() reads, in StoredEvent order.
-inline constexpr const char* kEventColumns =
-    "session_id, sequence, time_ms, class_uid, severity_id, kind, json, shorthand, domain, path, package, "
-    "stop_reason";
-
-// The retention predicate both backends use: deletable when not kept forever and acknowledged (at or
-// below the session's contiguous high-water mark), so retention never opens a gap that append()
-// would wait on.
-inline constexpr const char* kRetentionDeletable =
-    "keep = 0 AND sequence <= (SELECT p.contiguous FROM session_progress p WHERE p.session_id = "
-    "events.session_id)";
+// The columns query() reads, after sid: in this order.
+inline constexpr const char* kRowColumns =
+    "seq, time_ms, class_uid, severity_id, kind, dict, body, shorthand, domain, path, package, stop_reason";
 
 }  // namespace warden::gateway

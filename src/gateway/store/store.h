@@ -107,6 +107,10 @@ class EventStore {
   virtual ~EventStore() = default;
   virtual Result<void> migrate() = 0;  // schema migrations, versioned, idempotent
   virtual Result<void> upsertSession(const SessionRecord& s) = 0;
+  // Registers a new session: stores `s` unless a session with its id exists, in one statement, so
+  // that of two concurrent registrations of one id only one wins. True when stored; false when the
+  // id was taken (nothing changed: a session's key and token are never replaced).
+  virtual Result<bool> createSession(const SessionRecord& s) = 0;
   virtual Result<std::optional<SessionRecord>> session(std::string_view id) = 0;
   virtual Result<std::vector<SessionRecord>> sessions() = 0;  // ordered by id
   // Stores a batch exactly once per (session_id, sequence): a duplicate is counted, not an error and

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audit/pipeline.h"
+#include "audit/spool_sink.h"
 #include "detect/live_detector.h"
 #include "ocsf/jsonl_formatter.h"
 #include "ocsf/shorthand.h"
@@ -55,7 +56,8 @@ TEST(LiveDetectorTest, FindingsAreWrittenAfterTheirTriggerAndActionsReachTheSupe
   popt.log_dir = dir.path();
   popt.session = ctx;
   popt.jsonl_enabled = true;
-  popt.on_events = [d](std::vector<audit::SpooledEvent>&& batch) { d->submit(batch); };
+  popt.sinks.push_back(
+      std::make_shared<audit::CallbackSink>("detection rules", [d](const audit::SinkBatch& b) { d->submit(b); }));
   auto pipeline = audit::Pipeline::start(std::move(popt));
   ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
   d->attach(*pipeline.value());

@@ -53,8 +53,8 @@ int closedPort() {
 TEST(ResolveGatewayUrlTest, FlagWinsOverEnvironmentWhichWinsOverTheDefault) {
   EXPECT_EQ(resolveGatewayUrl("10.0.0.1:9000", "10.0.0.2:9000"), "10.0.0.1:9000");
   EXPECT_EQ(resolveGatewayUrl("", "10.0.0.2:9000"), "10.0.0.2:9000");
-  EXPECT_EQ(resolveGatewayUrl("", ""), "127.0.0.1:7443");
-  EXPECT_EQ(resolveGatewayUrl("", nullptr), "127.0.0.1:7443");
+  EXPECT_EQ(resolveGatewayUrl("", ""), "unix:/run/warden/gateway.sock");
+  EXPECT_EQ(resolveGatewayUrl("", nullptr), "unix:/run/warden/gateway.sock");
 }
 
 TEST(OperatorClientCreateTest, AMalformedUrlIsInvalidArgument) {

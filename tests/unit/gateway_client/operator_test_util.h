@@ -1,12 +1,15 @@
 #pragma once
 
 // A real gateway for the operator client's tests: an in-process GatewayServer on 127.0.0.1:0 over
-// SQLite in a temp dir, plus what a session would do to it (register, push) through a raw stub,
-// and direct SQLite edits for tampering.
+// SQLite in a temp dir, its operator socket in the temp dir (the client connects there, as root or
+// as a member of the test's own group), plus what a session would do to it (register, push) through
+// a raw stub over TCP, and direct SQLite edits for tampering.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -27,13 +30,15 @@ class OperatorGatewayTest : public ::testing::Test {
     o.listen = "127.0.0.1:0";
     o.db = "sqlite://" + dbPath();
     o.log_dir = dir_ / "trail";  // the gateway's own audit trail stays in the temp dir
+    o.operator_socket = operatorSocket();
+    if (::geteuid() != 0) o.operator_group = std::to_string(::getegid());
     configure(o);
     auto s = GatewayServer::start(o);
     ASSERT_TRUE(s.ok()) << s.error().toString();
     server_ = std::move(*s);
     address_ = "127.0.0.1:" + std::to_string(server_->port());
     stub_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-    auto c = OperatorClient::create(address_);
+    auto c = OperatorClient::create("unix:" + operatorSocket());
     ASSERT_TRUE(c.ok()) << c.error().toString();
     client_ = std::make_unique<OperatorClient>(std::move(*c));
   }
@@ -42,6 +47,7 @@ class OperatorGatewayTest : public ::testing::Test {
   virtual void configure(GatewayServerOptions&) {}
 
   std::string dbPath() const { return (dir_ / "gateway.db").string(); }
+  std::string operatorSocket() const { return (dir_ / "operator.sock").string(); }
 
   // Registers a session as a supervisor would; returns its token.
   std::string registerSession(const std::string& id, const std::string& name = "",

@@ -87,6 +87,8 @@ class SessionLinkTest : public ::testing::Test {
     GatewayServerOptions o;
     o.listen = listen;
     o.db = "sqlite://" + (dir_ / "gateway.db").string();
+    o.log_dir = trail_dir_.path();  // not in dir_: replays walk dir_
+    o.operator_socket = "none";  // sessions use TCP and their tokens
     auto s = GatewayServer::start(o);
     ASSERT_TRUE(s.ok()) << s.error().toString();
     server_ = std::move(*s);
@@ -115,6 +117,7 @@ class SessionLinkTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  TempDir trail_dir_;  // the gateway's own audit trail
   std::unique_ptr<GatewayServer> server_;
   int port_ = 0;
   std::unique_ptr<audit::Spool> spool_;

@@ -77,9 +77,10 @@ TEST_F(VerifyStoredSessionTest, WithoutARegisteredKeyTheLogStartKeyIsTrustedOnFi
 TEST_F(VerifyStoredSessionTest, AStoredEventChangedInTheDatabaseIsNamedBySequence) {
   const auto log = warden::testing::standardLog(1500);
   store(log, log.publicKeyHex());
-  sql("UPDATE events SET json = substr(json, 1, length(json) - 1) || ',\"injected\":1}' WHERE session_id = "
-      "'" +
-      log.sessionId() + "' AND sequence = 700");
+  // A session this short is stored uncompressed (dict 0: body is the JSON).
+  sql("UPDATE event_rows SET body = CAST(substr(CAST(body AS TEXT), 1, length(body) - 1) || ',\"injected\":1}' AS "
+      "BLOB) WHERE dict = 0 AND sid = (SELECT sid FROM streams WHERE session_id = '" +
+      log.sessionId() + "') AND seq = 700");
   const auto report = verify(log.sessionId());
   EXPECT_FALSE(report.ok());
   EXPECT_TRUE(hasFinding(report, audit::FindingKind::kModified, 700)) << audit::formatReportText(report);
@@ -88,7 +89,8 @@ TEST_F(VerifyStoredSessionTest, AStoredEventChangedInTheDatabaseIsNamedBySequenc
 TEST_F(VerifyStoredSessionTest, AStoredEventDeletedFromTheDatabaseIsReportedMissing) {
   const auto log = warden::testing::standardLog(1500);
   store(log, log.publicKeyHex());
-  sql("DELETE FROM events WHERE session_id = '" + log.sessionId() + "' AND sequence = 321");
+  sql("DELETE FROM event_rows WHERE sid = (SELECT sid FROM streams WHERE session_id = '" + log.sessionId() +
+      "') AND seq = 321");
   const auto report = verify(log.sessionId());
   EXPECT_FALSE(report.ok());
   EXPECT_TRUE(hasFinding(report, audit::FindingKind::kMissing, 321)) << audit::formatReportText(report);
@@ -165,7 +167,8 @@ TEST_F(VerifyAfterRetentionTest, AKeptCheckpointRemovedInsideADeletedRangeIsStil
   ASSERT_TRUE(kept.ok());
   ASSERT_GE(kept->size(), 3u);
   const uint64_t checkpoint = (*kept)[1].sequence;  // after LOG:START: the first kept checkpoint
-  sql("DELETE FROM events WHERE session_id = '" + log.sessionId() + "' AND sequence = " + std::to_string(checkpoint));
+  sql("DELETE FROM event_rows WHERE sid = (SELECT sid FROM streams WHERE session_id = '" + log.sessionId() +
+      "') AND seq = " + std::to_string(checkpoint));
   const auto report = verify(log.sessionId());
   EXPECT_FALSE(report.ok()) << audit::formatReportText(report);
   // Inside one recorded range the removal shows as one more missing than deleted; between two

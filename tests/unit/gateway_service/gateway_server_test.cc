@@ -1,6 +1,7 @@
 // GatewayServer over both stores (SQLite in a temp dir, a real PostgreSQL this binary starts): runtime
 // settings that survive a restart, session stop state, the retention task and the gateway's own audit
-// record, and the served policy. Everything goes through a real gRPC channel on 127.0.0.1:0.
+// record, and the served policy. Everything goes through a real gRPC channel: the gateway's operator
+// socket in the temp dir, on which this test (root) is the operator.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -151,6 +152,7 @@ class GatewayServerTest : public ::testing::TestWithParam<Backend> {
     o.db = db_;
     o.log_dir = dir_ / "gateway-log";
     o.policy_check_interval = std::chrono::milliseconds(0);
+    o.operator_socket = (dir_ / "operator.sock").string();
     return o;
   }
 
@@ -158,8 +160,8 @@ class GatewayServerTest : public ::testing::TestWithParam<Backend> {
     auto s = GatewayServer::start(o);
     ASSERT_TRUE(s.ok()) << s.error().toString();
     server_ = std::move(*s);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    // The operator socket, as root (its operator); sessions' calls carry their tokens on it too.
+    channel_ = grpc::CreateChannel("unix:" + (dir_ / "operator.sock").string(), grpc::InsecureChannelCredentials());
     stub_ = v1::Gateway::NewStub(channel_);
   }
   void start() { start(baseOptions()); }
@@ -340,15 +342,27 @@ TEST_P(GatewayServerTest, AStoredSessionStopShowsInGetSessionAndListSessions) {
   ASSERT_TRUE(rec.ok() && rec->has_value());
   EXPECT_EQ((*rec)->hostname, "runner-7");
 
-  // A restarted supervisor registers again: the session runs, the old stop no longer applies.
-  registerSession("s1", token, "runner-8");
+  // Registering the id again is refused, even with the session's own token: the record, its key
+  // and its token stay; the refusal is in the gateway's own trail.
+  {
+    grpc::ClientContext ctx;
+    authorize(&ctx, token);
+    v1::RegisterSessionRequest req;
+    req.set_id("s1");
+    req.set_hostname("runner-8");
+    v1::RegisterSessionResponse resp;
+    EXPECT_EQ(stub_->RegisterSession(&ctx, req, &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  }
   const v1::Session again = getSession("s1");
-  EXPECT_EQ(again.state(), "running");
-  EXPECT_EQ(again.stop_reason(), "");
-  EXPECT_FALSE(again.has_exit_code());
+  EXPECT_EQ(again.state(), "stopped");
+  EXPECT_EQ(again.stop_reason(), "timeout");
   rec = server_->store().session("s1");
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_EQ((*rec)->hostname, "runner-8");
+  EXPECT_EQ((*rec)->hostname, "runner-7");
+  EXPECT_EQ((*rec)->token_hash, sha256Hex(token));
+  ASSERT_TRUE(waitFor([&] {
+    return gatewayLog().find("OCSF API:CREATE [HIGH] DENIED s1 -> RegisterSession [auth:session") != std::string::npos;
+  })) << gatewayLog();
 }
 
 // ---- 3. Retention and the gateway's own record ---------------------------------------------------
@@ -496,6 +510,8 @@ class GatewayServerSqliteTest : public GatewayServerTest {
   // Holds the database's write lock from a second connection until release().
   void lockDatabase() {
     ASSERT_EQ(sqlite3_open((dir_ / "gateway.db").c_str(), &other_), SQLITE_OK);
+    // The gateway's own trail may be storing an event at this moment (e.g. the registration).
+    sqlite3_busy_timeout(other_, 5000);
     ASSERT_EQ(sqlite3_exec(other_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   }
   void release() {

@@ -49,6 +49,7 @@ class GatewayServiceTest : public ::testing::Test {
     o.db = "sqlite://" + (dir_ / "gateway.db").string();
     o.log_dir = dir_ / "gateway-log";
     o.ocsf_logging_flag = ocsf_flag;
+    o.operator_socket = (dir_ / "operator.sock").string();  // root (this test) is its operator there
     auto s = GatewayServer::start(o);
     ASSERT_TRUE(s.ok()) << s.error().toString();
     server_ = std::move(*s);
@@ -56,10 +57,13 @@ class GatewayServiceTest : public ::testing::Test {
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                    grpc::InsecureChannelCredentials());
     stub_ = v1::Gateway::NewStub(channel_);
+    op_stub_ = v1::Gateway::NewStub(
+        grpc::CreateChannel("unix:" + (dir_ / "operator.sock").string(), grpc::InsecureChannelCredentials()));
   }
 
   void restartServer() {
     stub_.reset();
+    op_stub_.reset();
     channel_.reset();
     server_->stop();
     server_.reset();
@@ -116,7 +120,7 @@ class GatewayServiceTest : public ::testing::Test {
     req.set_session_id(session);
     for (auto& c : classes) req.add_classes(c);
     v1::GetLogsResponse resp;
-    const grpc::Status st = stub_->GetLogs(&ctx, req, &resp);
+    const grpc::Status st = op_stub_->GetLogs(&ctx, req, &resp);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return {resp.events().begin(), resp.events().end()};
   }
@@ -143,13 +147,14 @@ class GatewayServiceTest : public ::testing::Test {
     req.set_global(global);
     req.set_session(session);
     v1::Setting resp;
-    return stub_->SetSetting(&ctx, req, &resp);
+    return op_stub_->SetSetting(&ctx, req, &resp);
   }
 
   TempDir dir_;
   std::unique_ptr<GatewayServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Gateway::Stub> stub_;
+  std::unique_ptr<v1::Gateway::Stub> stub_;     // TCP: sessions and strangers
+  std::unique_ptr<v1::Gateway::Stub> op_stub_;  // the operator socket, as root
 };
 
 TEST_F(GatewayServiceTest, RegisterIssuesATokenAndStoresOnlyItsHash) {
@@ -173,15 +178,34 @@ TEST_F(GatewayServiceTest, RegisterRefusesAnInvalidSessionId) {
   EXPECT_EQ(stub_->RegisterSession(&ctx, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(GatewayServiceTest, ReRegisteringWithAnotherSessionsTokenIsRefused) {
+TEST_F(GatewayServiceTest, ReRegisteringAnExistingIdIsRefusedWhoeverAsksAndTheTokenStays) {
   const std::string a = registerSession("a");
-  registerSession("b");
-  grpc::ClientContext ctx;
-  authorize(&ctx, a);
-  v1::RegisterSessionRequest req;
-  req.set_id("b");
-  v1::RegisterSessionResponse resp;
-  EXPECT_EQ(stub_->RegisterSession(&ctx, req, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const std::string b = registerSession("b");
+  for (const std::string& token : {std::string(), a, b}) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) authorize(&ctx, token);
+    v1::RegisterSessionRequest req;
+    req.set_id("b");
+    req.set_public_key("ff00");
+    v1::RegisterSessionResponse resp;
+    const grpc::Status st = stub_->RegisterSession(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS) << st.error_message();
+    EXPECT_TRUE(resp.token().empty());
+  }
+  {  // Not even the operator.
+    grpc::ClientContext ctx;
+    v1::RegisterSessionRequest req;
+    req.set_id("b");
+    v1::RegisterSessionResponse resp;
+    EXPECT_EQ(op_stub_->RegisterSession(&ctx, req, &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  }
+  auto rec = server_->store().session("b");
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->token_hash, sha256Hex(b));
+  EXPECT_EQ((*rec)->public_key, "ab12");
+  auto p = pusher(b);  // b's own token still works
+  EXPECT_EQ(p->push(batch("b", 1, 1)).acknowledged_through(), 1u);
+  EXPECT_TRUE(p->finish().ok());
 }
 
 TEST_F(GatewayServiceTest, PushAcknowledgesTheHighestContiguousSequence) {
@@ -315,7 +339,7 @@ TEST_F(GatewayServiceTest, SettingsChangesBumpTheRevisionServedToSessions) {
   del.set_key("ocsf_json_enabled");
   del.set_global(true);
   v1::DeleteSettingResponse dresp;
-  ASSERT_TRUE(stub_->DeleteSetting(&ctx, del, &dresp).ok());
+  ASSERT_TRUE(op_stub_->DeleteSetting(&ctx, del, &dresp).ok());
   EXPECT_TRUE(dresp.existed());
   EXPECT_EQ(dresp.config_revision(), 4u);
   c = config("s1", token);
@@ -325,7 +349,7 @@ TEST_F(GatewayServiceTest, SettingsChangesBumpTheRevisionServedToSessions) {
   grpc::ClientContext lctx;
   v1::ListSettingsRequest lreq;
   v1::ListSettingsResponse lresp;
-  ASSERT_TRUE(stub_->ListSettings(&lctx, lreq, &lresp).ok());
+  ASSERT_TRUE(op_stub_->ListSettings(&lctx, lreq, &lresp).ok());
   ASSERT_EQ(lresp.settings_size(), 1);
   EXPECT_EQ(lresp.settings(0).scope(), "session");
   EXPECT_EQ(lresp.settings(0).session(), "s1");
@@ -337,13 +361,14 @@ TEST_F(GatewayServiceTest, SettingsChangesBumpTheRevisionServedToSessions) {
   greq.set_key("ocsf_json_enabled");
   greq.set_session("s1");
   v1::Setting gresp;
-  ASSERT_TRUE(stub_->GetSetting(&gctx, greq, &gresp).ok());
+  ASSERT_TRUE(op_stub_->GetSetting(&gctx, greq, &gresp).ok());
   EXPECT_EQ(gresp.value(), "false");
   EXPECT_EQ(gresp.scope(), std::string(settingSourceName(SettingSource::kSession)));
 }
 
 TEST_F(GatewayServiceTest, TheOcsfFlagIsTheBaseValue) {
   stub_.reset();
+  op_stub_.reset();
   channel_.reset();
   server_.reset();
   startServer(/*ocsf_flag=*/true);
@@ -389,6 +414,28 @@ TEST_F(GatewayServiceTest, ASessionReadsOnlyItself) {
   }
 }
 
+TEST_F(GatewayServiceTest, LoopbackWithoutCredentialsIsNoOperator) {
+  {
+    grpc::ClientContext ctx;
+    v1::ListSessionsRequest req;
+    v1::ListSessionsResponse resp;
+    const grpc::Status st = stub_->ListSessions(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+    EXPECT_NE(st.error_message().find("operator socket"), std::string::npos) << st.error_message();
+  }
+  EXPECT_EQ(setSetting("ocsf_json_enabled", "true", true).error_code(), grpc::StatusCode::OK);  // the operator can
+  grpc::ClientContext ctx;
+  v1::SetSettingRequest req;
+  req.set_key("ocsf_json_enabled");
+  req.set_value("false");
+  req.set_global(true);
+  v1::Setting resp;
+  EXPECT_EQ(stub_->SetSetting(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto stored = server_->settings().get(SettingScope::global(), "ocsf_json_enabled");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(SettingsRegistry::render(*SettingsRegistry::builtin().find("ocsf_json_enabled"), **stored), "true");
+}
+
 TEST_F(GatewayServiceTest, LogsAndQueriesRoundTrip) {
   const std::string a = registerSession("a");
   const std::string b = registerSession("b");
@@ -428,7 +475,7 @@ TEST_F(GatewayServiceTest, LogsAndQueriesRoundTrip) {
     v1::QueryRequest req;
     req.set_path("/etc/passwd");
     v1::QueryResponse resp;
-    ASSERT_TRUE(stub_->Query(&ctx, req, &resp).ok());
+    ASSERT_TRUE(op_stub_->Query(&ctx, req, &resp).ok());
     ASSERT_EQ(resp.sessions_size(), 1);
     EXPECT_EQ(resp.sessions(0), "a");
   }
@@ -439,7 +486,7 @@ TEST_F(GatewayServiceTest, LogsAndQueriesRoundTrip) {
     req.set_since_ms(1700000000002);
     req.set_until_ms(1700000000004);
     v1::QueryResponse resp;
-    ASSERT_TRUE(stub_->Query(&ctx, req, &resp).ok());
+    ASSERT_TRUE(op_stub_->Query(&ctx, req, &resp).ok());
     ASSERT_EQ(resp.events_size(), 2);
     EXPECT_EQ(resp.events(0).sequence(), 2u);
     EXPECT_EQ(resp.events(1).sequence(), 3u);
@@ -449,13 +496,13 @@ TEST_F(GatewayServiceTest, LogsAndQueriesRoundTrip) {
     v1::GetLogsRequest req;
     req.set_limit(static_cast<uint32_t>(kMaxQueryLimit + 1));
     v1::GetLogsResponse resp;
-    EXPECT_EQ(stub_->GetLogs(&ctx, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(op_stub_->GetLogs(&ctx, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
   {
     grpc::ClientContext ctx;
     v1::ListSessionsRequest req;
     v1::ListSessionsResponse resp;
-    ASSERT_TRUE(stub_->ListSessions(&ctx, req, &resp).ok());
+    ASSERT_TRUE(op_stub_->ListSessions(&ctx, req, &resp).ok());
     ASSERT_EQ(resp.sessions_size(), 3);  // a, b and the gateway's own session, by id
     std::vector<v1::Session> ab;
     for (const auto& listed : resp.sessions()) {
@@ -499,7 +546,7 @@ TEST_F(GatewayServiceTest, FollowLogsStreamsStoredAndNewEvents) {
 TEST_F(GatewayServiceTest, FollowLogsNeedsASession) {
   grpc::ClientContext ctx;
   v1::GetLogsRequest req;
-  auto reader = stub_->FollowLogs(&ctx, req);
+  auto reader = op_stub_->FollowLogs(&ctx, req);
   v1::StoredEvent e;
   EXPECT_FALSE(reader->Read(&e));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -543,15 +590,6 @@ TEST_F(GatewayServiceTest, ARestartOnTheSameDatabaseKeepsEverything) {
     auto p = pusher(token);
     EXPECT_EQ(p->push(batch("s1", 5, 6)).acknowledged_through(), 6u);
     EXPECT_TRUE(p->finish().ok());
-  }
-  uint64_t resume = 0;
-  const std::string fresh = registerSession("s1", token, &resume);
-  EXPECT_EQ(resume, 6u);
-  EXPECT_NE(fresh, token);
-  {  // Re-registration replaced the token.
-    auto p = pusher(token);
-    p->stream->Write(batch("s1", 7, 7));
-    EXPECT_EQ(p->finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   EXPECT_EQ(logs("s1").size(), 6u);
 }

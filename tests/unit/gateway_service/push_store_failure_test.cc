@@ -25,6 +25,7 @@ class FailingStore final : public EventStore {
 
   Result<void> migrate() override { return inner_->migrate(); }
   Result<void> upsertSession(const SessionRecord& s) override { return inner_->upsertSession(s); }
+  Result<bool> createSession(const SessionRecord& s) override { return inner_->createSession(s); }
   Result<std::optional<SessionRecord>> session(std::string_view id) override { return inner_->session(id); }
   Result<std::vector<SessionRecord>> sessions() override { return inner_->sessions(); }
   Result<AppendResult> append(const std::vector<StoredEvent>& batch) override {

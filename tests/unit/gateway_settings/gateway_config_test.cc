@@ -55,6 +55,27 @@ tls:
   EXPECT_EQ(config->tls->key, "/etc/warden/gw.key");
 }
 
+TEST(GatewayConfigTest, ParsesWhoTheOperatorsAre) {
+  const auto config = parseGatewayConfig(R"(operator_socket: /run/warden/gw.sock
+operator_group: warden-ops
+operator_tokens: /etc/warden/operator-tokens
+tls:
+  cert: /etc/warden/gw.crt
+  key: /etc/warden/gw.key
+  client_ca: /etc/warden/operators-ca.pem
+)",
+                                         "gw.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->operator_socket, "/run/warden/gw.sock");
+  EXPECT_EQ(config->operator_group, "warden-ops");
+  EXPECT_EQ(config->operator_tokens, "/etc/warden/operator-tokens");
+  ASSERT_TRUE(config->tls.has_value());
+  EXPECT_EQ(config->tls->client_ca, "/etc/warden/operators-ca.pem");
+  EXPECT_THAT(problems("operator_group: [a, b]\n"),
+              ::testing::ElementsAre(HasSubstr("operator_group: expected a group name or number, got a list")));
+  EXPECT_THAT(problems("tls: {cert: a, key: b, client_cert: c}\n"), ::testing::ElementsAre(HasSubstr("client_cert")));
+}
+
 TEST(GatewayConfigTest, EmptyFileLeavesEverythingUnset) {
   const auto config = parseGatewayConfig("", "gw.yaml");
   ASSERT_TRUE(config.ok());
@@ -78,9 +99,10 @@ TEST(GatewayConfigTest, AcceptsIpv6ListenAndSqlitePath) {
 TEST(GatewayConfigTest, RejectsUnknownKeyWithPosition) {
   EXPECT_EQ(problems("listen: 127.0.0.1:1\nocsf_loging: true\n"),
             std::vector<std::string>{"gw.yaml:2:1: unknown key 'ocsf_loging' at the top level (expected one of: "
-                                     "listen, db, ocsf_logging, retention, policy, log_dir, poll_interval, tls)"});
+                                     "listen, db, ocsf_logging, retention, policy, log_dir, poll_interval, tls, "
+                                     "operator_socket, operator_group, operator_tokens)"});
   EXPECT_EQ(problems("tls:\n  cert: a\n  key: b\n  ca: c\n"),
-            std::vector<std::string>{"gw.yaml:4:3: unknown key 'ca' in tls (expected one of: cert, key)"});
+            std::vector<std::string>{"gw.yaml:4:3: unknown key 'ca' in tls (expected one of: cert, key, client_ca)"});
 }
 
 TEST(GatewayConfigTest, RejectsWrongTypesAtTheValue) {

@@ -1,6 +1,5 @@
 // One suite, run against SQLite (a temp file) and PostgreSQL (a real server this test starts).
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <memory>
@@ -15,7 +14,9 @@
 #include "ocsf/enums.h"
 #include "ocsf/jsonl_formatter.h"
 #include "ocsf/shorthand.h"
+#include "support/postgres_exec.h"
 #include "support/shared_postgres.h"
+#include "support/sqlite_exec.h"
 #include "support/test_env.h"
 
 namespace warden::gateway {
@@ -135,23 +136,11 @@ class EventStoreTest : public ::testing::TestWithParam<Backend> {
   // cannot, like a database at an older schema version).
   void execRaw(const std::string& sql) {
     if (GetParam() == Backend::kSqlite) {
-      sqlite3* db = nullptr;
-      ASSERT_EQ(sqlite3_open((dir_ / "events.db").c_str(), &db), SQLITE_OK);
-      char* err = nullptr;
-      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-      const std::string why = err ? err : "";
-      sqlite3_free(err);
-      sqlite3_close(db);
-      ASSERT_EQ(rc, SQLITE_OK) << why;
+      const testing::SqliteOutcome r = testing::execSqlite(dir_ / "events.db", sql);
+      ASSERT_EQ(r.rc, SQLITE_OK) << r.message;
     } else {
-      PGconn* conn = PQconnectdb(url_.c_str());
-      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-      PGresult* r = PQexec(conn, sql.c_str());
-      const ExecStatusType status = PQresultStatus(r);
-      const std::string why = PQresultErrorMessage(r);
-      PQclear(r);
-      PQfinish(conn);
-      ASSERT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) << why;
+      const testing::PostgresOutcome r = testing::execPostgres(url_, sql);
+      ASSERT_TRUE(r.ok) << r.message;
     }
   }
 
@@ -547,24 +536,6 @@ TEST_P(EventStoreTest, PolicyStateRoundTripsWithoutTouchingTheRevision) {
   p = mustLoadSettings();
   EXPECT_EQ(p.policy_version, 4u);
   EXPECT_EQ(p.policy_hash, "cd34");
-}
-
-TEST_P(EventStoreTest, MigrationTwoUpgradesASchemaOneDatabaseKeepingItsData) {
-  SessionRecord s = runningSession("s1");
-  ASSERT_TRUE(store_->upsertSession(s).ok());
-  mustAppend({opEvent("s1", 1, 1000), opEvent("s1", 2, 1001)});
-  // Back to what a gateway of schema 1 left behind.
-  execRaw("DROP TABLE settings; DROP TABLE config_state; ALTER TABLE sessions DROP COLUMN hostname; "
-          "DELETE FROM warden_schema WHERE version = 2;");
-  auto m = store_->migrate();
-  ASSERT_TRUE(m.ok()) << m.error().toString();
-  EXPECT_EQ(mustQuery({}).size(), 2u);
-  const SessionRecord upgraded = mustSession("s1");
-  EXPECT_EQ(upgraded.name, "agent-s1");
-  EXPECT_EQ(upgraded.hostname, "");
-  EXPECT_EQ(mustLoadSettings().revision, 0u);
-  ASSERT_TRUE(store_->saveSetting("", "k", std::string("v"), 2).ok());
-  EXPECT_EQ(mustLoadSettings().values.size(), 1u);
 }
 
 TEST_P(EventStoreTest, ADatabaseOfANewerSchemaIsRefused) {

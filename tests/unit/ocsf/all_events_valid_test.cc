@@ -180,6 +180,8 @@ TEST_F(AllEventsValidTest, SamplesCoverEveryBuilderAndActivityVariant) {
       {Kind::kSession, 600299, "Create"},   {Kind::kSession, 600299, "Pause"},
       {Kind::kSession, 600299, "Resume"},   {Kind::kSession, 600299, "Cleanup"},
       {Kind::kPkg, 600201, "Install"},      {Kind::kTool, 600399, "Call"},
+      {Kind::kApi, 600301, "Create"},       {Kind::kApi, 600302, "Read"},
+      {Kind::kApi, 600303, "Update"},       {Kind::kApi, 600304, "Delete"},
       {Kind::kLimit, 99, "Resource Limit"}, {Kind::kEvent, 99, "Spool"},
   };
   for (const auto& want : expected) {

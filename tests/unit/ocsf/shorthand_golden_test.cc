@@ -266,6 +266,43 @@ std::vector<Example> examples() {
          t.input_summary = "path=/workspace/README.md";
          return toolCall(c, kTime, t);
        }},
+      {"ApiSetSetting",
+       [](const SessionContext& c) {
+         ApiCall call;
+         call.activity = ApiActivity::kUpdate;
+         call.operation = "SetSetting";
+         call.caller.auth = "unix";
+         call.caller.name = "root";
+         call.caller.uid = 0;
+         call.caller.pid = 4242;
+         call.request = {{"key", "ocsf_json_enabled"}, {"scope", "global"}, {"value", "true"}};
+         return apiCall(c, kTime, call);
+       }},
+      {"ApiListSessionsDenied",
+       [](const SessionContext& c) {
+         ApiCall call;
+         call.activity = ApiActivity::kRead;
+         call.operation = "ListSessions";
+         call.caller.auth = "unix";
+         call.caller.name = "nobody";
+         call.caller.uid = 65534;
+         call.caller.pid = 4243;
+         call.action = Action::kDenied;
+         call.reason = "uid 65534 is not an operator of this gateway";
+         return apiCall(c, kTime, call);
+       }},
+      {"ApiRegisterSessionRefused",
+       [](const SessionContext& c) {
+         ApiCall call;
+         call.activity = ApiActivity::kCreate;
+         call.operation = "RegisterSession";
+         call.caller.src = host("", "10.0.0.7", 50312);
+         call.request = {{"session", "0190aa"}};
+         call.action = Action::kDenied;
+         call.reason = "session '0190aa' is already registered";
+         call.severity = Severity::kHigh;
+         return apiCall(c, kTime, call);
+       }},
       {"LimitOom",
        [](const SessionContext& c) {
          LimitHit h;

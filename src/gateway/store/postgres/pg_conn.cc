@@ -1,6 +1,7 @@
 #include "gateway/store/postgres/pg_conn.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 namespace warden::gateway::pg {
@@ -100,6 +101,73 @@ Result<PgResult> Connection::exec(std::string_view what, const std::string& sql,
     return unavailable(msg + " (connection to " + redactedUrl() + " lost; retry)");
   }
   return mapError(state ? state : "", std::move(msg));
+}
+
+Result<void> Connection::copyIn(std::string_view what, const std::string& sql, std::string_view data) {
+  WARDEN_RETURN_IF_ERROR(ensureConnected());
+  auto failed = [&](const PGresult* r) -> Error {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = "postgres " + std::string(what) + ": " + trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return unavailable(msg + " (connection to " + redactedUrl() + " lost; retry)");
+    }
+    return mapError(state ? state : "", std::move(msg));
+  };
+  {
+    PgResult start(PQexec(conn_, sql.c_str()));
+    if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) return failed(start.get());
+  }
+  constexpr size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (size_t at = 0; at < data.size() && sent; at += kChunk) {
+    const size_t n = std::min(kChunk, data.size() - at);
+    sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  const bool ended = PQputCopyEnd(conn_, sent ? nullptr : "the client could not send the rows") == 1;
+  Result<void> outcome = okResult();
+  bool first = true;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    PgResult r(raw);
+    if (first && PQresultStatus(r.get()) != PGRES_COMMAND_OK) outcome = failed(r.get());
+    first = false;
+  }
+  if (outcome.ok() && (!sent || !ended)) outcome = failed(nullptr);
+  return outcome;
+}
+
+BinaryCopy::BinaryCopy() {
+  static constexpr char kSignature[] = "PGCOPY\n\377\r\n";
+  out_.append(kSignature, 11);  // the 11-byte signature, its NUL included
+  raw(0, 4);                    // flags
+  raw(0, 4);                    // header extension length
+}
+
+void BinaryCopy::raw(uint64_t v, int size) {
+  for (int i = size - 1; i >= 0; --i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void BinaryCopy::row(int16_t fields) { raw(static_cast<uint16_t>(fields), 2); }
+void BinaryCopy::int64(int64_t v) {
+  raw(8, 4);
+  raw(static_cast<uint64_t>(v), 8);
+}
+void BinaryCopy::int32(int32_t v) {
+  raw(4, 4);
+  raw(static_cast<uint32_t>(v), 4);
+}
+void BinaryCopy::int16(int16_t v) {
+  raw(2, 4);
+  raw(static_cast<uint16_t>(v), 2);
+}
+void BinaryCopy::bytes(std::string_view v) {
+  raw(static_cast<uint32_t>(v.size()), 4);
+  out_.append(v);
+}
+void BinaryCopy::null() { raw(0xffffffffu, 4); }
+const std::string& BinaryCopy::finish() {
+  raw(0xffffu, 2);
+  return out_;
 }
 
 std::string decodeBytea(const char* text, int length) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "gateway/store/event_codec.h"
 #include "gateway/store/postgres/pg_conn.h"
 #include "gateway/store/query_sql.h"
 
@@ -48,9 +49,56 @@ CREATE TABLE config_state (
   policy_hash TEXT NOT NULL);
 INSERT INTO config_state (id, revision, policy_version, policy_hash) VALUES (1, 0, 0, '');
 )sql",
+    // 3: as SQLite's migration 3 (docs/gateway-store.md "Schema 3"): sessions get a small integer
+    // key (streams); events are keyed (sid, seq) with two integer indexes, their JSON compressed
+    // (dict > 0) from now on; the four partial fact indexes become session_facts. Existing events are
+    // copied as they are (dict 0).
+    R"sql(
+CREATE TABLE streams (
+  sid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, session_id TEXT NOT NULL UNIQUE,
+  contiguous BIGINT NOT NULL, bytes BIGINT NOT NULL);
+INSERT INTO streams (session_id, contiguous, bytes)
+  SELECT session_id, contiguous, bytes FROM session_progress ORDER BY session_id;
+INSERT INTO streams (session_id, contiguous, bytes)
+  SELECT DISTINCT session_id, 0, 0 FROM events WHERE session_id NOT IN (SELECT session_id FROM streams)
+  ORDER BY session_id;
+CREATE TABLE event_rows (
+  sid BIGINT NOT NULL, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL, class_uid INTEGER NOT NULL,
+  severity_id INTEGER NOT NULL, kind TEXT NOT NULL, keep SMALLINT NOT NULL, bytes BIGINT NOT NULL,
+  dict BIGINT NOT NULL, body BYTEA NOT NULL, shorthand BYTEA, domain BYTEA, path BYTEA, package BYTEA,
+  stop_reason BYTEA, PRIMARY KEY (sid, seq));
+INSERT INTO event_rows
+  SELECT s.sid, e.sequence, e.time_ms, e.class_uid, e.severity_id, e.kind, e.keep, e.bytes, 0, e.json,
+         e.shorthand, NULLIF(e.domain, ''::bytea), NULLIF(e.path, ''::bytea), NULLIF(e.package, ''::bytea),
+         NULLIF(e.stop_reason, ''::bytea)
+  FROM events e JOIN streams s ON s.session_id = e.session_id;
+CREATE INDEX event_rows_sid_time ON event_rows (sid, time_ms);
+CREATE INDEX event_rows_time ON event_rows (time_ms);
+CREATE TABLE session_facts (
+  fact SMALLINT NOT NULL, value BYTEA NOT NULL, sid BIGINT NOT NULL, events BIGINT NOT NULL,
+  PRIMARY KEY (fact, value, sid));
+INSERT INTO session_facts SELECT 1, domain, sid, COUNT(*) FROM event_rows WHERE domain IS NOT NULL GROUP BY domain, sid;
+INSERT INTO session_facts SELECT 2, path, sid, COUNT(*) FROM event_rows WHERE path IS NOT NULL GROUP BY path, sid;
+INSERT INTO session_facts SELECT 3, package, sid, COUNT(*) FROM event_rows WHERE package IS NOT NULL GROUP BY package, sid;
+INSERT INTO session_facts
+  SELECT 4, stop_reason, sid, COUNT(*) FROM event_rows WHERE stop_reason IS NOT NULL GROUP BY stop_reason, sid;
+CREATE TABLE event_dicts (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, dict BYTEA NOT NULL, created_ms BIGINT NOT NULL);
+DROP TABLE events;
+DROP TABLE session_progress;
+ANALYZE event_rows;
+)sql",
 };
 
-constexpr size_t kRowsPerInsert = 1000;  // 14 parameters each, under libpq's 65535
+constexpr size_t kFactRowsPerInsert = 1000;  // 4 parameters each, under libpq's 65535
+
+// Rows of one event as read back, before the body is decoded (outside the store's lock).
+struct RawRow {
+  StoredEvent e;
+  int64_t dict = 0;
+  std::string body;
+  std::string shorthand_column;
+};
 
 std::string placeholder(size_t n) { return "$" + std::to_string(n); }
 
@@ -61,13 +109,7 @@ std::string text(const PGresult* r, int row, int col) {
   return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
-// Session ids are [A-Za-z0-9._:-] (validated), so double quotes make a safe array element.
-std::string textArray(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ",\"" : "\"") + v[i] + "\"";
-  return out + "}";
-}
-std::string intArray(const std::vector<uint64_t>& v) {
+std::string intArray(const std::vector<int64_t>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
   return out + "}";
@@ -79,7 +121,7 @@ class PostgresStore final : public EventStore {
 
   Result<void> migrate() override {
     std::lock_guard lock(mu_);
-    return transaction("migrate", [&]() -> Result<void> {
+    auto migrated = transaction("migrate", [&]() -> Result<void> {
       auto lk = conn_.exec("migrate", "SELECT pg_advisory_xact_lock(727465)");
       if (!lk.ok()) return lk.error();
       auto t = conn_.exec("migrate", "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY, "
@@ -104,6 +146,8 @@ class PostgresStore final : public EventStore {
       }
       return okResult();
     });
+    if (!migrated.ok()) return migrated;
+    return loadDictionariesLocked();
   }
 
   Result<void> upsertSession(const SessionRecord& s) override {
@@ -128,6 +172,26 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return okResult();
   }
 
+  Result<bool> createSession(const SessionRecord& s) override {
+    if (!isValidSessionId(s.id)) {
+      return invalidArgument("session id '" + s.id.substr(0, 64) + "' is not 1..128 bytes of [A-Za-z0-9._:-]");
+    }
+    std::lock_guard lock(mu_);
+    std::vector<SqlParam> params = {P::text(s.id),         P::text(s.name),        P::text(s.token_hash),
+                                    P::text(s.public_key), P::text(s.state),       P::text(s.stop_reason),
+                                    P::integer(s.created_ms), P::integer(s.updated_ms), P::text(s.hostname)};
+    const std::string exit = s.exit_code ? "$10" : "NULL";
+    if (s.exit_code) params.push_back(P::integer(*s.exit_code));
+    auto r = conn_.exec("create session", R"sql(
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, hostname,
+                      exit_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, )sql" + exit + R"sql()
+ON CONFLICT (id) DO NOTHING RETURNING id)sql",
+                        params);
+    if (!r.ok()) return r.error();
+    return PQntuples(r->get()) == 1;
+  }
+
   Result<std::optional<SessionRecord>> session(std::string_view id) override {
     std::lock_guard lock(mu_);
     auto all = readSessions(std::string(id), true);
@@ -143,10 +207,15 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<AppendResult> append(const std::vector<StoredEvent>& batch) override {
     for (const auto& e : batch) WARDEN_RETURN_IF_ERROR(validateEvent(e));
+    codec_.learnFrom(batch, [this](const std::string& dict) { return saveDictionary(dict); });
+    // Compressed here, on the caller's thread, while another batch may hold the connection.
+    std::vector<EventCodec::Encoded> encoded;
+    encoded.reserve(batch.size());
+    for (const auto& e : batch) encoded.push_back(codec_.encode(e.json, e.shorthand));
     std::lock_guard lock(mu_);
     AppendResult result;
     auto r = transaction("append", [&]() -> Result<void> {
-      auto a = appendLocked(batch);
+      auto a = appendLocked(batch, encoded);
       if (!a.ok()) return a.error();
       result = std::move(*a);
       return okResult();
@@ -157,7 +226,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<uint64_t> highestContiguous(std::string_view session_id) override {
     std::lock_guard lock(mu_);
-    auto r = conn_.exec("highestContiguous", "SELECT contiguous FROM session_progress WHERE session_id = $1",
+    auto r = conn_.exec("highestContiguous", "SELECT contiguous FROM streams WHERE session_id = $1",
                         {P::text(std::string(session_id))});
     if (!r.ok()) return r.error();
     return PQntuples(r->get()) ? static_cast<uint64_t>(pg::toInt(r->get(), 0, 0)) : uint64_t{0};
@@ -165,29 +234,49 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
     WARDEN_RETURN_IF_ERROR(validateQuery(q));
-    const SqlFilter f = eventFilter(q, placeholder, true);
-    const std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE " + f.where +
-                            " ORDER BY session_id, sequence LIMIT " + std::to_string(q.limit);
-    std::lock_guard lock(mu_);
-    auto r = conn_.exec("query", sql, f.params);
-    if (!r.ok()) return r.error();
-    const PGresult* res = r->get();
+    std::vector<RawRow> rows;
+    {
+      std::lock_guard lock(mu_);
+      auto streams = streamsFor(q.session);
+      if (!streams.ok()) return streams.error();
+      const SqlFilter f = rowFilter(q, placeholder, 3);
+      const std::string sql = std::string("SELECT ") + kRowColumns + " FROM event_rows WHERE sid = $1 AND seq > $2" +
+                              f.where + " ORDER BY seq LIMIT ";
+      for (const auto& [sid, id] : *streams) {
+        if (rows.size() >= q.limit) break;
+        std::vector<SqlParam> params = {P::integer(sid), P::integer(static_cast<int64_t>(q.after_sequence))};
+        params.insert(params.end(), f.params.begin(), f.params.end());
+        auto r = conn_.exec("query", sql + std::to_string(q.limit - rows.size()), params);
+        if (!r.ok()) return r.error();
+        const PGresult* res = r->get();
+        for (int i = 0; i < PQntuples(res); ++i) {
+          RawRow row;
+          row.e.session_id = id;
+          row.e.sequence = static_cast<uint64_t>(pg::toInt(res, i, 0));
+          row.e.time_ms = pg::toInt(res, i, 1);
+          row.e.class_uid = static_cast<int>(pg::toInt(res, i, 2));
+          row.e.severity_id = static_cast<int>(pg::toInt(res, i, 3));
+          row.e.kind = text(res, i, 4);
+          row.dict = pg::toInt(res, i, 5);
+          row.body = bytes(res, i, 6);
+          row.shorthand_column = bytes(res, i, 7);
+          row.e.domain = bytes(res, i, 8);
+          row.e.path = bytes(res, i, 9);
+          row.e.package = bytes(res, i, 10);
+          row.e.stop_reason = bytes(res, i, 11);
+          rows.push_back(std::move(row));
+        }
+      }
+    }
     std::vector<StoredEvent> out;
-    for (int i = 0; i < PQntuples(res); ++i) {
-      StoredEvent e;
-      e.session_id = text(res, i, 0);
-      e.sequence = static_cast<uint64_t>(pg::toInt(res, i, 1));
-      e.time_ms = pg::toInt(res, i, 2);
-      e.class_uid = static_cast<int>(pg::toInt(res, i, 3));
-      e.severity_id = static_cast<int>(pg::toInt(res, i, 4));
-      e.kind = text(res, i, 5);
-      e.json = bytes(res, i, 6);
-      e.shorthand = bytes(res, i, 7);
-      e.domain = bytes(res, i, 8);
-      e.path = bytes(res, i, 9);
-      e.package = bytes(res, i, 10);
-      e.stop_reason = bytes(res, i, 11);
-      out.push_back(std::move(e));
+    out.reserve(rows.size());
+    for (auto& r : rows) {
+      if (r.dict != 0 && !codec_.hasDictionary(r.dict)) {
+        std::lock_guard lock(mu_);  // a dictionary another gateway trained
+        WARDEN_RETURN_IF_ERROR(loadDictionariesLocked());
+      }
+      WARDEN_RETURN_IF_ERROR(codec_.decode(r.dict, r.body, r.shorthand_column, &r.e.json, &r.e.shorthand));
+      out.push_back(std::move(r.e));
     }
     return out;
   }
@@ -197,12 +286,47 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     checked.limit = 1;
     checked.after_sequence = 0;
     WARDEN_RETURN_IF_ERROR(validateQuery(checked));
-    const SqlFilter f = eventFilter(checked, placeholder, false);
+    const auto facts = factFilters(checked);
     std::lock_guard lock(mu_);
-    auto r = conn_.exec("sessionsMatching", sessionsMatchingSql(checked, f), f.params);
-    if (!r.ok()) return r.error();
+    std::vector<std::pair<int64_t, std::string>> candidates;
+    if (!facts.empty()) {
+      // The sessions with every fact asked for: one index probe per fact and session.
+      std::string sql = "SELECT s.sid, s.session_id FROM streams s";
+      std::vector<SqlParam> params;
+      for (size_t i = 0; i < facts.size(); ++i) {
+        const std::string a = "f" + std::to_string(i);
+        params.push_back(P::integer(static_cast<int>(facts[i].first)));
+        params.push_back(P::text(facts[i].second));
+        sql += " JOIN session_facts " + a + " ON " + a + ".sid = s.sid AND " + a + ".fact = $" +
+               std::to_string(params.size() - 1) + " AND " + a + ".value = $" + std::to_string(params.size()) +
+               " AND " + a + ".events > 0";
+      }
+      if (checked.session) {
+        params.push_back(P::text(*checked.session));
+        sql += " WHERE s.session_id = $" + std::to_string(params.size());
+      }
+      auto r = conn_.exec("sessionsMatching", sql + " ORDER BY s.session_id", params);
+      if (!r.ok()) return r.error();
+      for (int i = 0; i < PQntuples(r->get()); ++i) candidates.emplace_back(pg::toInt(r->get(), i, 0), text(r->get(), i, 1));
+    } else {
+      auto all = streamsFor(checked.session);
+      if (!all.ok()) return all.error();
+      candidates = std::move(*all);
+    }
     std::vector<std::string> out;
-    for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(text(r->get(), i, 0));
+    if (isSingleFactQuestion(checked) && !checked.session) {
+      for (auto& [sid, id] : candidates) out.push_back(std::move(id));
+      return out;
+    }
+    // Anything more: each candidate must have one event that satisfies the whole filter.
+    const SqlFilter f = rowFilter(checked, placeholder, 2);
+    for (auto& [sid, id] : candidates) {
+      std::vector<SqlParam> params = {P::integer(sid)};
+      params.insert(params.end(), f.params.begin(), f.params.end());
+      auto r = conn_.exec("sessionsMatching", "SELECT 1 FROM event_rows WHERE sid = $1" + f.where + " LIMIT 1", params);
+      if (!r.ok()) return r.error();
+      if (PQntuples(r->get()) > 0) out.push_back(std::move(id));
+    }
     return out;
   }
 
@@ -226,7 +350,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<uint64_t> storedBytes() override {
     std::lock_guard lock(mu_);
-    auto r = conn_.exec("storedBytes", "SELECT COALESCE(SUM(bytes), 0) FROM session_progress");
+    auto r = conn_.exec("storedBytes", "SELECT COALESCE(SUM(bytes), 0) FROM streams");
     if (!r.ok()) return r.error();
     return static_cast<uint64_t>(pg::toInt(r->get(), 0, 0));
   }
@@ -335,76 +459,151 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return out;
   }
 
-  Result<AppendResult> appendLocked(const std::vector<StoredEvent>& batch) {
+  // Installs every persisted dictionary (the newest is the one new events use).
+  Result<void> loadDictionariesLocked() {
+    auto r = conn_.exec("event dictionaries", "SELECT id, dict FROM event_dicts ORDER BY id");
+    if (!r.ok()) return r.error();
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      const int64_t id = pg::toInt(r->get(), i, 0);
+      if (codec_.hasDictionary(id)) continue;
+      WARDEN_RETURN_IF_ERROR(codec_.addDictionary(id, bytes(r->get(), i, 1), true));
+    }
+    return okResult();
+  }
+
+  // A newly trained dictionary, saved in its own transaction; its id.
+  Result<int64_t> saveDictionary(const std::string& dict) {
+    std::lock_guard lock(mu_);
+    int64_t id = 0;
+    auto r = transaction("event dictionary", [&]() -> Result<void> {
+      auto ins = conn_.exec("event dictionary", "INSERT INTO event_dicts (dict, created_ms) VALUES ($1, $2) RETURNING id",
+                            {P::text(dict), P::integer(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::system_clock::now().time_since_epoch())
+                                                           .count())});
+      if (!ins.ok()) return ins.error();
+      id = pg::toInt(ins->get(), 0, 0);
+      return okResult();
+    });
+    if (!r.ok()) return r.error();
+    return id;
+  }
+
+  // (sid, session id) of `session`, or of every session in id order; empty for an unknown one.
+  Result<std::vector<std::pair<int64_t, std::string>>> streamsFor(const std::optional<std::string>& session) {
+    auto r = session ? conn_.exec("streams", "SELECT sid, session_id FROM streams WHERE session_id = $1",
+                                  {P::text(*session)})
+                     : conn_.exec("streams", "SELECT sid, session_id FROM streams ORDER BY session_id");
+    if (!r.ok()) return r.error();
+    std::vector<std::pair<int64_t, std::string>> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) out.emplace_back(pg::toInt(r->get(), i, 0), text(r->get(), i, 1));
+    return out;
+  }
+
+  struct Progress {
+    int64_t sid = 0;
+    uint64_t contiguous = 0;
+    int64_t added_bytes = 0;
+    std::vector<uint64_t> inserted;  // this batch's new sequences above `contiguous`
+  };
+
+  Result<AppendResult> appendLocked(const std::vector<StoredEvent>& batch,
+                                    const std::vector<EventCodec::Encoded>& encoded) {
     AppendResult result;
     std::vector<std::string> order;
-    std::map<std::string, uint64_t> contiguous;
+    std::map<std::string, Progress> progress;
     for (const auto& e : batch) {
-      if (contiguous.emplace(e.session_id, 0).second) order.push_back(e.session_id);
+      if (progress.emplace(e.session_id, Progress{}).second) order.push_back(e.session_id);
     }
-    // Lock each session's progress row, in id order (no deadlock between gateways).
-    for (auto& [id, c] : contiguous) {
-      auto ins = conn_.exec("append", "INSERT INTO session_progress (session_id, contiguous, bytes) VALUES ($1, 0, 0) "
+    // Lock each session's stream row, in id order (no deadlock between gateways sharing the
+    // database): while this transaction holds it, nobody else stores events of the session.
+    for (auto& [id, p] : progress) {
+      auto ins = conn_.exec("append", "INSERT INTO streams (session_id, contiguous, bytes) VALUES ($1, 0, 0) "
                                       "ON CONFLICT (session_id) DO NOTHING",
                             {P::text(id)});
       if (!ins.ok()) return ins.error();
-      auto sel = conn_.exec("append", "SELECT contiguous FROM session_progress WHERE session_id = $1 FOR UPDATE",
+      auto sel = conn_.exec("append", "SELECT sid, contiguous FROM streams WHERE session_id = $1 FOR UPDATE",
                             {P::text(id)});
       if (!sel.ok()) return sel.error();
-      c = static_cast<uint64_t>(pg::toInt(sel->get(), 0, 0));
+      p.sid = pg::toInt(sel->get(), 0, 0);
+      p.contiguous = static_cast<uint64_t>(pg::toInt(sel->get(), 0, 1));
     }
-    std::set<std::pair<std::string, uint64_t>> seen;
-    std::vector<const StoredEvent*> rows;
-    for (const auto& e : batch) {
-      if (e.sequence <= contiguous[e.session_id] || !seen.emplace(e.session_id, e.sequence).second) {
-        ++result.duplicates;
-      } else {
-        rows.push_back(&e);
+    // Above the mark, what an earlier batch stored beyond a gap is already there.
+    std::set<std::pair<std::string, uint64_t>> stored;
+    for (auto& [id, p] : progress) {
+      uint64_t top = 0;
+      for (const auto& e : batch) {
+        if (e.session_id == id) top = std::max(top, e.sequence);
+      }
+      if (top <= p.contiguous) continue;
+      auto have = conn_.exec("append", "SELECT seq FROM event_rows WHERE sid = $1 AND seq > $2 AND seq <= $3",
+                             {P::integer(p.sid), P::integer(static_cast<int64_t>(p.contiguous)),
+                              P::integer(static_cast<int64_t>(top))});
+      if (!have.ok()) return have.error();
+      for (int i = 0; i < PQntuples(have->get()); ++i) {
+        stored.emplace(id, static_cast<uint64_t>(pg::toInt(have->get(), i, 0)));
       }
     }
-    std::map<std::string, int64_t> added;
-    std::set<std::pair<std::string, uint64_t>> inserted;
-    for (size_t start = 0; start < rows.size(); start += kRowsPerInsert) {
-      const size_t end = std::min(rows.size(), start + kRowsPerInsert);
-      std::string sql =
-          "INSERT INTO events (session_id, sequence, time_ms, class_uid, severity_id, kind, json, shorthand, domain, "
-          "path, package, stop_reason, keep, bytes) VALUES ";
+    pg::BinaryCopy copy;
+    FactCounts facts;
+    std::vector<const StoredEvent*> stops;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const StoredEvent& e = batch[i];
+      Progress& p = progress[e.session_id];
+      if (e.sequence <= p.contiguous || !stored.emplace(e.session_id, e.sequence).second) {
+        ++result.duplicates;  // stored before (maybe since deleted by retention), or twice in this batch
+        continue;
+      }
+      const EventCodec::Encoded& enc = encoded[i];
+      copy.row(15);
+      copy.int64(p.sid);
+      copy.int64(static_cast<int64_t>(e.sequence));
+      copy.int64(e.time_ms);
+      copy.int32(e.class_uid);
+      copy.int32(e.severity_id);
+      copy.bytes(e.kind);
+      copy.int16(isRetainedForever(e) ? 1 : 0);
+      copy.int64(static_cast<int64_t>(e.json.size()));
+      copy.int64(enc.dict);
+      copy.bytes(enc.body);
+      enc.shorthand_inside ? copy.null() : copy.bytes(e.shorthand);
+      for (const std::string* fact : {&e.domain, &e.path, &e.package, &e.stop_reason}) {
+        fact->empty() ? copy.null() : copy.bytes(*fact);
+      }
+      ++result.inserted;
+      p.added_bytes += static_cast<int64_t>(e.json.size());
+      p.inserted.push_back(e.sequence);
+      countFacts(facts, p.sid, e.domain, e.path, e.package, e.stop_reason, 1);
+      if (e.session_stop) stops.push_back(&e);
+    }
+    if (result.inserted > 0) {
+      auto c = conn_.copyIn("append",
+                            "COPY event_rows (sid, seq, time_ms, class_uid, severity_id, kind, keep, bytes, dict, body, "
+                            "shorthand, domain, path, package, stop_reason) FROM STDIN (FORMAT binary)",
+                            copy.finish());
+      if (!c.ok()) return c.error();
+    }
+    std::vector<std::pair<const std::tuple<int, std::string, int64_t>*, int64_t>> fact_rows;
+    for (const auto& [key, count] : facts) fact_rows.emplace_back(&key, count);
+    for (size_t start = 0; start < fact_rows.size(); start += kFactRowsPerInsert) {
+      const size_t end = std::min(fact_rows.size(), start + kFactRowsPerInsert);
+      std::string sql = "INSERT INTO session_facts (fact, value, sid, events) VALUES ";
       std::vector<SqlParam> params;
-      params.reserve((end - start) * 14);
       for (size_t i = start; i < end; ++i) {
-        const StoredEvent& e = *rows[i];
-        sql += i == start ? "(" : ", (";
-        for (int c = 0; c < 14; ++c) sql += (c ? ", $" : "$") + std::to_string(params.size() + 1 + static_cast<size_t>(c));
-        sql += ")";
-        params.push_back(P::text(e.session_id));
-        params.push_back(P::integer(static_cast<int64_t>(e.sequence)));
-        params.push_back(P::integer(e.time_ms));
-        params.push_back(P::integer(e.class_uid));
-        params.push_back(P::integer(e.severity_id));
-        params.push_back(P::text(e.kind));
-        params.push_back(P::text(e.json));
-        params.push_back(P::text(e.shorthand));
-        params.push_back(P::text(e.domain));
-        params.push_back(P::text(e.path));
-        params.push_back(P::text(e.package));
-        params.push_back(P::text(e.stop_reason));
-        params.push_back(P::integer(isRetainedForever(e) ? 1 : 0));
-        params.push_back(P::integer(static_cast<int64_t>(e.json.size())));
+        const auto& [key, count] = fact_rows[i];
+        const size_t n = params.size();
+        sql += (i == start ? "($" : ", ($") + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", $" +
+               std::to_string(n + 3) + ", $" + std::to_string(n + 4) + ")";
+        params.push_back(P::integer(std::get<0>(*key)));
+        params.push_back(P::text(std::get<1>(*key)));
+        params.push_back(P::integer(std::get<2>(*key)));
+        params.push_back(P::integer(count));
       }
-      sql += " ON CONFLICT (session_id, sequence) DO NOTHING RETURNING session_id, bytes, sequence";
-      auto r = conn_.exec("append", sql, params);
-      if (!r.ok()) return r.error();
-      const int n = PQntuples(r->get());
-      result.inserted += static_cast<uint64_t>(n);
-      result.duplicates += (end - start) - static_cast<uint64_t>(n);
-      for (int i = 0; i < n; ++i) {
-        added[text(r->get(), i, 0)] += pg::toInt(r->get(), i, 1);
-        inserted.emplace(text(r->get(), i, 0), static_cast<uint64_t>(pg::toInt(r->get(), i, 2)));
-      }
+      sql += " ON CONFLICT (fact, value, sid) DO UPDATE SET events = session_facts.events + excluded.events";
+      auto up = conn_.exec("append", sql, params);
+      if (!up.ok()) return up.error();
     }
     // Newly stored SESSION stops mark their session's record, in batch order.
-    for (const StoredEvent* e : rows) {
-      if (!e->session_stop || !inserted.count({e->session_id, e->sequence})) continue;
+    for (const StoredEvent* e : stops) {
       std::vector<SqlParam> params = {P::text(e->session_id), P::text(stopReasonForRecord(e->stop_reason)),
                                       P::integer(e->time_ms)};
       const std::string exit = e->exit_code ? "$4" : "NULL";
@@ -416,97 +615,136 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
       if (!up.ok()) return up.error();
     }
     for (const auto& id : order) {
-      uint64_t& c = contiguous[id];
-      if (added.count(id)) {
+      Progress& p = progress[id];
+      if (!p.inserted.empty()) {
+        // What this batch stored right above the mark moves it without reading anything back.
+        std::sort(p.inserted.begin(), p.inserted.end());
+        for (const uint64_t s : p.inserted) {
+          if (s != p.contiguous + 1) break;
+          ++p.contiguous;
+        }
+        // Then over what earlier batches stored above a gap, 512 rows at a time.
         for (;;) {
-          auto w = conn_.exec("append",
-                              "SELECT sequence FROM events WHERE session_id = $1 AND sequence > $2 ORDER BY sequence "
-                              "LIMIT 512",
-                              {P::text(id), P::integer(static_cast<int64_t>(c))});
+          auto w = conn_.exec("append", "SELECT seq FROM event_rows WHERE sid = $1 AND seq > $2 ORDER BY seq LIMIT 512",
+                              {P::integer(p.sid), P::integer(static_cast<int64_t>(p.contiguous))});
           if (!w.ok()) return w.error();
           const int n = PQntuples(w->get());
           bool gap = false;
           for (int i = 0; i < n && !gap; ++i) {
-            if (static_cast<uint64_t>(pg::toInt(w->get(), i, 0)) == c + 1) {
-              ++c;
+            if (static_cast<uint64_t>(pg::toInt(w->get(), i, 0)) == p.contiguous + 1) {
+              ++p.contiguous;
             } else {
               gap = true;
             }
           }
           if (gap || n < 512) break;
         }
-        auto up = conn_.exec("append",
-                             "UPDATE session_progress SET contiguous = $2, bytes = bytes + $3 WHERE session_id = $1",
-                             {P::text(id), P::integer(static_cast<int64_t>(c)), P::integer(added[id])});
+        auto up = conn_.exec("append", "UPDATE streams SET contiguous = $2, bytes = bytes + $3 WHERE sid = $1",
+                             {P::integer(p.sid), P::integer(static_cast<int64_t>(p.contiguous)),
+                              P::integer(p.added_bytes)});
         if (!up.ok()) return up.error();
       }
-      result.contiguous.emplace_back(id, c);
+      result.contiguous.emplace_back(id, p.contiguous);
     }
     if (!result.contiguous.empty()) result.highest_contiguous = result.contiguous.front().second;
     return result;
   }
 
   Result<std::vector<Deleted>> deleteLocked(int64_t cutoff_ms, uint64_t max_bytes) {
-    std::map<std::string, Deleted> deleted;
-    std::map<std::string, int64_t> freed;
-    auto note = [&](const std::string& id, uint64_t count, uint64_t first, uint64_t last, int64_t b) {
-      Deleted& d = deleted[id];
-      d.session_id = id;
-      d.first_seq = d.count == 0 ? first : std::min(d.first_seq, first);
-      d.last_seq = d.count == 0 ? last : std::max(d.last_seq, last);
-      d.count += count;
-      freed[id] += b;
+    std::map<int64_t, Deleted> deleted;
+    std::map<int64_t, int64_t> freed;
+    FactCounts facts;
+    // Deleted rows come back aggregated: kind 0 per session (count, first, last, bytes), kinds 1..4
+    // per (session, fact value) (count).
+    auto apply = [&](const PGresult* r) {
+      for (int i = 0; i < PQntuples(r); ++i) {
+        const int64_t kind = pg::toInt(r, i, 0);
+        const int64_t sid = pg::toInt(r, i, 1);
+        const int64_t count = pg::toInt(r, i, 2);
+        if (kind == 0) {
+          Deleted& d = deleted[sid];
+          const auto first = static_cast<uint64_t>(pg::toInt(r, i, 3));
+          const auto last = static_cast<uint64_t>(pg::toInt(r, i, 4));
+          d.first_seq = d.count == 0 ? first : std::min(d.first_seq, first);
+          d.last_seq = d.count == 0 ? last : std::max(d.last_seq, last);
+          d.count += static_cast<uint64_t>(count);
+          freed[sid] += pg::toInt(r, i, 5);
+        } else {
+          facts[{static_cast<int>(kind), bytes(r, i, 6), sid}] -= count;
+        }
+      }
     };
+    auto summary = [](const std::string& deleted_rows) {
+      return "WITH d AS (" + deleted_rows +
+             " RETURNING e.sid, e.seq, e.bytes, e.domain, e.path, e.package, e.stop_reason) "
+             "SELECT 0, sid, COUNT(*), MIN(seq), MAX(seq), SUM(bytes), NULL::bytea FROM d GROUP BY sid "
+             "UNION ALL SELECT 1, sid, COUNT(*), 0, 0, 0, domain FROM d WHERE domain IS NOT NULL GROUP BY sid, domain "
+             "UNION ALL SELECT 2, sid, COUNT(*), 0, 0, 0, path FROM d WHERE path IS NOT NULL GROUP BY sid, path "
+             "UNION ALL SELECT 3, sid, COUNT(*), 0, 0, 0, package FROM d WHERE package IS NOT NULL GROUP BY sid, package "
+             "UNION ALL SELECT 4, sid, COUNT(*), 0, 0, 0, stop_reason FROM d WHERE stop_reason IS NOT NULL "
+             "GROUP BY sid, stop_reason";
+    };
+    // Deletable: not kept forever, and acknowledged (at or below the stream's contiguous mark), so
+    // retention never opens a gap append() would wait on.
     auto aged = conn_.exec("retention",
-                           std::string("WITH d AS (DELETE FROM events WHERE time_ms < $1 AND ") + kRetentionDeletable +
-                               " RETURNING session_id, sequence, bytes) SELECT session_id, COUNT(*), MIN(sequence), "
-                               "MAX(sequence), SUM(bytes) FROM d GROUP BY session_id",
+                           summary("DELETE FROM event_rows e USING streams s WHERE s.sid = e.sid AND e.time_ms < $1 "
+                                   "AND e.keep = 0 AND e.seq <= s.contiguous"),
                            {P::integer(cutoff_ms)});
     if (!aged.ok()) return aged.error();
-    for (int i = 0; i < PQntuples(aged->get()); ++i) {
-      const PGresult* r = aged->get();
-      note(text(r, i, 0), static_cast<uint64_t>(pg::toInt(r, i, 1)), static_cast<uint64_t>(pg::toInt(r, i, 2)),
-           static_cast<uint64_t>(pg::toInt(r, i, 3)), pg::toInt(r, i, 4));
-    }
+    apply(aged->get());
     if (max_bytes > 0) {
-      auto tot = conn_.exec("retention", "SELECT COALESCE(SUM(bytes), 0) FROM session_progress");
+      auto tot = conn_.exec("retention", "SELECT COALESCE(SUM(bytes), 0) FROM streams");
       if (!tot.ok()) return tot.error();
       int64_t total = pg::toInt(tot->get(), 0, 0);
-      for (const auto& [id, b] : freed) total -= b;
+      for (const auto& [sid, b] : freed) total -= b;
       while (total > static_cast<int64_t>(max_bytes)) {
-        auto oldest = conn_.exec("retention", std::string("SELECT session_id, sequence, bytes FROM events WHERE ") +
-                                                  kRetentionDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
+        auto oldest = conn_.exec("retention",
+                                 "SELECT e.sid, e.seq, e.bytes FROM event_rows e JOIN streams s ON s.sid = e.sid "
+                                 "WHERE e.keep = 0 AND e.seq <= s.contiguous ORDER BY e.time_ms, e.sid, e.seq LIMIT 4096");
         if (!oldest.ok()) return oldest.error();
         const PGresult* r = oldest->get();
         if (PQntuples(r) == 0) break;  // only kept events are left
-        std::vector<std::string> ids;
-        std::vector<uint64_t> seqs;
+        std::vector<int64_t> sids, seqs;
         for (int i = 0; i < PQntuples(r) && total > static_cast<int64_t>(max_bytes); ++i) {
-          ids.push_back(text(r, i, 0));
-          seqs.push_back(static_cast<uint64_t>(pg::toInt(r, i, 1)));
-          const int64_t b = pg::toInt(r, i, 2);
-          note(ids.back(), 1, seqs.back(), seqs.back(), b);
-          total -= b;
+          sids.push_back(pg::toInt(r, i, 0));
+          seqs.push_back(pg::toInt(r, i, 1));
+          total -= pg::toInt(r, i, 2);
         }
         auto del = conn_.exec("retention",
-                              "DELETE FROM events e USING (SELECT unnest($1::text[]) AS s, unnest($2::bigint[]) AS q) d "
-                              "WHERE e.session_id = d.s AND e.sequence = d.q",
-                              {P::literalText(textArray(ids)), P::literalText(intArray(seqs))});
+                              summary("DELETE FROM event_rows e USING (SELECT unnest($1::bigint[]) AS sid, "
+                                      "unnest($2::bigint[]) AS seq) k WHERE e.sid = k.sid AND e.seq = k.seq"),
+                              {P::literalText(intArray(sids)), P::literalText(intArray(seqs))});
         if (!del.ok()) return del.error();
+        apply(del->get());
       }
     }
-    std::vector<Deleted> out;
-    for (auto& [id, d] : deleted) {
-      auto up = conn_.exec("retention", "UPDATE session_progress SET bytes = bytes - $2 WHERE session_id = $1",
-                           {P::text(id), P::integer(freed[id])});
+    for (const auto& [key, count] : facts) {
+      const std::vector<SqlParam> params = {P::integer(std::get<0>(key)), P::text(std::get<1>(key)),
+                                            P::integer(std::get<2>(key)), P::integer(count)};
+      auto up = conn_.exec("retention",
+                           "UPDATE session_facts SET events = events + $4 WHERE fact = $1 AND value = $2 AND sid = $3",
+                           params);
       if (!up.ok()) return up.error();
+      auto gone = conn_.exec("retention",
+                             "DELETE FROM session_facts WHERE fact = $1 AND value = $2 AND sid = $3 AND events <= 0",
+                             {params[0], params[1], params[2]});
+      if (!gone.ok()) return gone.error();
+    }
+    std::vector<Deleted> out;
+    for (auto& [sid, d] : deleted) {
+      auto up = conn_.exec("retention", "UPDATE streams SET bytes = bytes - $2 WHERE sid = $1 RETURNING session_id",
+                           {P::integer(sid), P::integer(freed[sid])});
+      if (!up.ok()) return up.error();
+      d.session_id = PQntuples(up->get()) ? text(up->get(), 0, 0) : std::string();
       out.push_back(d);
     }
+    std::sort(out.begin(), out.end(), [](const Deleted& a, const Deleted& b) { return a.session_id < b.session_id; });
     return out;
   }
 
   std::mutex mu_;
   pg::Connection conn_;  // Guarded by mu_.
+  EventCodec codec_;     // thread-safe on its own
 };
 
 }  // namespace

@@ -32,12 +32,31 @@ class Statement {
     sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   void bind(int index, const SqlParam& p);
+  // Binds bytes the caller keeps alive until the next reset() (no copy): a BLOB, or TEXT.
+  void bindBlobStatic(int index, std::string_view v) {
+    sqlite3_bind_blob(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void bindTextStatic(int index, std::string_view v) {
+    sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  // NULL for an empty value, else the text (the stores keep absent facts as NULL).
+  void bindTextOrNull(int index, std::string_view v) {
+    if (v.empty()) {
+      sqlite3_bind_null(stmt_, index);
+    } else {
+      bindTextStatic(index, v);
+    }
+  }
   // true: a row is ready; false: done. Errors mapped with sqliteError.
   Result<bool> step();
   void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool isNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) const;
+  std::string text(int col) const;  // TEXT or BLOB bytes, exactly
+  std::string_view view(int col) const {  // valid until the next step()/reset()
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string_view();
+  }
 
  private:
   sqlite3* db_;

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
+#include "gateway/store/event_codec.h"
 #include "gateway/store/query_sql.h"
 #include "gateway/store/sqlite/sqlite_db.h"
 
@@ -16,6 +18,11 @@ namespace {
 using sqlite::exec;
 using sqlite::sqliteError;
 using sqlite::Statement;
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Versioned migrations; migrate() applies those above the stored version, each in its transaction.
 constexpr const char* kMigrations[] = {
@@ -50,11 +57,56 @@ CREATE TABLE config_state (
   policy_hash TEXT NOT NULL);
 INSERT INTO config_state (id, revision, policy_version, policy_hash) VALUES (1, 0, 0, '');
 )sql",
+    // 3: fewer bytes and index entries per event (docs/gateway-store.md "Schema 3"): sessions get a
+    // small integer key (streams); events are keyed (sid, seq) in a WITHOUT ROWID table with two
+    // integer indexes, their JSON compressed (dict > 0) from now on; the four partial fact indexes
+    // become session_facts, one row per (fact, value, session). Existing events are copied as they
+    // are (dict 0).
+    R"sql(
+CREATE TABLE streams (
+  sid INTEGER PRIMARY KEY, session_id TEXT NOT NULL UNIQUE, contiguous INTEGER NOT NULL, bytes INTEGER NOT NULL);
+INSERT INTO streams (session_id, contiguous, bytes)
+  SELECT session_id, contiguous, bytes FROM session_progress ORDER BY session_id;
+INSERT INTO streams (session_id, contiguous, bytes)
+  SELECT DISTINCT session_id, 0, 0 FROM events WHERE session_id NOT IN (SELECT session_id FROM streams)
+  ORDER BY session_id;
+CREATE TABLE event_rows (
+  sid INTEGER NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, class_uid INTEGER NOT NULL,
+  severity_id INTEGER NOT NULL, kind TEXT NOT NULL, keep INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  dict INTEGER NOT NULL, body BLOB NOT NULL, shorthand TEXT, domain TEXT, path TEXT, package TEXT,
+  stop_reason TEXT, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
+INSERT INTO event_rows
+  SELECT s.sid, e.sequence, e.time_ms, e.class_uid, e.severity_id, e.kind, e.keep, e.bytes, 0,
+         CAST(e.json AS BLOB), e.shorthand, NULLIF(e.domain, ''), NULLIF(e.path, ''), NULLIF(e.package, ''),
+         NULLIF(e.stop_reason, '')
+  FROM events e JOIN streams s ON s.session_id = e.session_id ORDER BY s.sid, e.sequence;
+CREATE INDEX event_rows_sid_time ON event_rows (sid, time_ms);
+CREATE INDEX event_rows_time ON event_rows (time_ms);
+CREATE TABLE session_facts (
+  fact INTEGER NOT NULL, value TEXT NOT NULL, sid INTEGER NOT NULL, events INTEGER NOT NULL,
+  PRIMARY KEY (fact, value, sid)) WITHOUT ROWID;
+INSERT INTO session_facts SELECT 1, domain, sid, COUNT(*) FROM event_rows WHERE domain IS NOT NULL GROUP BY domain, sid;
+INSERT INTO session_facts SELECT 2, path, sid, COUNT(*) FROM event_rows WHERE path IS NOT NULL GROUP BY path, sid;
+INSERT INTO session_facts SELECT 3, package, sid, COUNT(*) FROM event_rows WHERE package IS NOT NULL GROUP BY package, sid;
+INSERT INTO session_facts
+  SELECT 4, stop_reason, sid, COUNT(*) FROM event_rows WHERE stop_reason IS NOT NULL GROUP BY stop_reason, sid;
+CREATE TABLE event_dicts (id INTEGER PRIMARY KEY, dict BLOB NOT NULL, created_ms INTEGER NOT NULL);
+DROP TABLE events;
+DROP TABLE session_progress;
+)sql",
 };
 
 // A newly stored SESSION stop marks the session's record (no row: nothing to mark).
 constexpr const char* kMarkSessionStopped =
     "UPDATE sessions SET state = 'stopped', stop_reason = ?2, exit_code = ?3, updated_ms = ?4 WHERE id = ?1";
+
+// Rows of one event as read back, before the body is decoded (done outside the store's lock).
+struct RawRow {
+  StoredEvent e;
+  int64_t dict = 0;
+  std::string body;
+  std::string shorthand_column;
+};
 
 class SqliteStore final : public EventStore {
  public:
@@ -68,6 +120,17 @@ class SqliteStore final : public EventStore {
                                 "applied_ms INTEGER NOT NULL)",
                                 "create warden_schema"));
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+    {
+      // Refuse a database written by a newer gateway before touching it.
+      auto st = Statement::prepare(db_, "SELECT COALESCE(MAX(version), 0) FROM warden_schema");
+      if (!st.ok()) return st.error();
+      auto row = st->step();
+      if (!row.ok()) return row.error();
+      if (st->int64(0) > latest) {
+        return failedPrecondition("sqlite store schema version " + std::to_string(st->int64(0)) +
+                                  " is newer than this gateway's " + std::to_string(latest));
+      }
+    }
     for (int64_t v = 1; v <= latest; ++v) {
       WARDEN_RETURN_IF_ERROR(exec(db_, "BEGIN IMMEDIATE", "begin migration"));
       auto applied = [&]() -> Result<bool> {
@@ -82,14 +145,12 @@ class SqliteStore final : public EventStore {
       } else if (!*applied) {
         r = exec(db_, kMigrations[v - 1], "migration " + std::to_string(v));
         if (r.ok()) {
-          auto st = Statement::prepare(
-              db_, "INSERT INTO warden_schema (version, applied_ms) VALUES (?1, ?2)");
+          auto st = Statement::prepare(db_, "INSERT INTO warden_schema (version, applied_ms) VALUES (?1, ?2)");
           if (!st.ok()) {
             r = st.error();
           } else {
             st->bind(1, v);
-            st->bind(2, std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count());
+            st->bind(2, nowMs());
             auto s = st->step();
             if (!s.ok()) r = s.error();
           }
@@ -101,16 +162,7 @@ class SqliteStore final : public EventStore {
       }
       WARDEN_RETURN_IF_ERROR(commit());
     }
-    // Refuse a database written by a newer gateway.
-    auto st = Statement::prepare(db_, "SELECT MAX(version) FROM warden_schema");
-    if (!st.ok()) return st.error();
-    auto row = st->step();
-    if (!row.ok()) return row.error();
-    if (st->int64(0) > latest) {
-      return failedPrecondition("sqlite store schema version " + std::to_string(st->int64(0)) +
-                                " is newer than this gateway's " + std::to_string(latest));
-    }
-    return okResult();
+    return loadDictionariesLocked();
   }
 
   Result<void> upsertSession(const SessionRecord& s) override {
@@ -124,19 +176,25 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
   public_key = excluded.public_key, state = excluded.state, stop_reason = excluded.stop_reason,
   updated_ms = excluded.updated_ms, exit_code = excluded.exit_code, hostname = excluded.hostname)sql");
     if (!st.ok()) return st.error().withContext("upsert session");
-    st->bind(1, s.id);
-    st->bind(2, s.name);
-    st->bind(3, s.token_hash);
-    st->bind(4, s.public_key);
-    st->bind(5, s.state);
-    st->bind(6, s.stop_reason);
-    st->bind(7, s.created_ms);
-    st->bind(8, s.updated_ms);
-    if (s.exit_code) st->bind(9, static_cast<int64_t>(*s.exit_code));
-    st->bind(10, s.hostname);
+    bindSession(*st, s);
     auto r = st->step();
     if (!r.ok()) return r.error().withContext("upsert session " + s.id);
     return okResult();
+  }
+
+  Result<bool> createSession(const SessionRecord& s) override {
+    if (!isValidSessionId(s.id)) return invalidArgument("session id '" + s.id.substr(0, 64) + "' is not 1..128 bytes of [A-Za-z0-9._:-]");
+    std::lock_guard lock(mu_);
+    auto st = Statement::prepare(db_, R"sql(
+INSERT INTO sessions (id, name, token_hash, public_key, state, stop_reason, created_ms, updated_ms, exit_code,
+                      hostname)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (id) DO NOTHING)sql");
+    if (!st.ok()) return st.error().withContext("create session");
+    bindSession(*st, s);
+    auto r = st->step();
+    if (!r.ok()) return r.error().withContext("create session " + s.id);
+    return sqlite3_changes(db_) == 1;
   }
 
   Result<std::optional<SessionRecord>> session(std::string_view id) override {
@@ -154,9 +212,14 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<AppendResult> append(const std::vector<StoredEvent>& batch) override {
     for (const auto& e : batch) WARDEN_RETURN_IF_ERROR(validateEvent(e));
+    codec_.learnFrom(batch, [this](const std::string& dict) { return saveDictionary(dict); });
+    // Compressed here, on the caller's thread, while another batch may hold the connection.
+    std::vector<EventCodec::Encoded> encoded;
+    encoded.reserve(batch.size());
+    for (const auto& e : batch) encoded.push_back(codec_.encode(e.json, e.shorthand));
     std::lock_guard lock(mu_);
     WARDEN_RETURN_IF_ERROR(exec(db_, "BEGIN IMMEDIATE", "sqlite append: begin"));
-    auto r = appendLocked(batch);
+    auto r = appendLocked(batch, encoded);
     if (!r.ok()) {
       rollback();
       return r.error().withContext("sqlite append (nothing of the batch was stored)");
@@ -167,7 +230,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<uint64_t> highestContiguous(std::string_view session_id) override {
     std::lock_guard lock(mu_);
-    auto st = Statement::prepare(db_, "SELECT contiguous FROM session_progress WHERE session_id = ?1");
+    auto st = Statement::prepare(db_, "SELECT contiguous FROM streams WHERE session_id = ?1");
     if (!st.ok()) return st.error();
     st->bind(1, session_id);
     auto row = st->step();
@@ -177,34 +240,31 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
     WARDEN_RETURN_IF_ERROR(validateQuery(q));
-    const SqlFilter f = eventFilter(q, placeholder, true);
-    const std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE " + f.where +
-                            " ORDER BY session_id, sequence LIMIT " + std::to_string(q.limit);
-    std::lock_guard lock(mu_);
-    auto st = Statement::prepare(db_, sql);
-    if (!st.ok()) return st.error().withContext("sqlite query");
-    for (size_t i = 0; i < f.params.size(); ++i) st->bind(static_cast<int>(i + 1), f.params[i]);
-    std::vector<StoredEvent> out;
-    for (;;) {
-      auto row = st->step();
-      if (!row.ok()) return row.error().withContext("sqlite query");
-      if (!*row) break;
-      StoredEvent e;
-      e.session_id = st->text(0);
-      e.sequence = static_cast<uint64_t>(st->int64(1));
-      e.time_ms = st->int64(2);
-      e.class_uid = static_cast<int>(st->int64(3));
-      e.severity_id = static_cast<int>(st->int64(4));
-      e.kind = st->text(5);
-      e.json = st->text(6);
-      e.shorthand = st->text(7);
-      e.domain = st->text(8);
-      e.path = st->text(9);
-      e.package = st->text(10);
-      e.stop_reason = st->text(11);
-      out.push_back(std::move(e));
+    std::vector<RawRow> rows;
+    {
+      std::lock_guard lock(mu_);
+      auto streams = streamsFor(q.session);
+      if (!streams.ok()) return streams.error().withContext("sqlite query");
+      const SqlFilter f = rowFilter(q, placeholder, 3);
+      auto st = Statement::prepare(db_, std::string("SELECT ") + kRowColumns +
+                                            " FROM event_rows WHERE sid = ?1 AND seq > ?2" + f.where +
+                                            " ORDER BY seq LIMIT " + std::to_string(q.limit));
+      if (!st.ok()) return st.error().withContext("sqlite query");
+      for (const auto& [sid, id] : *streams) {
+        if (rows.size() >= q.limit) break;
+        st->reset();
+        st->bind(1, sid);
+        st->bind(2, static_cast<int64_t>(q.after_sequence));
+        for (size_t i = 0; i < f.params.size(); ++i) st->bind(static_cast<int>(i + 3), f.params[i]);
+        while (rows.size() < q.limit) {
+          auto row = st->step();
+          if (!row.ok()) return row.error().withContext("sqlite query");
+          if (!*row) break;
+          rows.push_back(readRow(*st, id));
+        }
+      }
     }
-    return out;
+    return decodeRows(std::move(rows));
   }
 
   Result<std::vector<std::string>> sessionsMatching(const EventQuery& q) override {
@@ -212,18 +272,53 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     checked.limit = 1;
     checked.after_sequence = 0;
     WARDEN_RETURN_IF_ERROR(validateQuery(checked));
-    const SqlFilter f = eventFilter(checked, placeholder, false);
-    const std::string sql = sessionsMatchingSql(checked, f);
+    const auto facts = factFilters(checked);
     std::lock_guard lock(mu_);
-    auto st = Statement::prepare(db_, sql);
-    if (!st.ok()) return st.error().withContext("sqlite sessionsMatching");
-    for (size_t i = 0; i < f.params.size(); ++i) st->bind(static_cast<int>(i + 1), f.params[i]);
+    // Candidates: the sessions with every fact asked for (session_facts), else every session.
+    std::vector<std::pair<int64_t, std::string>> candidates;
+    if (!facts.empty()) {
+      std::string sql = "SELECT s.sid, s.session_id FROM streams s";
+      for (size_t i = 0; i < facts.size(); ++i) {
+        const std::string a = "f" + std::to_string(i);
+        sql += " JOIN session_facts " + a + " ON " + a + ".sid = s.sid AND " + a + ".fact = ?" +
+               std::to_string(2 * i + 1) + " AND " + a + ".value = ?" + std::to_string(2 * i + 2) + " AND " + a +
+               ".events > 0";
+      }
+      if (checked.session) sql += " WHERE s.session_id = ?" + std::to_string(2 * facts.size() + 1);
+      auto st = Statement::prepare(db_, sql + " ORDER BY s.session_id");
+      if (!st.ok()) return st.error().withContext("sqlite sessionsMatching");
+      for (size_t i = 0; i < facts.size(); ++i) {
+        st->bind(static_cast<int>(2 * i + 1), static_cast<int64_t>(facts[i].first));
+        st->bind(static_cast<int>(2 * i + 2), std::string_view(facts[i].second));
+      }
+      if (checked.session) st->bind(static_cast<int>(2 * facts.size() + 1), std::string_view(*checked.session));
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.error().withContext("sqlite sessionsMatching");
+        if (!*row) break;
+        candidates.emplace_back(st->int64(0), st->text(1));
+      }
+    } else {
+      auto all = streamsFor(checked.session);
+      if (!all.ok()) return all.error();
+      candidates = std::move(*all);
+    }
     std::vector<std::string> out;
-    for (;;) {
+    if (isSingleFactQuestion(checked) && !checked.session) {
+      for (auto& [sid, id] : candidates) out.push_back(std::move(id));
+      return out;
+    }
+    // Anything more: each candidate must have one event that satisfies the whole filter.
+    const SqlFilter f = rowFilter(checked, placeholder, 2);
+    auto st = Statement::prepare(db_, "SELECT 1 FROM event_rows WHERE sid = ?1" + f.where + " LIMIT 1");
+    if (!st.ok()) return st.error().withContext("sqlite sessionsMatching");
+    for (auto& [sid, id] : candidates) {
+      st->reset();
+      st->bind(1, sid);
+      for (size_t i = 0; i < f.params.size(); ++i) st->bind(static_cast<int>(i + 2), f.params[i]);
       auto row = st->step();
       if (!row.ok()) return row.error().withContext("sqlite sessionsMatching");
-      if (!*row) break;
-      out.push_back(st->text(0));
+      if (*row) out.push_back(std::move(id));
     }
     return out;
   }
@@ -242,7 +337,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
 
   Result<uint64_t> storedBytes() override {
     std::lock_guard lock(mu_);
-    auto st = Statement::prepare(db_, "SELECT COALESCE(SUM(bytes), 0) FROM session_progress");
+    auto st = Statement::prepare(db_, "SELECT COALESCE(SUM(bytes), 0) FROM streams");
     if (!st.ok()) return st.error();
     auto row = st->step();
     if (!row.ok()) return row.error().withContext("sqlite storedBytes");
@@ -316,6 +411,19 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
  private:
   static std::string placeholder(size_t n) { return "?" + std::to_string(n); }
 
+  static void bindSession(Statement& st, const SessionRecord& s) {
+    st.bind(1, s.id);
+    st.bind(2, s.name);
+    st.bind(3, s.token_hash);
+    st.bind(4, s.public_key);
+    st.bind(5, s.state);
+    st.bind(6, s.stop_reason);
+    st.bind(7, s.created_ms);
+    st.bind(8, s.updated_ms);
+    if (s.exit_code) st.bind(9, static_cast<int64_t>(*s.exit_code));
+    st.bind(10, s.hostname);
+  }
+
   // BEGIN IMMEDIATE, body, COMMIT (ROLLBACK when the body fails). Called with mu_ held.
   template <typename F>
   Result<void> writeTransaction(std::string_view what, F&& body) {
@@ -343,6 +451,38 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     auto r = exec(db_, "COMMIT", "sqlite commit");
     if (!r.ok()) rollback();
     return r;
+  }
+
+  // Installs every persisted dictionary (the newest is the one new events use).
+  Result<void> loadDictionariesLocked() {
+    auto st = Statement::prepare(db_, "SELECT id, dict FROM event_dicts ORDER BY id");
+    if (!st.ok()) return st.error().withContext("sqlite event dictionaries");
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.error().withContext("sqlite event dictionaries");
+      if (!*row) break;
+      if (codec_.hasDictionary(st->int64(0))) continue;
+      WARDEN_RETURN_IF_ERROR(codec_.addDictionary(st->int64(0), st->text(1), true));
+    }
+    return okResult();
+  }
+
+  // A newly trained dictionary, saved in its own transaction; its id.
+  Result<int64_t> saveDictionary(const std::string& dict) {
+    std::lock_guard lock(mu_);
+    int64_t id = 0;
+    auto r = writeTransaction("sqlite event dictionary", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "INSERT INTO event_dicts (dict, created_ms) VALUES (?1, ?2)");
+      if (!st.ok()) return st.error();
+      st->bindBlobStatic(1, dict);
+      st->bind(2, nowMs());
+      auto done = st->step();
+      if (!done.ok()) return done.error();
+      id = sqlite3_last_insert_rowid(db_);
+      return okResult();
+    });
+    if (!r.ok()) return r.error();
+    return id;
   }
 
   Result<std::vector<SessionRecord>> readSessions(std::optional<std::string_view> id) {
@@ -373,69 +513,135 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token
     return out;
   }
 
+  // (sid, session id) of `session`, or of every session in id order; empty for an unknown one.
+  Result<std::vector<std::pair<int64_t, std::string>>> streamsFor(const std::optional<std::string>& session) {
+    auto st = Statement::prepare(db_, session ? "SELECT sid, session_id FROM streams WHERE session_id = ?1"
+                                              : "SELECT sid, session_id FROM streams ORDER BY session_id");
+    if (!st.ok()) return st.error();
+    if (session) st->bind(1, std::string_view(*session));
+    std::vector<std::pair<int64_t, std::string>> out;
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      out.emplace_back(st->int64(0), st->text(1));
+    }
+    return out;
+  }
+
+  static RawRow readRow(const Statement& st, const std::string& session_id) {
+    RawRow r;
+    r.e.session_id = session_id;
+    r.e.sequence = static_cast<uint64_t>(st.int64(0));
+    r.e.time_ms = st.int64(1);
+    r.e.class_uid = static_cast<int>(st.int64(2));
+    r.e.severity_id = static_cast<int>(st.int64(3));
+    r.e.kind = st.text(4);
+    r.dict = st.int64(5);
+    r.body = st.text(6);
+    r.shorthand_column = st.text(7);
+    r.e.domain = st.text(8);
+    r.e.path = st.text(9);
+    r.e.package = st.text(10);
+    r.e.stop_reason = st.text(11);
+    return r;
+  }
+
+  Result<std::vector<StoredEvent>> decodeRows(std::vector<RawRow> rows) {
+    std::vector<StoredEvent> out;
+    out.reserve(rows.size());
+    for (auto& r : rows) {
+      if (r.dict != 0 && !codec_.hasDictionary(r.dict)) {
+        std::lock_guard lock(mu_);  // a dictionary another gateway process trained
+        WARDEN_RETURN_IF_ERROR(loadDictionariesLocked());
+      }
+      WARDEN_RETURN_IF_ERROR(codec_.decode(r.dict, r.body, r.shorthand_column, &r.e.json, &r.e.shorthand));
+      out.push_back(std::move(r.e));
+    }
+    return out;
+  }
+
   struct Progress {
+    int64_t sid = 0;
     uint64_t contiguous = 0;
     int64_t added_bytes = 0;
-    bool touched = false;
+    std::vector<uint64_t> inserted;  // this batch's new sequences above `contiguous`
   };
 
-  Result<AppendResult> appendLocked(const std::vector<StoredEvent>& batch) {
-    auto get = Statement::prepare(db_, "SELECT contiguous FROM session_progress WHERE session_id = ?1");
+  // The stream (sid, contiguous) of `session_id`, created when it has none.
+  Result<void> openStream(const std::string& session_id, Statement& create, Statement& get, Progress* p) {
+    create.reset();
+    create.bind(1, std::string_view(session_id));
+    if (auto done = create.step(); !done.ok()) return done.error();
+    get.reset();
+    get.bind(1, std::string_view(session_id));
+    auto row = get.step();
+    if (!row.ok()) return row.error();
+    if (!*row) return internalError("stream of session " + session_id + " vanished");
+    p->sid = get.int64(0);
+    p->contiguous = static_cast<uint64_t>(get.int64(1));
+    return okResult();
+  }
+
+  Result<AppendResult> appendLocked(const std::vector<StoredEvent>& batch,
+                                    const std::vector<EventCodec::Encoded>& encoded) {
+    auto create = Statement::prepare(
+        db_, "INSERT INTO streams (session_id, contiguous, bytes) VALUES (?1, 0, 0) ON CONFLICT DO NOTHING");
+    auto get = Statement::prepare(db_, "SELECT sid, contiguous FROM streams WHERE session_id = ?1");
     auto ins = Statement::prepare(db_, R"sql(
-INSERT INTO events (session_id, sequence, time_ms, class_uid, severity_id, kind, json, shorthand, domain,
-                    path, package, stop_reason, keep, bytes)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-ON CONFLICT (session_id, sequence) DO NOTHING)sql");
-    auto walk = Statement::prepare(
-        db_, "SELECT sequence FROM events WHERE session_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT 512");
-    auto put = Statement::prepare(db_, R"sql(
-INSERT INTO session_progress (session_id, contiguous, bytes) VALUES (?1, ?2, ?3)
-ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
-  bytes = session_progress.bytes + excluded.bytes)sql");
+INSERT INTO event_rows (sid, seq, time_ms, class_uid, severity_id, kind, keep, bytes, dict, body, shorthand, domain,
+                        path, package, stop_reason)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+ON CONFLICT DO NOTHING)sql");
+    auto walk = Statement::prepare(db_, "SELECT seq FROM event_rows WHERE sid = ?1 AND seq > ?2 ORDER BY seq LIMIT 512");
+    auto put = Statement::prepare(db_, "UPDATE streams SET contiguous = ?2, bytes = bytes + ?3 WHERE sid = ?1");
+    auto fact = Statement::prepare(db_, "INSERT INTO session_facts (fact, value, sid, events) VALUES (?1, ?2, ?3, ?4) "
+                                        "ON CONFLICT DO UPDATE SET events = events + excluded.events");
     auto stop = Statement::prepare(db_, kMarkSessionStopped);
-    for (auto* st : {&get, &ins, &walk, &put, &stop}) {
+    for (auto* st : {&create, &get, &ins, &walk, &put, &fact, &stop}) {
       if (!st->ok()) return st->error();
     }
     AppendResult result;
     std::map<std::string, Progress> progress;
     std::vector<std::string> order;
     std::vector<const StoredEvent*> stops;  // newly stored SESSION stops, batch order
-    for (const auto& e : batch) {
+    FactCounts facts;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const StoredEvent& e = batch[i];
       auto [it, fresh] = progress.try_emplace(e.session_id);
       if (fresh) {
         order.push_back(e.session_id);
-        get->reset();
-        get->bind(1, e.session_id);
-        auto row = get->step();
-        if (!row.ok()) return row.error();
-        if (*row) it->second.contiguous = static_cast<uint64_t>(get->int64(0));
+        WARDEN_RETURN_IF_ERROR(openStream(e.session_id, *create, *get, &it->second));
       }
       Progress& p = it->second;
       if (e.sequence <= p.contiguous) {  // stored before (and maybe since deleted by retention)
         ++result.duplicates;
         continue;
       }
+      const EventCodec::Encoded& enc = encoded[i];
       ins->reset();
-      ins->bind(1, e.session_id);
+      ins->bind(1, p.sid);
       ins->bind(2, static_cast<int64_t>(e.sequence));
       ins->bind(3, e.time_ms);
       ins->bind(4, static_cast<int64_t>(e.class_uid));
       ins->bind(5, static_cast<int64_t>(e.severity_id));
-      ins->bind(6, e.kind);
-      ins->bind(7, e.json);
-      ins->bind(8, e.shorthand);
-      ins->bind(9, e.domain);
-      ins->bind(10, e.path);
-      ins->bind(11, e.package);
-      ins->bind(12, e.stop_reason);
-      ins->bind(13, static_cast<int64_t>(isRetainedForever(e) ? 1 : 0));
-      ins->bind(14, static_cast<int64_t>(e.json.size()));
+      ins->bindTextStatic(6, e.kind);
+      ins->bind(7, static_cast<int64_t>(isRetainedForever(e) ? 1 : 0));
+      ins->bind(8, static_cast<int64_t>(e.json.size()));
+      ins->bind(9, enc.dict);
+      ins->bindBlobStatic(10, enc.body);
+      if (!enc.shorthand_inside) ins->bindTextStatic(11, e.shorthand);
+      ins->bindTextOrNull(12, e.domain);
+      ins->bindTextOrNull(13, e.path);
+      ins->bindTextOrNull(14, e.package);
+      ins->bindTextOrNull(15, e.stop_reason);
       auto done = ins->step();
       if (!done.ok()) return done.error();
       if (sqlite3_changes(db_) == 1) {
         ++result.inserted;
         p.added_bytes += static_cast<int64_t>(e.json.size());
-        p.touched = true;
+        p.inserted.push_back(e.sequence);
+        countFacts(facts, p.sid, e.domain, e.path, e.package, e.stop_reason, 1);
         if (e.session_stop) stops.push_back(&e);
       } else {
         ++result.duplicates;
@@ -443,11 +649,17 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
     }
     for (const auto& id : order) {
       Progress& p = progress[id];
-      if (p.touched) {
-        // Advance the high-water mark over what is now stored without a gap, 512 rows at a time.
+      if (!p.inserted.empty()) {
+        // What this batch stored right above the mark moves it without reading anything back.
+        std::sort(p.inserted.begin(), p.inserted.end());
+        for (const uint64_t s : p.inserted) {
+          if (s != p.contiguous + 1) break;
+          ++p.contiguous;
+        }
+        // Then over what earlier batches stored above a gap, 512 rows at a time.
         for (;;) {
           walk->reset();
-          walk->bind(1, id);
+          walk->bind(1, p.sid);
           walk->bind(2, static_cast<int64_t>(p.contiguous));
           int rows = 0;
           bool gap = false;
@@ -465,13 +677,22 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
           if (gap || rows < 512) break;
         }
         put->reset();
-        put->bind(1, id);
+        put->bind(1, p.sid);
         put->bind(2, static_cast<int64_t>(p.contiguous));
         put->bind(3, p.added_bytes);
         auto done = put->step();
         if (!done.ok()) return done.error();
       }
       result.contiguous.emplace_back(id, p.contiguous);
+    }
+    for (const auto& [key, count] : facts) {
+      fact->reset();
+      fact->bind(1, static_cast<int64_t>(std::get<0>(key)));
+      fact->bindTextStatic(2, std::get<1>(key));
+      fact->bind(3, std::get<2>(key));
+      fact->bind(4, count);
+      auto done = fact->step();
+      if (!done.ok()) return done.error();
     }
     for (const StoredEvent* e : stops) {
       stop->reset();
@@ -487,86 +708,115 @@ ON CONFLICT (session_id) DO UPDATE SET contiguous = excluded.contiguous,
   }
 
   Result<std::vector<Deleted>> deleteLocked(int64_t cutoff_ms, uint64_t max_bytes) {
-    std::map<std::string, Deleted> deleted;
-    std::map<std::string, int64_t> freed;
-    auto note = [&](const std::string& id, uint64_t count, uint64_t first, uint64_t last, int64_t bytes) {
-      Deleted& d = deleted[id];
-      d.session_id = id;
-      d.first_seq = d.count == 0 ? first : std::min(d.first_seq, first);
-      d.last_seq = d.count == 0 ? last : std::max(d.last_seq, last);
-      d.count += count;
-      freed[id] += bytes;
+    std::map<int64_t, Deleted> deleted;
+    std::map<int64_t, int64_t> freed;
+    FactCounts facts;
+    auto note = [&](const Statement& st) {  // sid, seq, bytes, domain, path, package, stop_reason
+      const int64_t sid = st.int64(0);
+      const uint64_t seq = static_cast<uint64_t>(st.int64(1));
+      Deleted& d = deleted[sid];
+      d.first_seq = d.count == 0 ? seq : std::min(d.first_seq, seq);
+      d.last_seq = d.count == 0 ? seq : std::max(d.last_seq, seq);
+      ++d.count;
+      freed[sid] += st.int64(2);
+      countFacts(facts, sid, st.view(3), st.view(4), st.view(5), st.view(6), -1);
     };
+    // Deletable: not kept forever, and acknowledged (at or below the stream's contiguous mark), so
+    // retention never opens a gap append() would wait on.
+    constexpr const char* kDeletable =
+        "keep = 0 AND seq <= (SELECT s.contiguous FROM streams s WHERE s.sid = event_rows.sid)";
     {
-      auto agg = Statement::prepare(db_, std::string("SELECT session_id, COUNT(*), MIN(sequence), MAX(sequence), "
-                                                     "SUM(bytes) FROM events WHERE time_ms < ?1 AND ") +
-                                             kRetentionDeletable + " GROUP BY session_id");
-      if (!agg.ok()) return agg.error();
-      agg->bind(1, cutoff_ms);
-      for (;;) {
-        auto row = agg->step();
-        if (!row.ok()) return row.error();
-        if (!*row) break;
-        note(agg->text(0), static_cast<uint64_t>(agg->int64(1)), static_cast<uint64_t>(agg->int64(2)),
-             static_cast<uint64_t>(agg->int64(3)), agg->int64(4));
-      }
-      auto del = Statement::prepare(db_, std::string("DELETE FROM events WHERE time_ms < ?1 AND ") + kRetentionDeletable);
+      auto del = Statement::prepare(db_, std::string("DELETE FROM event_rows WHERE time_ms < ?1 AND ") + kDeletable +
+                                             " RETURNING sid, seq, bytes, domain, path, package, stop_reason");
       if (!del.ok()) return del.error();
       del->bind(1, cutoff_ms);
-      auto done = del->step();
-      if (!done.ok()) return done.error();
+      for (;;) {
+        auto row = del->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        note(*del);
+      }
     }
     if (max_bytes > 0) {
-      auto total_st = Statement::prepare(db_, "SELECT COALESCE(SUM(bytes), 0) FROM session_progress");
+      auto total_st = Statement::prepare(db_, "SELECT COALESCE(SUM(bytes), 0) FROM streams");
       if (!total_st.ok()) return total_st.error();
       auto row = total_st->step();
       if (!row.ok()) return row.error();
       int64_t total = total_st->int64(0);
-      for (const auto& [id, bytes] : freed) total -= bytes;
-      auto oldest = Statement::prepare(db_, std::string("SELECT session_id, sequence, bytes FROM events WHERE ") +
-                                                kRetentionDeletable + " ORDER BY time_ms, session_id, sequence LIMIT 4096");
-      auto del = Statement::prepare(db_, "DELETE FROM events WHERE session_id = ?1 AND sequence = ?2");
+      for (const auto& [sid, bytes] : freed) total -= bytes;
+      auto oldest = Statement::prepare(db_, std::string("SELECT sid, seq FROM event_rows WHERE ") + kDeletable +
+                                                " ORDER BY time_ms, sid, seq LIMIT 4096");
+      auto del = Statement::prepare(db_, "DELETE FROM event_rows WHERE sid = ?1 AND seq = ?2 "
+                                         "RETURNING sid, seq, bytes, domain, path, package, stop_reason");
       if (!oldest.ok()) return oldest.error();
       if (!del.ok()) return del.error();
       while (total > static_cast<int64_t>(max_bytes)) {
-        struct Row { std::string id; uint64_t seq; int64_t bytes; };
-        std::vector<Row> rows;
+        std::vector<std::pair<int64_t, int64_t>> keys;
         oldest->reset();
         for (;;) {
           auto r = oldest->step();
           if (!r.ok()) return r.error();
           if (!*r) break;
-          rows.push_back({oldest->text(0), static_cast<uint64_t>(oldest->int64(1)), oldest->int64(2)});
+          keys.emplace_back(oldest->int64(0), oldest->int64(1));
         }
-        if (rows.empty()) break;  // only kept events are left
-        for (const auto& r : rows) {
+        if (keys.empty()) break;  // only kept events are left
+        for (const auto& [sid, seq] : keys) {
           if (total <= static_cast<int64_t>(max_bytes)) break;
           del->reset();
-          del->bind(1, r.id);
-          del->bind(2, static_cast<int64_t>(r.seq));
-          auto done = del->step();
-          if (!done.ok()) return done.error();
-          note(r.id, 1, r.seq, r.seq, r.bytes);
-          total -= r.bytes;
+          del->bind(1, sid);
+          del->bind(2, seq);
+          auto r = del->step();
+          if (!r.ok()) return r.error();
+          if (!*r) continue;
+          note(*del);
+          total -= del->int64(2);
+          while (true) {  // finish the statement
+            auto more = del->step();
+            if (!more.ok()) return more.error();
+            if (!*more) break;
+          }
         }
       }
     }
-    auto sub = Statement::prepare(db_, "UPDATE session_progress SET bytes = bytes - ?2 WHERE session_id = ?1");
-    if (!sub.ok()) return sub.error();
+    auto sub = Statement::prepare(db_, "UPDATE streams SET bytes = bytes - ?2 WHERE sid = ?1");
+    auto fact = Statement::prepare(db_, "UPDATE session_facts SET events = events + ?4 WHERE fact = ?1 AND value = ?2 AND sid = ?3");
+    auto gone = Statement::prepare(db_, "DELETE FROM session_facts WHERE fact = ?1 AND value = ?2 AND sid = ?3 AND events <= 0");
+    auto name = Statement::prepare(db_, "SELECT session_id FROM streams WHERE sid = ?1");
+    for (auto* st : {&sub, &fact, &gone, &name}) {
+      if (!st->ok()) return st->error();
+    }
+    for (const auto& [key, count] : facts) {
+      for (auto* st : {&fact, &gone}) {
+        (*st)->reset();
+        (*st)->bind(1, static_cast<int64_t>(std::get<0>(key)));
+        (*st)->bindTextStatic(2, std::get<1>(key));
+        (*st)->bind(3, std::get<2>(key));
+        if (st == &fact) (*st)->bind(4, count);
+        auto done = (*st)->step();
+        if (!done.ok()) return done.error();
+      }
+    }
     std::vector<Deleted> out;
-    for (auto& [id, d] : deleted) {
+    for (auto& [sid, d] : deleted) {
       sub->reset();
-      sub->bind(1, id);
-      sub->bind(2, freed[id]);
+      sub->bind(1, sid);
+      sub->bind(2, freed[sid]);
       auto done = sub->step();
       if (!done.ok()) return done.error();
+      name->reset();
+      name->bind(1, sid);
+      auto row = name->step();
+      if (!row.ok()) return row.error();
+      d.session_id = *row ? name->text(0) : std::string();
       out.push_back(d);
     }
+    std::sort(out.begin(), out.end(), [](const Deleted& a, const Deleted& b) { return a.session_id < b.session_id; });
     return out;
   }
 
   std::mutex mu_;
   sqlite3* db_;  // Guarded by mu_; owned.
+  EventCodec codec_;  // thread-safe on its own
 };
 
 }  // namespace
@@ -586,7 +836,7 @@ Result<std::unique_ptr<EventStore>> openSqliteStore(const std::filesystem::path&
   // Larger pages for a new file (an existing one keeps its page size until VACUUM), a 256 MiB page
   // cache (the default 2 MiB is smaller than one batch's transaction, which then spills into the WAL
   // and is read back) and a WAL checkpoint every 10,000 pages instead of 1,000 (else nearly every
-  // commit checkpoints): append 30 -> 20 us wall per event (BENCHMARKS.md "Gateway").
+  // commit checkpoints): BENCHMARKS.md "Gateway".
   WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA page_size = 16384", "open sqlite store: page_size"));
   WARDEN_RETURN_IF_ERROR(exec(db, "PRAGMA cache_size = -262144", "open sqlite store: cache_size"));
   // journal_mode returns the mode in effect; anything but "wal" (e.g. a read-only directory) is refused.
