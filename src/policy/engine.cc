@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "policy/path_readings.h"
+
 namespace warden::policy {
 namespace {
 
@@ -186,7 +188,10 @@ Decision decideConnect(const Policy& policy, const ConnectRequest& request) {
   return denyOrObserve(*binary_misses.front().second, std::move(reason));
 }
 
-Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
+namespace {
+
+// decideRequest for one reading of the path.
+Decision decideReading(const Endpoint& endpoint, const HttpRequest& request) {
   Decision allow;
   allow.verdict = Verdict::kAllow;
   allow.rule = endpoint.rule;
@@ -244,6 +249,25 @@ Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
   if (allowed.empty()) allowed = "nothing";
   return denyOrObserve(
       endpoint, fmt::format("{} is not allowed by rule {} (allowed: {})", what, endpoint.rule, allowed));
+}
+
+}  // namespace
+
+Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
+  Decision decision = decideReading(endpoint, request);
+  if (!decision.allowed() || decision.would_deny || !endpoint.hasL7Rules()) return decision;
+  // Every other way an upstream may read the path must be allowed too; the first that is not decides.
+  const std::vector<std::string> readings = pathReadings(request.path);
+  for (size_t i = 1; i < readings.size(); ++i) {
+    HttpRequest other = request;
+    other.path = readings[i];
+    Decision d = decideReading(endpoint, other);
+    if (d.allowed() && !d.would_deny) continue;
+    d.reason = fmt::format("{} {} (which an upstream may read as {}): {}", request.method, request.path, readings[i],
+                           d.reason);
+    return d;
+  }
+  return decision;
 }
 
 Decision decideRequest(const Policy& policy, const Decision& connect, const HttpRequest& request) {

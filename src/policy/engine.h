@@ -70,7 +70,9 @@ Decision decideConnect(const Policy& policy, const ConnectRequest& request);
 // to the request rules; `rest` and `mcp` deny every upgrade, and no protocol allows anything else
 // (an upgrade would leave L7 inspection). An endpoint without a protocol (L4 only) allows every
 // request, upgrades included. Then deny_rules win; then `access` or the allow rules must match.
-// Under `enforcement: audit` a deny becomes an allow with would_deny set.
+// Under `enforcement: audit` a deny becomes an allow with would_deny set. On an endpoint with request
+// rules, every reading of the path an upstream may make (pathReadings: ";params" and trailing dots
+// cut from segments) must be allowed: the first reading that is not decides, its reason naming it.
 Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request);
 // Same, taking the connection's decision; a connect decision without an endpoint denies.
 // `policy` must be the snapshot that produced `connect`.
