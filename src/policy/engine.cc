@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
+
+#include "policy/path_readings.h"
 
 namespace warden::policy {
 namespace {
@@ -34,18 +37,85 @@ std::string joinBinaries(const NetworkRule& rule) {
   return out;
 }
 
-// The executable or ancestor path that some binaries entry of `rule` matches, or nullptr.
-const std::string* matchBinary(const NetworkRule& rule, const ConnectRequest& request) {
+// How one process fares against a rule's binaries.
+struct ProcessMatch {
+  const std::string* binary = nullptr;  // the executable or ancestor that an entry matched
+  bool injection_refused = false;       // an entry matched but says `injected: deny`
+};
+
+// The first binaries entry of `rule` that lets the process use it: matching its executable, or one of
+// its ancestors when the entry says `ancestors: true`; an entry with `injected: deny` does not let an
+// injected process through.
+ProcessMatch matchProcess(const NetworkRule& rule, const std::string& executable,
+                          const std::vector<std::string>& ancestors, bool injected) {
+  ProcessMatch m;
   for (const auto& b : rule.binaries) {
-    if (!request.executable.empty() && b.path.matches(request.executable)) return &request.executable;
+    if (executable.empty() || !b.path.matches(executable)) continue;
+    if (injected && b.deny_injected) {
+      m.injection_refused = true;
+      continue;
+    }
+    m.binary = &executable;
+    return m;
   }
-  for (const auto& ancestor : request.ancestors) {
+  for (const auto& ancestor : ancestors) {
     if (ancestor.empty()) continue;
     for (const auto& b : rule.binaries) {
-      if (b.path.matches(ancestor)) return &ancestor;
+      if (!b.ancestors || !b.path.matches(ancestor)) continue;
+      if (injected && b.deny_injected) {
+        m.injection_refused = true;
+        continue;
+      }
+      m.binary = &ancestor;
+      return m;
     }
   }
-  return nullptr;
+  return m;
+}
+
+std::string processLabel(const std::string& executable, int64_t pid) {
+  const std::string exe = executable.empty() ? std::string("<unknown>") : executable;
+  return pid > 0 ? fmt::format("{} (pid {})", exe, pid) : exe;
+}
+
+// Whether every process holding the socket may use `rule`.
+struct RuleMatch {
+  const std::string* binary = nullptr;  // the caller's match; set when the rule allows
+  bool injected = false;                // a matched process is injected (allowed or refused for it)
+  bool caller_missed = false;           // the caller's executable matched no entry (the classic miss)
+  std::string why_not;                  // when not allowed and not a classic miss
+};
+
+RuleMatch matchRule(const NetworkRule& rule, const ConnectRequest& request) {
+  RuleMatch r;
+  const ProcessMatch caller = matchProcess(rule, request.executable, request.ancestors, request.injected);
+  if (caller.binary == nullptr) {
+    if (caller.injection_refused) {
+      r.injected = true;
+      r.why_not = fmt::format("{} runs with injected code and rule {} says injected: deny",
+                              processLabel(request.executable, request.pid), rule.name);
+    } else {
+      r.caller_missed = true;
+    }
+    return r;
+  }
+  r.injected = request.injected;
+  for (const auto& other : request.other_holders) {
+    const ProcessMatch m = matchProcess(rule, other.executable, other.ancestors, other.injected);
+    if (m.binary == nullptr) {
+      r.injected = r.injected || m.injection_refused;
+      r.why_not = m.injection_refused
+                      ? fmt::format("the socket is also held by {}, which runs with injected code, and rule {} "
+                                    "says injected: deny",
+                                    processLabel(other.executable, other.pid), rule.name)
+                      : fmt::format("the socket is also held by {}, which rule {} does not allow (allowed: {})",
+                                    processLabel(other.executable, other.pid), rule.name, joinBinaries(rule));
+      return r;
+    }
+    r.injected = r.injected || other.injected;
+  }
+  r.binary = caller.binary;
+  return r;
 }
 
 bool accessAllows(Access access, std::string_view method) {
@@ -128,34 +198,38 @@ Decision decideConnect(const Policy& policy, const ConnectRequest& request) {
     return d;
   }
 
-  // Endpoints matching host and port whose binaries did not match, in file order.
-  std::vector<std::pair<const NetworkRule*, const Endpoint*>> binary_misses;
+  // Endpoints matching host and port whose binaries did not let every holder through, in file order,
+  // with why (empty: the caller's executable matched no entry).
+  struct Miss {
+    const NetworkRule* rule;
+    const Endpoint* endpoint;
+    std::string why_not;
+    bool injected;
+  };
+  std::vector<Miss> binary_misses;
   // An endpoint matching the host on some other port (for the reason).
   const Endpoint* host_only = nullptr;
   for (const auto& rule : policy.network) {
-    const std::string* binary = nullptr;
-    bool binary_checked = false;
+    std::optional<RuleMatch> match;
     for (const auto& endpoint : rule.endpoints) {
       if (!endpoint.host.matchesNormalized(*host)) continue;
       if (!endpoint.allowsPort(request.port)) {
         if (host_only == nullptr) host_only = &endpoint;
         continue;
       }
-      if (!binary_checked) {
-        binary = matchBinary(rule, request);
-        binary_checked = true;
-      }
-      if (binary != nullptr) {
+      if (!match) match = matchRule(rule, request);
+      if (match->binary != nullptr) {
         d.verdict = Verdict::kAllow;
         d.rule = rule.name;
         d.enforcement = endpoint.enforcement;
         d.endpoint = &endpoint;
-        d.matched_binary = *binary;
-        d.reason =
-            fmt::format("allowed by rule {} ({} for {})", rule.name, hostPort(*host, request.port), *binary);
+        d.matched_binary = *match->binary;
+        d.injected = match->injected;
+        d.reason = fmt::format("allowed by rule {} ({} for {})", rule.name, hostPort(*host, request.port),
+                               *match->binary);
         return d;
       }
-      binary_misses.emplace_back(&rule, &endpoint);
+      binary_misses.push_back(Miss{&rule, &endpoint, match->why_not, match->injected});
     }
   }
 
@@ -171,22 +245,42 @@ Decision decideConnect(const Policy& policy, const ConnectRequest& request) {
     return d;
   }
 
+  // One clause per rule: the classic "binary X is not allowed by rule r (allowed: ...)" when the
+  // caller's executable matched nothing, else what stopped it (another holder, injected code).
   const std::string caller = request.executable.empty() ? std::string("<unknown>") : request.executable;
-  std::string reason = fmt::format("binary {} is not allowed by ", caller);
+  std::string reason;
   const NetworkRule* previous = nullptr;
-  for (const auto& [rule, endpoint] : binary_misses) {
-    if (rule == previous) continue;
+  bool injected = false;
+  bool named_caller = false;
+  for (const auto& miss : binary_misses) {
+    injected = injected || miss.injected;
+    if (miss.rule == previous) continue;
     if (previous != nullptr) reason += " or ";
-    reason += fmt::format("rule {} (allowed: {})", rule->name, joinBinaries(*rule));
-    previous = rule;
+    if (miss.why_not.empty()) {
+      if (!named_caller) reason += fmt::format("binary {} is not allowed by ", caller);
+      named_caller = true;
+      reason += fmt::format("rule {} (allowed: {})", miss.rule->name, joinBinaries(*miss.rule));
+    } else {
+      reason += miss.why_not;
+    }
+    previous = miss.rule;
   }
-  for (const auto& [rule, endpoint] : binary_misses) {
-    if (endpoint->enforcement == Enforcement::kAudit) return denyOrObserve(*endpoint, std::move(reason));
+  for (const auto& miss : binary_misses) {
+    if (miss.endpoint->enforcement == Enforcement::kAudit) {
+      Decision observed = denyOrObserve(*miss.endpoint, std::move(reason));
+      observed.injected = injected;
+      return observed;
+    }
   }
-  return denyOrObserve(*binary_misses.front().second, std::move(reason));
+  Decision denied = denyOrObserve(*binary_misses.front().endpoint, std::move(reason));
+  denied.injected = injected;
+  return denied;
 }
 
-Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
+namespace {
+
+// decideRequest for one reading of the path.
+Decision decideReading(const Endpoint& endpoint, const HttpRequest& request) {
   Decision allow;
   allow.verdict = Verdict::kAllow;
   allow.rule = endpoint.rule;
@@ -246,6 +340,25 @@ Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
       endpoint, fmt::format("{} is not allowed by rule {} (allowed: {})", what, endpoint.rule, allowed));
 }
 
+}  // namespace
+
+Decision decideRequest(const Endpoint& endpoint, const HttpRequest& request) {
+  Decision decision = decideReading(endpoint, request);
+  if (!decision.allowed() || decision.would_deny || !endpoint.hasL7Rules()) return decision;
+  // Every other way an upstream may read the path must be allowed too; the first that is not decides.
+  const std::vector<std::string> readings = pathReadings(request.path);
+  for (size_t i = 1; i < readings.size(); ++i) {
+    HttpRequest other = request;
+    other.path = readings[i];
+    Decision d = decideReading(endpoint, other);
+    if (d.allowed() && !d.would_deny) continue;
+    d.reason = fmt::format("{} {} (which an upstream may read as {}): {}", request.method, request.path, readings[i],
+                           d.reason);
+    return d;
+  }
+  return decision;
+}
+
 Decision decideRequest(const Policy& policy, const Decision& connect, const HttpRequest& request) {
   if (connect.endpoint == nullptr || connect.verdict != Verdict::kAllow) {
     Decision d;
@@ -276,6 +389,21 @@ bool couldEverAllowHost(const Policy& policy, std::string_view name) {
   for (const auto& rule : policy.network) {
     for (const auto& endpoint : rule.endpoints) {
       if (endpoint.host.matchesNormalized(*host)) return true;
+    }
+  }
+  return false;
+}
+
+bool resolvableName(const Policy& policy, std::string_view name) {
+  if (couldEverAllowHost(policy, name)) return true;
+  const auto host = normalizeHost(name);
+  if (!host) return false;
+  for (const auto& source : policy.audit.package_sources) {
+    if (source.matchesNormalized(*host)) return true;
+  }
+  for (const auto& credential : policy.credentials) {
+    for (const auto& target : credential.inject) {
+      if (target.host.matchesNormalized(*host)) return true;
     }
   }
   return false;

@@ -20,6 +20,7 @@
 #include "common/file_io.h"
 #include "common/encoding.h"
 #include "common/unique_fd.h"
+#include "proxy/code_injection.h"
 #include "proxy/sock_diag.h"
 
 namespace warden::proxy {
@@ -109,6 +110,7 @@ struct SocketOwner {
   int pid = 0;
   int fd = -1;  // the fd number under which it holds the socket
   uint64_t start_time = 0;
+  bool alive = false;  // its stat was read
 };
 
 // True if the process at `pid_dir` holds `target` ("socket:[N]"), looking at `likely_fd` first.
@@ -129,6 +131,12 @@ bool holdsSocket(const std::filesystem::path& pid_dir, int likely_fd, const std:
 }
 
 }  // namespace
+
+std::string CallerIdentity::displayName() const {
+  if (exe.empty()) return name;
+  const size_t slash = exe.rfind('/');
+  return slash == std::string::npos ? exe : exe.substr(slash + 1);
+}
 
 Result<std::unique_ptr<CallerIdentityResolver>> CallerIdentityResolver::create(CallerLookupOptions options) {
   if (options.proc_root.empty()) return invalidArgument("caller identity: proc_root is empty");
@@ -330,6 +338,52 @@ Result<uint64_t> CallerIdentityResolver::findSocketInodeByLocal(SocketProtocol p
                               udp ? "UDP" : "TCP", local.toString(), net_dir.string()));
 }
 
+Result<CallerIdentity> CallerIdentityResolver::lookupUdpSender(const TcpEndpoint& local, const TcpEndpoint& remote) {
+  auto inode = findUdpSenderInode(local, remote);
+  if (!inode.ok()) return inode.error();
+  return identifyOwner(*inode, SocketSource::kProcTable,
+                       fmt::format("udp {} -> {}", local.toString(), remote.toString()));
+}
+
+Result<uint64_t> CallerIdentityResolver::findUdpSenderInode(const TcpEndpoint& local, const TcpEndpoint& remote) const {
+  const TcpEndpoint want = local.normalized();
+  const TcpEndpoint want_remote = remote.normalized();
+  const std::filesystem::path net_dir = options_.proc_root / options_.net_pid / "net";
+  std::vector<uint64_t> candidates;  // distinct inodes that can have sent the datagram
+  bool read_any = false;
+  for (const char* table : {"udp", "udp6"}) {
+    auto read = forEachLine(net_dir / table, [&](std::string_view line) {
+      const auto entry = parseUdpTableLine(line);
+      if (!entry || entry->inode == 0) return true;
+      const TcpEndpoint peer = entry->remote.normalized();
+      const bool connected = !(isUnspecifiedAddress(peer) && peer.port == 0);
+      if (connected && peer != want_remote) return true;  // connected elsewhere: not the sender
+      const TcpEndpoint have = entry->local.normalized();
+      const bool exact = have == want;
+      const bool wildcard = have.port == want.port && isUnspecifiedAddress(have) && (have.v6 || !want.v6);
+      if ((exact || wildcard) &&
+          std::find(candidates.begin(), candidates.end(), entry->inode) == candidates.end()) {
+        candidates.push_back(entry->inode);
+      }
+      return candidates.size() < 16;  // enough to say it is ambiguous
+    });
+    if (!read.ok()) {
+      if (read.error().code() == Code::kNotFound) continue;  // no udp6 without IPv6
+      return read.error().withContext("caller identity");
+    }
+    read_any = true;
+  }
+  if (!read_any) return notFound(fmt::format("caller identity: no UDP tables under {}", net_dir.string()));
+  if (candidates.size() == 1) return candidates.front();
+  if (candidates.empty()) {
+    return notFound(fmt::format("caller identity: no live UDP socket can have sent {} -> {} (its owner closed it)",
+                                local.toString(), remote.toString()));
+  }
+  return failedPrecondition(fmt::format(
+      "caller identity: {} UDP sockets can have sent {} -> {} (sharing the port); the sender cannot be told",
+      candidates.size(), local.toString(), remote.toString()));
+}
+
 Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, SocketSource source,
                                                              const std::string& what) {
   const std::string target = fmt::format("socket:[{}]", inode);
@@ -376,42 +430,56 @@ Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, Soc
   }
 
   // With inherited fds several processes hold the socket. Fork inheritance only reaches processes
-  // younger than the creator, so the oldest holder is the caller; the rest are reported.
-  std::optional<ProcStat> primary_stat;
-  size_t primary = owners.size();
-  for (size_t i = 0; i < owners.size(); ++i) {
-    auto text = readBounded(options_.proc_root / std::to_string(owners[i].pid) / "stat", kMaxSmallFileBytes);
+  // younger than the creator, so the oldest holder is the caller; every holder is described.
+  for (auto& owner : owners) {
+    auto text = readBounded(options_.proc_root / std::to_string(owner.pid) / "stat", kMaxSmallFileBytes);
     if (!text.ok()) continue;
-    auto parsed = parseStatLine(trimNewline(*text));
-    if (!parsed) continue;
-    owners[i].start_time = parsed->start_time;
-    if (primary == owners.size() || parsed->start_time < primary_stat->start_time ||
-        (parsed->start_time == primary_stat->start_time && parsed->pid < primary_stat->pid)) {
-      primary = i;
-      primary_stat = std::move(parsed);
+    if (auto parsed = parseStatLine(trimNewline(*text))) {
+      owner.start_time = parsed->start_time;
+      owner.alive = true;
     }
   }
-  if (primary == owners.size()) return notFound(fmt::format("caller identity: the holders of {} exited", target));
-
-  const SocketOwner& owner = owners[primary];
-  const std::filesystem::path pid_dir = options_.proc_root / std::to_string(owner.pid);
-  CallerIdentity identity;
-  identity.pid = owner.pid;
-  identity.start_time = owner.start_time;
-  identity.socket_inode = inode;
-  identity.socket_source = source;
-  for (size_t i = 0; i < owners.size(); ++i) {
-    if (i != primary) identity.other_owner_pids.push_back(owners[i].pid);
+  std::stable_sort(owners.begin(), owners.end(), [](const SocketOwner& a, const SocketOwner& b) {
+    if (a.alive != b.alive) return a.alive;  // unreadable ones last
+    return a.start_time != b.start_time ? a.start_time < b.start_time : a.pid < b.pid;
+  });
+  std::optional<CallerIdentity> identity;
+  std::vector<CallerIdentity> others;
+  for (const auto& owner : owners) {
+    if (!owner.alive) continue;  // exited before its stat could be read
+    auto described = describeHolder(owner.pid, owner.fd, owner.start_time, target);
+    if (!described.ok()) continue;  // let go of the socket (or exited) meanwhile
+    if (!identity) {
+      identity = std::move(described).value();
+    } else {
+      others.push_back(std::move(described).value());
+    }
   }
-  std::sort(identity.other_owner_pids.begin(), identity.other_owner_pids.end());
+  if (!identity) return notFound(fmt::format("caller identity: the holders of {} exited or let go of it", target));
+  identity->socket_inode = inode;
+  identity->socket_source = source;
+  identity->other_holders = std::move(others);
+  return std::move(*identity);
+}
+
+Result<CallerIdentity> CallerIdentityResolver::describeHolder(int pid, int fd, uint64_t start_time,
+                                                              const std::string& target) {
+  const std::filesystem::path pid_dir = options_.proc_root / std::to_string(pid);
+  auto stat_text = readBounded(pid_dir / "stat", kMaxSmallFileBytes);
+  if (!stat_text.ok()) return stat_text.error();
+  auto stat = parseStatLine(trimNewline(*stat_text));
+  if (!stat || stat->start_time != start_time) return notFound(fmt::format("caller identity: pid {} exited", pid));
+  CallerIdentity identity;
+  identity.pid = pid;
+  identity.start_time = start_time;
 
   auto comm = readBounded(pid_dir / "comm", 256);
-  identity.name = comm.ok() ? trimNewline(std::move(*comm)) : primary_stat->comm;
+  identity.name = comm.ok() ? trimNewline(std::move(*comm)) : stat->comm;
   if (auto exe = readLink(pid_dir / "exe"); exe.ok()) {
     ExeLink link = parseExeLink(*exe);
     identity.exe = std::move(link.path);
     identity.exe_deleted = link.deleted;
-    hashExecutable(owner.pid, identity);
+    hashExecutable(pid, identity);
   } else {
     identity.exe_error = exe.error().toString();  // EACCES: another user's process and we are not root
   }
@@ -427,9 +495,10 @@ Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, Soc
     identity.cmdline_truncated = cmdline.truncated || raw->size() >= options_.max_cmdline_bytes;
   }
   if (auto cwd = readLink(pid_dir / "cwd"); cwd.ok()) identity.cwd = std::move(*cwd);
+  inspectCode(pid_dir, identity);
 
   // Ancestors, parent first, up to the stop pid or init. Processes that vanish end the chain.
-  int next = owner.pid == options_.stop_pid ? 0 : primary_stat->ppid;
+  int next = pid == options_.stop_pid ? 0 : stat->ppid;
   while (next > 0 && identity.ancestors.size() < options_.max_ancestors) {
     const std::filesystem::path dir = options_.proc_root / std::to_string(next);
     auto text = readBounded(dir / "stat", kMaxSmallFileBytes);
@@ -450,10 +519,62 @@ Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, Soc
   auto stat_again = readBounded(pid_dir / "stat", kMaxSmallFileBytes);
   std::optional<ProcStat> parsed_again;
   if (stat_again.ok()) parsed_again = parseStatLine(trimNewline(*stat_again));
-  if (!holdsSocket(pid_dir, owner.fd, target) || !parsed_again || parsed_again->start_time != owner.start_time) {
-    return notFound(fmt::format("caller identity: pid {} let go of {} during the lookup", owner.pid, target));
+  if (!holdsSocket(pid_dir, fd, target) || !parsed_again || parsed_again->start_time != start_time) {
+    return notFound(fmt::format("caller identity: pid {} let go of {} during the lookup", pid, target));
   }
   return identity;
+}
+
+void CallerIdentityResolver::inspectCode(const std::filesystem::path& pid_dir, CallerIdentity& identity) const {
+  if (identity.exe_deleted) {
+    identity.injection.push_back("its executable was deleted or replaced after it started");
+  }
+  // The environment the process was started with (what the dynamic linker read).
+  auto environ_block = readFileBounded(pid_dir / "environ", options_.max_environ_bytes + 1, OverLimit::kTruncate);
+  if (!environ_block.ok()) {
+    identity.injection_unchecked = fmt::format("environ: {}", environ_block.error().message());
+  } else {
+    for (auto& variable : loaderVariables(*environ_block)) {
+      identity.injection.push_back(fmt::format("{} in its environment", variable));
+    }
+    if (environ_block->size() > options_.max_environ_bytes) {
+      identity.injection.push_back(fmt::format(
+          "its environment is larger than {} bytes; a loader variable past that was not checked",
+          options_.max_environ_bytes));
+    }
+  }
+  // Executable memory.
+  size_t lines = 0;
+  size_t fileless = 0;
+  std::string first_fileless;
+  auto read = forEachLine(pid_dir / "maps", [&](std::string_view line) {
+    if (++lines > options_.max_maps_lines) return false;
+    const auto entry = parseMapsLine(line);
+    if (!entry) return true;
+    switch (codeOrigin(*entry)) {
+      case CodeOrigin::kAnonymous:
+        ++identity.anonymous_exec_mappings;
+        break;
+      case CodeOrigin::kFilelessCode:
+        if (fileless++ == 0) first_fileless = entry->path.substr(0, 256);
+        break;
+      default:
+        break;
+    }
+    return true;
+  });
+  if (!read.ok()) {
+    if (!identity.injection_unchecked.empty()) identity.injection_unchecked += "; ";
+    identity.injection_unchecked += fmt::format("maps: {}", read.error().message());
+  } else if (lines > options_.max_maps_lines) {
+    if (!identity.injection_unchecked.empty()) identity.injection_unchecked += "; ";
+    identity.injection_unchecked += fmt::format("maps: more than {} mappings, the rest not read", options_.max_maps_lines);
+  }
+  if (fileless > 0) {
+    identity.injection.push_back(fmt::format("executable memory from a memfd or a deleted file ({}{})",
+                                             first_fileless,
+                                             fileless > 1 ? fmt::format(" and {} more", fileless - 1) : ""));
+  }
 }
 
 Result<CallerIdentity> CallerIdentityResolver::lookupAcceptedSocket(int fd) {

@@ -59,6 +59,10 @@ struct CallerLookupOptions {
   size_t max_cmdline_args = 1024;
   // Executables larger than this are not hashed (exe_sha256 stays empty, exe_error says why).
   uint64_t max_exe_bytes = uint64_t{2} << 30;
+  // Bounds on the injection check: an environment larger than this is a sign in itself (a loader
+  // variable could hide past it); maps lines beyond the bound are not read (injection_unchecked says so).
+  size_t max_environ_bytes = 1 << 20;
+  size_t max_maps_lines = 1 << 16;
 };
 
 struct AncestorProcess {
@@ -77,6 +81,7 @@ struct CallerIdentity {
   int pid = 0;
   uint64_t start_time = 0;      // clock ticks since boot; (pid, start_time) names one process
   std::string name;             // /proc/<pid>/comm: set by the process itself, a label, not an identity
+                                // (events name a process by its executable's basename)
   std::string exe;              // /proc/<pid>/exe target, " (deleted)" stripped; empty if unreadable
   bool exe_deleted = false;     // the file was unlinked or replaced after exec; exe_sha256 is of the
                                 // running binary all the same (hashed through /proc/<pid>/exe)
@@ -91,9 +96,22 @@ struct CallerIdentity {
   bool cmdline_truncated = false;
   std::string cwd;                   // empty if unreadable
   std::vector<AncestorProcess> ancestors;  // parent first, up to and including stop_pid (or pid 1)
-  std::vector<int> other_owner_pids;       // other processes holding the same socket (inherited fds)
+  // Signs that the process runs code its executable did not bring (code_injection.h), one sentence
+  // each: loader variables in its environment, executable memory from a memfd or a deleted file, an
+  // executable deleted or replaced after it started. Empty: none seen.
+  std::vector<std::string> injection;
+  // Executable memory without a file. JIT runtimes (node, java) always have some, so it is recorded,
+  // not a sign of injection.
+  size_t anonymous_exec_mappings = 0;
+  std::string injection_unchecked;  // why environ or maps could not be read (injection may then be incomplete)
+  // Every other process holding the same socket (inherited or passed fds), oldest first, each looked
+  // up like the caller (their own other_holders stay empty).
+  std::vector<CallerIdentity> other_holders;
   uint64_t socket_inode = 0;
   SocketSource socket_source = SocketSource::kProcTable;
+
+  // What events call the process: its executable's basename, or comm when the executable is unknown.
+  std::string displayName() const;
 };
 
 // Resolves connections to processes. Holds the per-path first-seen executable hashes and a hash cache
@@ -122,6 +140,13 @@ class CallerIdentityResolver {
   // A UDP source port is only unique while its socket lives: a caller that closed its socket before
   // the lookup is NotFound, and (rarely) a new socket on the same port names its owner instead.
   Result<CallerIdentity> lookupByLocal(SocketProtocol protocol, const TcpEndpoint& local);
+  // The process that sent a UDP datagram from `local` to `remote` (the DNS resolver's queries): the
+  // one live socket in <proc>/<net_pid>/net/udp{,6} that can have sent it — bound to `local` exactly,
+  // or to the unspecified address on its port — and that is either not connected or connected to
+  // `remote` (a socket connected elsewhere cannot have). When several can have (SO_REUSEADDR lets an
+  // exact and a wildcard socket share a port), the sender cannot be told: FailedPrecondition naming
+  // the count, rather than a guess. NotFound when none is left. Then the owner scan of lookup().
+  Result<CallerIdentity> lookupUdpSender(const TcpEndpoint& local, const TcpEndpoint& remote);
 
   const CallerLookupOptions& options() const { return options_; }
 
@@ -146,9 +171,15 @@ class CallerIdentityResolver {
   Result<SocketHit> findSocketInode(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
   Result<uint64_t> findSocketInodeInTable(const TcpEndpoint& client, const TcpEndpoint& proxy) const;
   Result<uint64_t> findSocketInodeByLocal(SocketProtocol protocol, const TcpEndpoint& local) const;
+  Result<uint64_t> findUdpSenderInode(const TcpEndpoint& local, const TcpEndpoint& remote) const;
   // The fd scan and everything after it, for a socket inode found one way or another. `what`
   // describes the socket in errors ("10.0.0.2:40000 -> 10.0.0.1:3128").
   Result<CallerIdentity> identifyOwner(uint64_t inode, SocketSource source, const std::string& what);
+  // Everything about one holder of `target` ("socket:[N]"): executable, hash, uid, cmdline, cwd,
+  // ancestors, signs of injection. NotFound when it let go of the socket (or died) meanwhile.
+  Result<CallerIdentity> describeHolder(int pid, int fd, uint64_t start_time, const std::string& target);
+  // Fills identity.injection and friends from <pid_dir>/environ and maps.
+  void inspectCode(const std::filesystem::path& pid_dir, CallerIdentity& identity) const;
   // True when a netlink socket opened here sees net_pid's network namespace (and proc_root is /proc).
   bool sockDiagUsable() const;
   // Hashes the executable through <proc>/<pid>/exe; fills exe_sha256/exe_error and the first-use flags.

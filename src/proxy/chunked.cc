@@ -146,4 +146,17 @@ FeedResult ChunkedDecoder::feed(std::string_view data, const PayloadSink& on_pay
   return {state_, data.size()};
 }
 
+FeedResult ChunkedReframer::feed(std::string_view data, std::string* out) {
+  scratch_.clear();
+  const FeedResult r = decoder_.feed(data, [this](std::string_view payload) { scratch_.append(payload); });
+  if (r.state == ParseState::kRejected) return r;
+  if (!scratch_.empty()) {
+    *out += fmt::format("{:x}\r\n", scratch_.size());
+    *out += scratch_;
+    *out += "\r\n";
+  }
+  if (r.state == ParseState::kDone) *out += "0\r\n\r\n";
+  return r;
+}
+
 }  // namespace warden::proxy

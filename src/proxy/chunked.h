@@ -1,7 +1,8 @@
 #pragma once
 
-// Chunked transfer coding (RFC 9112 7.1): find where a chunked body ends while its bytes are relayed
-// unchanged, optionally handing out the decoded payload (e.g. to hash a package download).
+// Chunked transfer coding (RFC 9112 7.1): find where a chunked body ends, optionally handing out the
+// decoded payload (e.g. to hash a package download), and re-frame a client's chunked body with sizes
+// of our own (ChunkedReframer) so an upstream never parses a size, extension or trailer the client wrote.
 
 #include <cstdint>
 #include <functional>
@@ -66,6 +67,27 @@ class ChunkedDecoder {
   std::string trailer_line_;
   uint64_t payload_bytes_ = 0;
   HttpRejection rejection_;
+};
+
+// Re-frames a chunked request body: decodes the client's framing strictly (ChunkedDecoder) and writes
+// the payload as chunks of our own sizes, so what an upstream parses is framing Warden wrote — a size
+// a lenient upstream would truncate (0x100000005), an extension, or a trailer never reaches it.
+// Each feed() that decoded payload appends exactly one chunk "<hex size>\r\n<payload>\r\n" to *out;
+// the end of the body appends the last chunk "0\r\n\r\n". Trailer fields are validated (a malformed
+// one rejects the body) and dropped. Single-threaded; no exceptions; keeps one scratch buffer.
+class ChunkedReframer {
+ public:
+  explicit ChunkedReframer(int reject_status = 400) : decoder_(reject_status) {}
+
+  // As ChunkedDecoder::feed (consumes a prefix of `data`); on kRejected nothing is appended.
+  FeedResult feed(std::string_view data, std::string* out);
+  ParseState state() const { return decoder_.state(); }
+  const HttpRejection& rejection() const { return decoder_.rejection(); }
+  uint64_t payloadBytes() const { return decoder_.payloadBytes(); }
+
+ private:
+  ChunkedDecoder decoder_;
+  std::string scratch_;
 };
 
 }  // namespace warden::proxy

@@ -32,9 +32,9 @@ uint32_t be32(std::span<const uint8_t> b, size_t at) {
   return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
 }
 
-// Appends one label byte in presentation form.
-void appendLabelByte(std::string& out, uint8_t c) {
-  if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c - 'A' + 'a');
+// Appends one label byte in presentation form (lower-cased unless `keep_case`).
+void appendLabelByte(std::string& out, uint8_t c, bool keep_case) {
+  if (!keep_case && c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c - 'A' + 'a');
   const bool special = c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '$' ||
                        c == '@';
   if (c <= 0x20 || c >= 0x7f || special) {
@@ -49,7 +49,7 @@ void appendLabelByte(std::string& out, uint8_t c) {
 // backwards, and the name it points to must lie wholly before the pointer (a prior occurrence,
 // RFC 1035 section 4.1.4), so every jump shrinks the readable window and the walk always ends. Errors
 // name what is wrong; the caller prefixes the section.
-Result<std::string> readName(std::span<const uint8_t> msg, size_t pos, size_t& end) {
+Result<std::string> readName(std::span<const uint8_t> msg, size_t pos, size_t& end, bool keep_case = false) {
   std::string name;
   size_t wire_length = 1;  // the root byte
   size_t cursor = pos;
@@ -98,7 +98,7 @@ Result<std::string> readName(std::span<const uint8_t> msg, size_t pos, size_t& e
       return invalidArgument(fmt::format("name longer than {} bytes", kDnsMaxNameBytes));
     }
     if (!name.empty()) name.push_back('.');
-    for (size_t i = 0; i < len; ++i) appendLabelByte(name, msg[cursor + 1 + i]);
+    for (size_t i = 0; i < len; ++i) appendLabelByte(name, msg[cursor + 1 + i], keep_case);
     cursor += 1u + len;
   }
   if (name.empty()) name.push_back('.');
@@ -204,11 +204,16 @@ Result<size_t> readQuestions(std::span<const uint8_t> msg, size_t pos, size_t co
                              std::vector<DnsQuestion>* out) {
   for (size_t i = 0; i < count; ++i) {
     size_t end = 0;
-    auto name = readName(msg, pos, end);
+    auto name = readName(msg, pos, end, /*keep_case=*/true);
     if (!name.ok()) return invalidArgument(fmt::format("question {}: {}", i + 1, name.error().message()));
     if (end + 4 > msg.size()) return invalidArgument(fmt::format("question {}: type and class run past the end", i + 1));
     if (out != nullptr) {
-      out->push_back(DnsQuestion{.name = std::move(*name), .type = be16(msg, end), .klass = be16(msg, end + 2)});
+      std::string lowered = *name;
+      for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      out->push_back(DnsQuestion{.name = std::move(lowered),
+                                 .type = be16(msg, end),
+                                 .klass = be16(msg, end + 2),
+                                 .name_as_sent = std::move(*name)});
     }
     pos = end + 4;
   }

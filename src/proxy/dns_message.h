@@ -36,6 +36,9 @@ struct DnsQuestion {
   std::string name;
   uint16_t type = 1;
   uint16_t klass = 1;
+  // The same presentation form with the case of every letter as the asker wrote it (case can carry
+  // data: mixed-case exfiltration, 0x20 randomisation): what events record.
+  std::string name_as_sent;
 };
 
 // One resource record of the answer section. rdata rendered: A/AAAA as addresses, CNAME/NS/PTR/DNAME

@@ -370,6 +370,11 @@ std::string serializeRequestHead(const HttpRequestHead& head, std::string_view c
     const bool hop = std::any_of(std::begin(kHopByHop), std::end(kHopByHop),
                                  [&](std::string_view n) { return equalsIgnoreCase(h.name, n); });
     if (hop && !kept_upgrade) continue;
+    if (equalsIgnoreCase(h.name, "Transfer-Encoding")) {
+      // The relay re-frames the body (ChunkedReframer): the coding is ours, written one way.
+      if (head.chunked) out += "Transfer-Encoding: chunked\r\n";
+      continue;
+    }
     if (equalsIgnoreCase(h.name, "Content-Length")) {
       if (wrote_content_length || !head.content_length) continue;
       wrote_content_length = true;

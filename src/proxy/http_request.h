@@ -99,8 +99,9 @@ class HttpRequestParser {
 //     Proxy-Authenticate, TE, Trailer, Upgrade (kept when head.upgrade), and every field the client's
 //     Connection header names, except framing fields (Content-Length, Transfer-Encoding, Host) which a
 //     Connection header can never remove (that would desynchronise the relay).
-//   - Transfer-Encoding: chunked is kept: the relay forwards the chunked body bytes unchanged, so the
-//     upstream must see the same framing. Content-Length is kept as received (duplicates collapsed).
+//   - Transfer-Encoding is written "Transfer-Encoding: chunked" (the only coding accepted): the relay
+//     re-frames the body with chunk sizes of its own (ChunkedReframer). Content-Length is kept as
+//     received (duplicates collapsed).
 //   - Connection regenerated: "Connection: Upgrade" for an upgrade, "Connection: close" when the
 //     client's request was not keep-alive, otherwise none (HTTP/1.1 is persistent by default;
 //     "Connection: keep-alive" for a keep-alive HTTP/1.0 request).

@@ -153,9 +153,12 @@ void Session::startSources() {
     bypass_options.resolve_actor = [lookup = proxy::makeDnsCallerLookup(identities), table = process_table_](
                                        const capture::NftLogRecord& record) -> std::optional<ocsf::Process> {
       boost::system::error_code ec;
+      boost::system::error_code dst_ec;
       const auto address = boost::asio::ip::make_address(record.src_ip, ec);
-      if (!ec && record.src_port != 0 && (record.protocol == "tcp" || record.protocol == "udp")) {
-        if (auto owner = lookup(boost::asio::ip::udp::endpoint(address, record.src_port), record.protocol == "tcp")) {
+      const auto destination = boost::asio::ip::make_address(record.dst_ip, dst_ec);
+      if (!ec && !dst_ec && record.src_port != 0 && (record.protocol == "tcp" || record.protocol == "udp")) {
+        if (auto owner = lookup(boost::asio::ip::udp::endpoint(address, record.src_port),
+                                boost::asio::ip::udp::endpoint(destination, record.dst_port), record.protocol == "tcp")) {
           return owner;
         }
       }

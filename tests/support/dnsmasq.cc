@@ -71,6 +71,15 @@ Dnsmasq::~Dnsmasq() {
 
 std::string Dnsmasq::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
+bool Dnsmasq::queried(const std::string& name) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return s;
+  };
+  // "query[A] name from 127.0.0.1"
+  return lower(process_->output()).find("] " + lower(name) + " from ") != std::string::npos;
+}
+
 std::unique_ptr<Dnsmasq> Dnsmasq::start(const std::vector<std::string>& records, std::string* why) {
   if (realExecutable("dnsmasq").empty()) {
     if (why != nullptr) *why = "dnsmasq is not installed (Debian: dnsmasq-base)";

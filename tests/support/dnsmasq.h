@@ -29,6 +29,9 @@ class Dnsmasq {
   // "127.0.0.1:<port>", as a DnsResolverOptions upstream.
   std::string address() const;
   ChildProcess& process() { return *process_; }
+  // True when dnsmasq's query log (--log-queries) shows a query for `name` (ASCII case ignored):
+  // what reached the upstream.
+  bool queried(const std::string& name);
 
  private:
   Dnsmasq() = default;

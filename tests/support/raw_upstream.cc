@@ -1,5 +1,7 @@
 #include "support/raw_upstream.h"
 
+#include "support/lenient_http.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -53,6 +55,11 @@ std::string RawUpstream::received() const {
   return received_;
 }
 
+std::vector<std::string> RawUpstream::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
 void RawUpstream::run() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -69,6 +76,26 @@ void RawUpstream::serve(int fd) {
   if (script_.reset) {
     linger l{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    return;
+  }
+  if (script_.lenient_http) {
+    LenientHttpReader reader;
+    char buf[16384];
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == ECONNRESET) resets_++;
+      if (n <= 0) return;
+      const std::string_view got(buf, static_cast<size_t>(n));
+      const auto complete = reader.feed(got);
+      {
+        std::lock_guard lock(mu_);
+        received_.append(got);
+        requests_.insert(requests_.end(), complete.begin(), complete.end());
+      }
+      for (size_t i = 0; i < complete.size(); ++i) sendAll(fd, script_.response);
+    }
     return;
   }
   std::string conn_bytes;

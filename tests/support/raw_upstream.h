@@ -29,6 +29,9 @@ class RawUpstream {
     // an interim "100 Continue"); close_after_response then applies to this one.
     std::string after_body;
     size_t body_bytes = 0;
+    // Read requests as a lenient server would (LenientHttpReader: 32-bit chunk sizes) and answer each
+    // complete one with `response`, keeping the connection open; requests() lists what it read.
+    bool lenient_http = false;
   };
 
   explicit RawUpstream(Script script);
@@ -38,6 +41,8 @@ class RawUpstream {
 
   uint16_t port() const { return port_; }
   std::string received() const;
+  // With Script::lenient_http: the request line of every request the lenient reader completed.
+  std::vector<std::string> requests() const;
   int connections() const { return connections_.load(); }
   // Connections that ended with a reset (ECONNRESET) instead of a clean close.
   int resets() const { return resets_.load(); }
@@ -54,6 +59,7 @@ class RawUpstream {
   std::atomic<int> resets_{0};
   mutable std::mutex mu_;
   std::string received_;  // Guarded by mu_.
+  std::vector<std::string> requests_;  // Guarded by mu_.
   std::thread thread_;
 };
 

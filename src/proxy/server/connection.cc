@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "proxy/server/connection_caller.h"
+#include "proxy/server/caller_findings.h"
 #include "proxy/server/connection_io.h"
 #include "proxy/server/connection_internal.h"
 #include "proxy/server/responses.h"
@@ -31,7 +32,7 @@ std::string baseName(std::string_view path) {
 
 ocsf::Process actorOf(const CallerInfo& caller) {
   ocsf::Process p;
-  p.name = caller.name.empty() ? baseName(caller.executable) : caller.name;
+  p.name = caller.executable.empty() ? caller.name : baseName(caller.executable);
   if (caller.pid > 0) p.pid = caller.pid;
   p.uid = caller.uid;
   p.cmd_line = caller.cmd_line;
@@ -39,6 +40,31 @@ ocsf::Process actorOf(const CallerInfo& caller) {
     p.file = ocsf::File{.name = baseName(caller.executable), .path = caller.executable};
   }
   return p;
+}
+
+// The first holder of the socket (the caller first) whose executable changed since its first use.
+const CallerInfo* changedHolder(const CallerInfo& caller) {
+  if (caller.binary_changed) return &caller;
+  for (const auto& other : caller.other_holders) {
+    if (other.binary_changed) return &other;
+  }
+  return nullptr;
+}
+
+ocsf::Value signsValue(const std::vector<std::string>& signs) {
+  ocsf::Value::Array out;
+  for (const auto& sign : signs) out.emplace_back(sign);
+  return ocsf::Value(std::move(out));
+}
+
+// {pid, name, path, injection} of one holder, for unmapped.socket_holders.
+ocsf::Value holderValue(const CallerInfo& holder) {
+  ocsf::Value v = ocsf::Value::object();
+  if (holder.pid > 0) v.set("pid", holder.pid);
+  v.set("name", holder.executable.empty() ? holder.name : baseName(holder.executable));
+  if (!holder.executable.empty()) v.set("path", holder.executable);
+  if (!holder.injection.empty()) v.set("injection", signsValue(holder.injection));
+  return v;
 }
 
 // Host for the decision: brackets off an IPv6 literal ("[::1]" -> "::1").
@@ -87,9 +113,10 @@ asio::awaitable<void> Connection::closeSignal() {
 
 void Connection::registerTarget() {
   if (!registration_.valid() || !decision_.allowed()) return;
-  registration_.setTarget(RegisteredTarget{decision_.rule, target_host_, target_port_,
-                                           caller_ ? caller_->executable : std::string(),
-                                           caller_ ? caller_->ancestors : std::vector<std::string>{}});
+  policy::ConnectRequest request = connectRequestFor(target_host_, target_port_, caller_);
+  registration_.setTarget(RegisteredTarget{decision_.rule, target_host_, target_port_, std::move(request.executable),
+                                           std::move(request.ancestors), std::move(request.other_holders),
+                                           request.injected, request.pid});
 }
 
 asio::awaitable<void> Connection::run() {
@@ -157,19 +184,17 @@ asio::awaitable<bool> Connection::decideTarget(std::string host, uint16_t port) 
   // 2. The policy: host, port and the calling binary.
   policy_ = services_.policies->current();
   generation_ = services_.policies->generation();
-  policy::ConnectRequest request{target_host_, port, caller_ ? caller_->executable : std::string(),
-                                 caller_ ? caller_->ancestors : std::vector<std::string>{}};
-  decision_ = policy::decideConnect(*policy_, request);
-  if (decision_.allowed() && caller_ && caller_->binary_changed) {
+  decision_ = policy::decideConnect(*policy_, connectRequestFor(target_host_, port, caller_));
+  if (const CallerInfo* changed = caller_ ? changedHolder(*caller_) : nullptr; decision_.allowed() && changed) {
     decision_.verdict = policy::Verdict::kDeny;
     decision_.would_deny = false;
-    decision_.reason = caller_->binary_change_detail.empty()
-                           ? fmt::format("{} changed since its first use in this session", caller_->executable)
-                           : caller_->binary_change_detail;
+    decision_.reason = changed->binary_change_detail.empty()
+                           ? fmt::format("{} changed since its first use in this session", changed->executable)
+                           : changed->binary_change_detail;
   }
   if (!decision_.allowed()) {
     const std::string rule = decision_.rule.empty() ? "-" : decision_.rule;
-    emitOpen(ocsf::Action::kDenied, rule, "policy", decision_.reason);
+    emitOpen(ocsf::Action::kDenied, rule, "policy", decision_.reason, decision_.injected);
     co_await answer(client_, 403, "policy_denied", fmt::format("no policy allows {}:{} for this process", host, port),
                     decision_.reason, decision_.rule);
     co_return false;
@@ -185,21 +210,21 @@ asio::awaitable<bool> Connection::decideTarget(std::string host, uint16_t port) 
       const std::string detail =
           timed_out ? fmt::format("resolving {} timed out", target_host_) : check.reason;
       emitOpen(decision_.would_deny ? ocsf::Action::kObserved : ocsf::Action::kAllowed, decision_.rule, "policy",
-               decision_.reason);
+               decision_.reason, decision_.injected);
       emitFail(status, detail);
       co_await answer(client_, status, timed_out ? "upstream_timeout" : "upstream_unresolvable", detail);
       co_return false;
     }
     target_ip_ = check.blocked_address;
     const std::string reason = fmt::format("{}: {}", check.blocked_address, check.reason);
-    emitOpen(ocsf::Action::kDenied, decision_.rule, "ssrf", reason);
+    emitOpen(ocsf::Action::kDenied, decision_.rule, "ssrf", reason, decision_.injected);
     co_await answer(client_, 403, "policy_denied",
                     fmt::format("{} resolves to a blocked address (SSRF guard)", host), reason, decision_.rule);
     co_return false;
   }
   addresses_ = std::move(check.addresses);
   emitOpen(decision_.would_deny ? ocsf::Action::kObserved : ocsf::Action::kAllowed, decision_.rule, "policy",
-           decision_.reason);
+           decision_.reason, decision_.injected);
   registerTarget();
   co_return true;
 }
@@ -345,9 +370,29 @@ ocsf::Connection Connection::eventConnection() const {
 }
 
 void Connection::emitOpen(ocsf::Action action, std::string_view rule, std::string_view engine,
-                          std::string_view reason) {
+                          std::string_view reason, bool injection_finding) {
   ocsf::Decision d{action, std::string(rule.empty() ? "-" : rule), std::string(engine), std::string(reason)};
-  services_.emitter->emit(ocsf::netOpen(*services_.session, now(), eventConnection(), d));
+  ocsf::Event e = ocsf::netOpen(*services_.session, now(), eventConnection(), d);
+  if (caller_) {
+    // Who holds the socket besides the actor, and any sign of injected code in them.
+    if (!caller_->injection.empty()) e.unmapped.set("injection", signsValue(caller_->injection));
+    if (caller_->anonymous_exec_mappings > 0) {
+      e.unmapped.set("anonymous_exec_mappings", static_cast<uint64_t>(caller_->anonymous_exec_mappings));
+    }
+    if (!caller_->other_holders.empty()) {
+      ocsf::Value::Array holders;
+      for (const auto& other : caller_->other_holders) holders.push_back(holderValue(other));
+      e.unmapped.set("socket_holders", ocsf::Value(std::move(holders)));
+    }
+  }
+  if (!injection_finding || !caller_) {
+    services_.emitter->emit(std::move(e));
+    return;
+  }
+  ocsf::Value evidence = ocsf::evidenceOf(e);
+  services_.emitter->emit(std::move(e));  // dual emit: the domain event, then the finding
+  services_.emitter->emit(injectionFinding(*services_.session, now(), *caller_, actor_, d,
+                                           fmt::format("{}:{}", target_host_, target_port_), std::move(evidence)));
 }
 
 void Connection::emitFail(int code, std::string detail, bool reset) {
@@ -391,6 +436,24 @@ void Connection::emitClose() {
     e.message += " (" + close_reason_ + ")";
   }
   services_.emitter->emit(std::move(e));
+}
+
+// ---- callers ----
+
+policy::ConnectRequest connectRequestFor(std::string host, uint16_t port, const std::optional<CallerInfo>& caller) {
+  policy::ConnectRequest request{.host = std::move(host), .port = port};
+  if (!caller) return request;
+  request.executable = caller->executable;
+  request.ancestors = caller->ancestors;
+  request.injected = !caller->injection.empty();
+  request.pid = caller->pid;
+  for (const auto& other : caller->other_holders) {
+    request.other_holders.push_back(policy::CallerProcess{.executable = other.executable,
+                                                          .ancestors = other.ancestors,
+                                                          .injected = !other.injection.empty(),
+                                                          .pid = other.pid});
+  }
+  return request;
 }
 
 // ---- entry point ----

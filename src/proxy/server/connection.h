@@ -18,6 +18,7 @@
 #include "audit/emitter.h"
 #include "common/clock.h"
 #include "ocsf/builders.h"
+#include "policy/engine.h"
 #include "policy/snapshot.h"
 #include "proxy/server/resolver.h"
 
@@ -30,14 +31,22 @@ class CertificateAuthority;  // proxy/tls_ca.h: TLS termination (absent: TLS to 
 // CallerLookup: the /proc lookup in production, a fake in tests.
 struct CallerInfo {
   int64_t pid = 0;
-  std::string name;                    // comm / basename of exe
+  // The executable's basename (comm only when the executable is unknown: comm is the process's own
+  // label, and `python3` may call itself `git`).
+  std::string name;
   std::string executable;              // /proc/<pid>/exe target
   std::optional<int64_t> uid;
   std::string cmd_line;
   std::vector<std::string> ancestors;  // ancestors' executables, nearest first
   bool binary_changed = false;         // the executable's SHA-256 differs from its first use
   std::string binary_change_detail;
+  std::vector<std::string> injection;  // signs of injected code (LD_PRELOAD, fileless code...); empty: none
+  size_t anonymous_exec_mappings = 0;  // executable memory without a file (JIT runtimes): recorded only
+  std::vector<CallerInfo> other_holders;  // every other process holding the socket, oldest first
 };
+
+// The policy's view of a connection's callers: the caller and every other holder of its socket.
+policy::ConnectRequest connectRequestFor(std::string host, uint16_t port, const std::optional<CallerInfo>& caller);
 
 // Looks up the caller of a connection from its 4-tuple. May block (it reads /proc); called once per
 // connection, on ProxyServices::lookup_pool when there is one (else on the connection's thread).

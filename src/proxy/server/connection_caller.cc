@@ -44,7 +44,7 @@ TcpEndpoint toTcpEndpoint(const boost::asio::ip::tcp::endpoint& e) {
 CallerInfo toCallerInfo(const CallerIdentity& id) {
   CallerInfo c;
   c.pid = id.pid;
-  c.name = id.name;
+  c.name = id.displayName();
   c.executable = id.exe;
   c.uid = id.uid;
   for (const auto& arg : id.cmdline) {
@@ -59,6 +59,9 @@ CallerInfo toCallerInfo(const CallerIdentity& id) {
     c.binary_change_detail = fmt::format("{} changed since its first use in this session (sha256 {} -> {})", id.exe,
                                          id.first_seen_sha256.substr(0, 12), id.exe_sha256.substr(0, 12));
   }
+  c.injection = id.injection;
+  c.anonymous_exec_mappings = id.anonymous_exec_mappings;
+  for (const auto& other : id.other_holders) c.other_holders.push_back(toCallerInfo(other));
   return c;
 }
 

@@ -121,7 +121,10 @@ class Connection {
   // ---- events ----
   ocsf::Connection eventConnection() const;
   int64_t now() const { return services_.clock->nowMillis(); }
-  void emitOpen(ocsf::Action action, std::string_view rule, std::string_view engine, std::string_view reason);
+  // NET:OPEN, naming every holder of the socket; with `injection_finding`, dual-emitted with the
+  // High finding that a holder the rule's binaries matched runs with injected code.
+  void emitOpen(ocsf::Action action, std::string_view rule, std::string_view engine, std::string_view reason,
+                bool injection_finding = false);
   void emitFail(int code, std::string detail, bool reset = false);
   void emitHttp(std::string_view method, std::string_view target, std::optional<int> code, ocsf::Action action,
                 std::string_view rule, std::string_view engine, std::string_view reason,

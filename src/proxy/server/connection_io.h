@@ -91,9 +91,7 @@ boost::asio::awaitable<bool> Connection::recheckPolicy(ClientStream& client) {
   if (services_.policies->generation() == generation_) co_return true;
   auto current = services_.policies->current();
   const uint64_t generation = services_.policies->generation();
-  policy::ConnectRequest request{target_host_, target_port_, caller_ ? caller_->executable : std::string(),
-                                 caller_ ? caller_->ancestors : std::vector<std::string>{}};
-  policy::Decision d = policy::decideConnect(*current, request);
+  policy::Decision d = policy::decideConnect(*current, connectRequestFor(target_host_, target_port_, caller_));
   if (!d.allowed()) {
     const std::string reason = "policy reloaded: " + d.reason;
     emitOpen(ocsf::Action::kDenied, d.rule.empty() ? "-" : d.rule, "policy", reason);

@@ -86,7 +86,8 @@ size_t ConnectionRegistry::recheck(const policy::Policy& policy) {
     if (!entry.decided) continue;
     const RegisteredTarget& t = entry.target;
     const policy::Decision d =
-        policy::decideConnect(policy, policy::ConnectRequest{t.host, t.port, t.executable, t.ancestors});
+        policy::decideConnect(policy, policy::ConnectRequest{t.host, t.port, t.executable, t.ancestors,
+                                                             t.other_holders, t.injected, t.pid});
     if (d.allowed()) continue;
     postClose(entry, fmt::format("rule {} removed or changed on policy reload: {}", t.rule, d.reason));
     ++closed;

@@ -24,6 +24,9 @@ struct RegisteredTarget {
   uint16_t port = 0;
   std::string executable;
   std::vector<std::string> ancestors;
+  std::vector<policy::CallerProcess> other_holders;  // every other process holding the socket
+  bool injected = false;                             // the caller runs with injected code
+  int64_t pid = 0;
 };
 
 // Holds one entry per live connection: its executor, a close callback and (once decided) its target.

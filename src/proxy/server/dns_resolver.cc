@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/ip_address.h"
+#include "policy/engine.h"
 
 namespace warden::proxy {
 
@@ -29,32 +30,10 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxMessageBytes = 65535;
-// Individually recorded REFUSED (over max_in_flight) queries per second; the rest are counted and
-// reported in one operational event when the next second begins.
-constexpr int kRefusedEventsPerSecond = 20;
 
 // Runs a coroutine to completion without ever letting an exception reach io_context::run().
 void spawn(asio::io_context& io, asio::awaitable<void> work) {
   asio::co_spawn(io, std::move(work), [](const std::exception_ptr&) {});
-}
-
-std::string endpointText(const udp::endpoint& e) {
-  const auto a = e.address();
-  return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port()) : fmt::format("{}:{}", a.to_string(), e.port());
-}
-
-ocsf::Endpoint toEndpoint(const udp::endpoint& e) {
-  ocsf::Endpoint out;
-  auto a = e.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  out.ip = a.to_string();
-  out.port = e.port();
-  return out;
-}
-
-std::optional<ocsf::DnsRcode> toOcsfRcode(uint8_t rcode) {
-  if (rcode > 5) return std::nullopt;  // the OCSF enum Warden models stops at REFUSED (docs/dns.md)
-  return static_cast<ocsf::DnsRcode>(rcode);
 }
 
 Error socketError(std::string_view what, const boost::system::error_code& ec) {
@@ -83,11 +62,17 @@ struct DnsResolver::PendingCaller {
 };
 
 DnsResolver::DnsResolver(DnsResolverOptions options, audit::Emitter& emitter, const ocsf::SessionContext& session,
-                         CallerLookup caller)
-    : options_(std::move(options)), emitter_(emitter), session_(session), caller_(std::move(caller)) {}
+                         CallerLookup caller, const policy::PolicyStore* policies)
+    : options_(std::move(options)),
+      emitter_(emitter),
+      session_(session),
+      caller_(std::move(caller)),
+      policies_(policies),
+      tunnel_(options_.tunnel) {}
 
 Result<std::unique_ptr<DnsResolver>> DnsResolver::create(DnsResolverOptions options, audit::Emitter& emitter,
-                                                         const ocsf::SessionContext& session, CallerLookup caller) {
+                                                         const ocsf::SessionContext& session, CallerLookup caller,
+                                                         const policy::PolicyStore* policies) {
   const auto listen = IpAddress::parse(options.listen_address);
   if (!listen) {
     return invalidArgument(fmt::format("dns resolver: listen address '{}' is not an IP address", options.listen_address));
@@ -106,7 +91,8 @@ Result<std::unique_ptr<DnsResolver>> DnsResolver::create(DnsResolverOptions opti
           fmt::format("dns resolver: no upstreams given and {} names no nameserver", options.resolv_conf));
     }
   }
-  std::unique_ptr<DnsResolver> r(new DnsResolver(std::move(options), emitter, session, std::move(caller)));
+  std::unique_ptr<DnsResolver> r(
+      new DnsResolver(std::move(options), emitter, session, std::move(caller), policies));
   for (const auto& text : upstream_texts) {
     auto endpoint = parseDnsUpstream(text);
     if (!endpoint.ok()) return endpoint.error().withContext("dns resolver");
@@ -148,11 +134,12 @@ Result<std::unique_ptr<DnsResolver>> DnsResolver::create(DnsResolverOptions opti
 
   for (const auto& upstream : r->upstreams_) {
     if (upstream.address() == address && (upstream.port() == r->udp_port_ || upstream.port() == r->tcp_port_)) {
-      return invalidArgument(fmt::format("dns resolver: upstream {} is the resolver itself", endpointText(upstream)));
+      return invalidArgument(fmt::format("dns resolver: upstream {} is the resolver itself", formatDnsEndpoint(upstream)));
     }
   }
   r->self_.ip = listen->toString();
   r->self_.port = r->udp_port_;
+  r->listen_udp_ = udp::endpoint(address, r->udp_port_);
   if (r->caller_ && r->options_.lookup_threads > 0) {
     r->lookup_pool_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(r->options_.lookup_threads));
   }
@@ -167,6 +154,7 @@ void DnsResolver::start() {
   started_ = true;
   spawn(*io_, udpLoop());
   spawn(*io_, tcpAcceptLoop());
+  spawn(*io_, flushLoop());
   thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -196,6 +184,7 @@ void DnsResolver::stop() {
     lookup_pool_->stop();  // lookups not yet started are dropped; their queries are gone with io_
     lookup_pool_->join();  // a running one finishes; it posts to io_, which no longer runs
   }
+  flushRefusals();  // the last second's counts (the io thread has ended: no one else touches them)
   // Sockets before their io_context; the io_context's destructor then destroys the suspended
   // coroutines (which hold their own sockets and reference only members still alive here).
   udp_.reset();
@@ -208,9 +197,6 @@ void DnsResolver::stop() {
 
 asio::awaitable<void> DnsResolver::udpLoop() {
   std::vector<uint8_t> buffer(kMaxMessageBytes);
-  int refused_this_second = 0;
-  uint64_t refused_unrecorded = 0;
-  auto window_start = std::chrono::steady_clock::now();
   for (;;) {
     udp::endpoint client;
     auto [ec, n] = co_await udp_->async_receive_from(asio::buffer(buffer), client, kTuple);
@@ -221,42 +207,17 @@ asio::awaitable<void> DnsResolver::udpLoop() {
     queries_.fetch_add(1, std::memory_order_relaxed);
     std::vector<uint8_t> query(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
     if (in_flight_ >= options_.max_in_flight) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - window_start >= std::chrono::seconds(1)) {
-        if (refused_unrecorded > 0) {
-          ocsf::OperationalInput op;
-          op.severity = ocsf::Severity::kLow;
-          op.name = "DNS";
-          op.message = fmt::format("{} more DNS queries refused over the in-flight limit, not recorded one by one",
-                                   refused_unrecorded);
-          op.unmapped.set("component", "dns");
-          op.unmapped.set("refused", refused_unrecorded);
-          op.unmapped.set("max_in_flight", uint64_t{options_.max_in_flight});
-          emitter_.emit(ocsf::operationalEvent(session_, SystemClock::instance().nowMillis(), op));
-        }
-        window_start = now;
-        refused_this_second = 0;
-        refused_unrecorded = 0;
-      }
       const auto reply = buildErrorResponse(query, kDnsRefused);
       if (!reply.empty()) {
         boost::system::error_code send_ec;
         udp_->send_to(asio::buffer(reply), client, 0, send_ec);  // non-blocking in practice; a drop is fine
       }
-      if (refused_this_second++ < kRefusedEventsPerSecond) {
-        auto parsed = parseDnsMessage(query);
-        DnsQuestion question{.name = "", .type = 0};
-        if (parsed.ok() && !parsed->questions.empty()) question = parsed->questions.front();
-        recordQuery(client, question, std::nullopt, kDnsRefused, std::nullopt);
-      } else {
-        ++refused_unrecorded;
-      }
+      refuseQuery(client, query);
       continue;
     }
     ++in_flight_;
     std::shared_ptr<PendingCaller> pending;
-    if (caller_) pending = startCallerLookup(client, false);
+    if (caller_) pending = startCallerLookup(client, listen_udp_, false);
     spawn(*io_, [](DnsResolver* self, std::vector<uint8_t> q, udp::endpoint from,
                    std::shared_ptr<PendingCaller> caller) -> asio::awaitable<void> {
       struct Done {
@@ -282,8 +243,9 @@ asio::awaitable<void> DnsResolver::tcpAcceptLoop() {
     }
     if (tcp_sessions_ >= options_.max_in_flight) {
       boost::system::error_code ignored;
+      const tcp::endpoint peer = socket.remote_endpoint(ignored);
       socket.close(ignored);  // bounded: an idle TCP connection holds an fd and a buffer
-      refused_.fetch_add(1, std::memory_order_relaxed);
+      refuseConnection(peer);
       continue;
     }
     spawn(*io_, tcpSession(std::move(socket)));
@@ -301,9 +263,11 @@ asio::awaitable<void> DnsResolver::tcpSession(tcp::socket socket) {
   const tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) co_return;
   const udp::endpoint client(peer.address(), peer.port());
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (ec) co_return;
   // One caller lookup for the connection: every query on it has the same caller.
   std::shared_ptr<PendingCaller> caller;
-  if (caller_) caller = startCallerLookup(client, true);
+  if (caller_) caller = startCallerLookup(client, udp::endpoint(local.address(), local.port()), true);
   asio::steady_timer timer(socket.get_executor());
   std::vector<uint8_t> query;
   for (;;) {
@@ -321,12 +285,8 @@ asio::awaitable<void> DnsResolver::tcpSession(tcp::socket socket) {
     queries_.fetch_add(1, std::memory_order_relaxed);
     std::vector<uint8_t> reply;
     if (in_flight_ >= options_.max_in_flight) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
       reply = buildErrorResponse(query, kDnsRefused);
-      auto parsed = parseDnsMessage(query);
-      DnsQuestion question{.name = "", .type = 0};
-      if (parsed.ok() && !parsed->questions.empty()) question = parsed->questions.front();
-      recordQuery(client, question, std::nullopt, kDnsRefused, std::nullopt);
+      refuseQuery(client, query);
     } else {
       ++in_flight_;
       struct InFlight {
@@ -351,12 +311,13 @@ asio::awaitable<void> DnsResolver::tcpSession(tcp::socket socket) {
 
 // ----- One query -----
 
-std::shared_ptr<DnsResolver::PendingCaller> DnsResolver::startCallerLookup(const udp::endpoint& client, bool tcp) {
+std::shared_ptr<DnsResolver::PendingCaller> DnsResolver::startCallerLookup(const udp::endpoint& client,
+                                                                            const udp::endpoint& server, bool tcp) {
   auto pending = std::make_shared<PendingCaller>(io_->get_executor());
   pending->timer.expires_after(options_.caller_lookup_timeout);
-  auto run = [lookup = caller_, client, tcp]() noexcept -> std::optional<ocsf::Process> {
+  auto run = [lookup = caller_, client, server, tcp]() noexcept -> std::optional<ocsf::Process> {
     try {
-      return lookup(client, tcp);
+      return lookup(client, server, tcp);
     } catch (...) {
       return std::nullopt;  // a lookup must not throw; if one does, the caller is unknown
     }
@@ -413,6 +374,16 @@ asio::awaitable<std::vector<uint8_t>> DnsResolver::handle(std::vector<uint8_t> q
     recordQuery(client, question, std::nullopt, kDnsNotImp, std::move(actor));
     co_return buildErrorResponse(query, kDnsNotImp);
   }
+  // Only names some rule could need go upstream: any other name is a channel to whoever runs its
+  // domain (its labels can carry data), so it never leaves.
+  if (policies_ != nullptr && !policy::resolvableName(*policies_->current(), question.name)) {
+    denied_.fetch_add(1, std::memory_order_relaxed);
+    auto actor = co_await awaitCaller(caller);
+    recordQuery(client, question, std::nullopt, kDnsNxDomain, std::move(actor),
+                ocsf::Decision{ocsf::Action::kDenied, "-", "dns",
+                               "no rule could allow this name; answered NXDOMAIN without asking upstream"});
+    co_return buildErrorResponse(query, kDnsNxDomain);
+  }
 
   std::optional<std::vector<uint8_t>> reply;
   std::optional<DnsMessage> reply_message;
@@ -426,10 +397,10 @@ asio::awaitable<std::vector<uint8_t>> DnsResolver::handle(std::vector<uint8_t> q
   }
   auto actor = co_await awaitCaller(caller);
   if (!reply) {
-    recordQuery(client, question, std::nullopt, kDnsServFail, std::move(actor));
+    recordQuery(client, question, std::nullopt, kDnsServFail, std::move(actor), std::nullopt, true);
     co_return buildErrorResponse(query, kDnsServFail);
   }
-  recordQuery(client, question, reply_message, reply_message->rcode, std::move(actor));
+  recordQuery(client, question, reply_message, reply_message->rcode, std::move(actor), std::nullopt, true);
   co_return std::move(*reply);
 }
 
@@ -493,36 +464,14 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> DnsResolver::askUpstream(co
   co_return std::move(std::get<0>(result));
 }
 
-// ----- Events -----
-
-void DnsResolver::recordQuery(const udp::endpoint& client, const DnsQuestion& question,
-                              const std::optional<DnsMessage>& answer, uint8_t rcode,
-                              std::optional<ocsf::Process> actor) {
-  ocsf::DnsLookup lookup;
-  lookup.actor = std::move(actor);
-  lookup.src = toEndpoint(client);
-  lookup.resolver = self_;
-  lookup.hostname = question.name;
-  lookup.type = question.type == 0 ? "" : std::string(dnsTypeName(question.type));
-  if (answer) {
-    for (const auto& record : answer->answers) {
-      lookup.answers.push_back(ocsf::DnsAnswer{.rdata = record.rdata, .type = std::string(dnsTypeName(record.type))});
-    }
+asio::awaitable<void> DnsResolver::flushLoop() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec) co_return;
+    flushRefusals();
   }
-  lookup.rcode = toOcsfRcode(rcode);
-  emitter_.emit(ocsf::dnsQuery(session_, SystemClock::instance().nowMillis(), lookup));
-}
-
-void DnsResolver::recordMalformed(const udp::endpoint& client, bool tcp, const std::string& why, bool answered) {
-  ocsf::OperationalInput op;
-  op.severity = ocsf::Severity::kLow;
-  op.name = "DNS";
-  op.message = fmt::format("malformed DNS query, {}: {}", answered ? "answered FORMERR" : "not answered", why);
-  op.unmapped.set("component", "dns");
-  op.unmapped.set("client", endpointText(client));
-  op.unmapped.set("protocol", tcp ? "tcp" : "udp");
-  op.unmapped.set("error", why);
-  emitter_.emit(ocsf::operationalEvent(session_, SystemClock::instance().nowMillis(), op));
 }
 
 }  // namespace warden::proxy

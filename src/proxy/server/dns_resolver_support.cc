@@ -25,7 +25,7 @@ TcpEndpoint toTcpEndpoint(const boost::asio::ip::udp::endpoint& e) {
 
 ocsf::Process toProcess(const CallerIdentity& id) {
   ocsf::Process p;
-  p.name = id.name.empty() ? baseName(id.exe) : id.name;
+  p.name = id.displayName();
   if (id.pid > 0) p.pid = id.pid;
   p.uid = id.uid;
   for (const auto& arg : id.cmdline) {
@@ -78,6 +78,11 @@ Result<boost::asio::ip::udp::endpoint> parseDnsUpstream(std::string_view text) {
   return boost::asio::ip::udp::endpoint(asio_address, port);
 }
 
+std::string formatDnsEndpoint(const boost::asio::ip::udp::endpoint& e) {
+  const auto a = e.address();
+  return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port()) : fmt::format("{}:{}", a.to_string(), e.port());
+}
+
 std::vector<std::string> resolvConfNameservers(std::string_view text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -112,8 +117,10 @@ std::vector<std::string> resolvConfNameservers(std::string_view text) {
 
 DnsResolver::CallerLookup makeDnsCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver) {
   return [resolver = std::move(resolver)](const boost::asio::ip::udp::endpoint& client,
+                                          const boost::asio::ip::udp::endpoint& server,
                                           bool tcp) -> std::optional<ocsf::Process> {
-    auto id = resolver->lookupByLocal(tcp ? SocketProtocol::kTcp : SocketProtocol::kUdp, toTcpEndpoint(client));
+    auto id = tcp ? resolver->lookup(toTcpEndpoint(client), toTcpEndpoint(server))
+                  : resolver->lookupUdpSender(toTcpEndpoint(client), toTcpEndpoint(server));
     if (!id.ok()) return std::nullopt;
     return toProcess(*id);
   };

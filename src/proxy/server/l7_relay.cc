@@ -53,6 +53,8 @@ std::string lower(std::string_view s) {
 // How long the upstream may stay silent after an Expect: 100-continue head before the body is sent
 // anyway (curl waits 1 s for the 100; an HTTP/1.0 or non-conforming upstream never sends one).
 constexpr std::chrono::milliseconds kExpectContinueWait{1000};
+// How much of a request body is read and its framing checked before the head goes upstream.
+constexpr size_t kPrevalidateBytes = 64 * 1024;
 // How long a client's unwanted body is drained after a final answer that came before it.
 constexpr std::chrono::milliseconds kLingerAfterEarlyAnswer{2000};
 
@@ -195,16 +197,52 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     abortUpstream(upstream.lowest_layer());
   };
 
-  // 3. The request head. A Content-Length body that fits the read buffer is read whole first, so a
-  // client that disconnects mid-body leaves the upstream with nothing at all; a larger (or chunked)
-  // body streams, and a disconnect resets the upstream. With Expect: 100-continue the head goes alone
-  // and the body waits for the upstream's 100 (step 4).
+  // 3. The body's framing is checked before the head goes out: up to kPrevalidateBytes of the body (all
+  // of a smaller one) is read from the client first, a chunked body decoded and re-framed with chunk
+  // sizes of our own (ChunkedReframer: the upstream never parses a size, extension or trailer the
+  // client wrote). A framing error is answered 400 and the upstream receives nothing; a client that
+  // leaves before then leaves the upstream with nothing either. The rest of a larger body streams
+  // (step 5); a disconnect then resets the upstream. With Expect: 100-continue the head goes alone and
+  // the body waits for the upstream's 100 (step 4).
   const bool has_body = head.body != BodyFraming::kNone;
   const bool expect_continue = has_body && head.expect_continue;
-  if (!expect_continue && head.body == BodyFraming::kContentLength &&
-      head.content_length.value_or(0) <= ByteBuffer::kCapacity) {
-    const size_t need = static_cast<size_t>(head.content_length.value_or(0));
-    while (cbuf_.size() < need) {
+  ChunkedReframer reframer(400);
+  uint64_t body_left = head.content_length.value_or(0);  // Content-Length bytes not yet taken
+  bool body_done = !has_body;
+  // Moves the body bytes cbuf_ holds (as far as the body goes) into `into`, re-framed when chunked;
+  // false when the chunked framing is broken.
+  auto takeBody = [&](std::string& into) -> bool {
+    if (head.body == BodyFraming::kContentLength) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left, cbuf_.size()));
+      into.append(cbuf_.view().substr(0, take));
+      cbuf_.consume(take);
+      body_left -= take;
+      body_done = body_left == 0;
+      return true;
+    }
+    const FeedResult r = reframer.feed(cbuf_.view(), &into);
+    if (r.state == ParseState::kRejected) return false;
+    cbuf_.consume(r.consumed);
+    body_done = r.state == ParseState::kDone;
+    return true;
+  };
+  auto refuseFraming = [&]() -> asio::awaitable<void> {
+    const HttpRejection& rej = reframer.rejection();
+    emitHttp(head.method, url, 400, ocsf::Action::kDenied, rule, "l7",
+             fmt::format("chunked body: {}: {}", rej.code(), rej.detail));
+    co_await answer(client, 400, "bad_request", rej.detail, rej.code());
+  };
+  std::string out = serializeRequestHead(head, canonical);
+  if (has_body && !expect_continue) {
+    size_t checked = 0;  // body bytes as the client framed them
+    for (;;) {
+      const size_t before = cbuf_.size();
+      if (!takeBody(out)) {
+        co_await refuseFraming();
+        co_return ExchangeOutcome::kClose;
+      }
+      checked += before - cbuf_.size();
+      if (body_done || checked >= kPrevalidateBytes) break;
       deadline_.expireAfter(t.body_idle, WaitPhase::kRequestBody);
       auto [ec, n] = co_await client.async_read_some(cbuf_.prepare(), asio::as_tuple(asio::use_awaitable));
       if (ec) {
@@ -215,7 +253,6 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       counters_.from_client += n;
     }
   }
-  const std::string out = serializeRequestHead(head, canonical);
   deadline_.expireAfter(t.write, WaitPhase::kWrite);
   {
     auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
@@ -228,6 +265,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       co_return ExchangeOutcome::kClose;
     }
   }
+  out.clear();
 
   // Response heads, forwarding informational 1xx heads as they come. In the Expect phase it stops
   // at a 100 Continue (forwarded; the body follows) or when the upstream stays silent for
@@ -292,12 +330,9 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
     final_before_body = r == HeadRead::kFinal;
   }
 
-  // 5. The body as framed.
+  // 5. The rest of the body, re-framed as in step 3.
   if (has_body && !final_before_body) {
-    uint64_t remaining = head.content_length.value_or(0);
-    ChunkedDecoder chunked(400);
-    for (;;) {
-      if (head.body == BodyFraming::kContentLength && remaining == 0) break;
+    while (!body_done) {
       if (cbuf_.empty()) {
         deadline_.expireAfter(t.body_idle, WaitPhase::kRequestBody);
         auto [ec, n] = co_await client.async_read_some(cbuf_.prepare(), asio::as_tuple(asio::use_awaitable));
@@ -308,35 +343,21 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
         cbuf_.commit(n);
         counters_.from_client += n;
       }
-      size_t take = 0;
-      bool done = false;
-      if (head.body == BodyFraming::kContentLength) {
-        take = static_cast<size_t>(std::min<uint64_t>(remaining, cbuf_.size()));
-        remaining -= take;
-        done = remaining == 0;
-      } else {
-        const FeedResult r = chunked.feed(cbuf_.view());
-        if (r.state == ParseState::kRejected) {
-          emitHttp(head.method, url, 400, ocsf::Action::kDenied, rule, "l7",
-                   fmt::format("chunked body: {}: {}", chunked.rejection().code(), chunked.rejection().detail));
-          abortUpstream(upstream.lowest_layer());
-          upstream_ready_ = false;
-          co_await answer(client, 400, "bad_request", chunked.rejection().detail, chunked.rejection().code());
-          co_return ExchangeOutcome::kClose;
-        }
-        take = r.consumed;
-        done = r.state == ParseState::kDone;
+      if (!takeBody(out)) {
+        abortUpstream(upstream.lowest_layer());
+        upstream_ready_ = false;
+        co_await refuseFraming();
+        co_return ExchangeOutcome::kClose;
       }
+      if (out.empty()) continue;
       deadline_.expireAfter(t.write, WaitPhase::kWrite);
-      auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(cbuf_.view().data(), take),
-                                                asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
       (void)n;
-      cbuf_.consume(take);
+      out.clear();
       if (ec) {
         co_await upstreamFailed(ec, deadline_.expired(), "sending the request body to");
         co_return ExchangeOutcome::kClose;
       }
-      if (done) break;
     }
   }
 

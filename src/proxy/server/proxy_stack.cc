@@ -22,7 +22,7 @@ Result<std::unique_ptr<ProxyStack>> ProxyStack::create(ProxyStackOptions options
   stack->server_ = std::move(server).value();
   if (options.dns) {
     auto dns = DnsResolver::create(std::move(*options.dns), emitter, stack->server_->session(),
-                                   ids ? makeDnsCallerLookup(ids) : DnsResolver::CallerLookup{});
+                                   ids ? makeDnsCallerLookup(ids) : DnsResolver::CallerLookup{}, &store);
     if (!dns.ok()) return dns.error().withContext("DNS resolver");
     stack->dns_ = std::move(dns).value();
   }

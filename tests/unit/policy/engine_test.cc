@@ -131,13 +131,64 @@ TEST(PolicyEngineTest, DeniesBinaryNotListedAndNamesTheAllowedOnes) {
       "binary /usr/bin/wget is not allowed by rule github_readonly (allowed: /usr/bin/curl, /usr/bin/git)");
 }
 
-TEST(PolicyEngineTest, AllowsWhenAnAncestorExecutableMatches) {
-  const Policy p = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/git}]");
+TEST(PolicyEngineTest, AllowsWhenAnAncestorExecutableMatchesAnEntryWithAncestorsTrue) {
+  const Policy p = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/git, ancestors: true}]");
   const Decision d = decideConnect(
       p, connect("api.github.com", 443, "/usr/lib/git-core/git-remote-https", {"/usr/bin/git", "/bin/bash"}));
   EXPECT_TRUE(d.allowed());
   EXPECT_EQ(d.matched_binary, "/usr/bin/git");
   EXPECT_FALSE(decideConnect(p, connect("api.github.com", 443, "/usr/bin/python3", {"/bin/bash"})).allowed());
+}
+
+TEST(PolicyEngineTest, AnAncestorDoesNotMatchAnEntryWithoutAncestorsTrue) {
+  // Issue 12 item 3 (a): python started under curl's process tree is not curl.
+  const Policy p = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/curl}]");
+  const Decision d = decideConnect(p, connect("api.github.com", 443, "/usr/bin/python3.11", {"/usr/bin/curl"}));
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.reason, "binary /usr/bin/python3.11 is not allowed by rule r (allowed: /usr/bin/curl)");
+}
+
+TEST(PolicyEngineTest, EveryHolderOfTheSocketMustBeAllowed) {
+  // Issue 12 item 3 (b): a socket made by a process that became curl, also held by python.
+  const Policy p = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/curl}]");
+  ConnectRequest request = connect("api.github.com", 443, "/usr/bin/curl");
+  request.pid = 40;
+  EXPECT_TRUE(decideConnect(p, request).allowed());
+  request.other_holders.push_back(CallerProcess{.executable = "/usr/bin/python3.11", .pid = 41});
+  const Decision d = decideConnect(p, request);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.rule, "r");
+  EXPECT_EQ(d.reason,
+            "the socket is also held by /usr/bin/python3.11 (pid 41), which rule r does not allow (allowed: "
+            "/usr/bin/curl)");
+  // Both holders allowed: allowed.
+  request.other_holders.back().executable = "/usr/bin/curl";
+  EXPECT_TRUE(decideConnect(p, request).allowed());
+}
+
+TEST(PolicyEngineTest, InjectedCodeIsAllowedAndFlaggedUnlessTheEntrySaysDeny) {
+  // Issue 12 item 3 (c): LD_PRELOAD into curl.
+  ConnectRequest request = connect("api.github.com", 443, "/usr/bin/curl");
+  request.injected = true;
+  request.pid = 7;
+  const Policy alert = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/curl}]");
+  const Decision allowed = decideConnect(alert, request);
+  EXPECT_TRUE(allowed.allowed());
+  EXPECT_TRUE(allowed.injected);
+  const Policy deny = oneRule("{host: api.github.com, ports: [443]}", "[{path: /usr/bin/curl, injected: deny}]");
+  const Decision denied = decideConnect(deny, request);
+  EXPECT_FALSE(denied.allowed());
+  EXPECT_TRUE(denied.injected);
+  EXPECT_EQ(denied.reason, "/usr/bin/curl (pid 7) runs with injected code and rule r says injected: deny");
+  request.injected = false;
+  const Decision clean = decideConnect(deny, request);
+  EXPECT_TRUE(clean.allowed());
+  EXPECT_FALSE(clean.injected);
+  // Another holder's injection counts the same way.
+  request.other_holders.push_back(CallerProcess{.executable = "/usr/bin/curl", .injected = true, .pid = 8});
+  const Decision other = decideConnect(deny, request);
+  EXPECT_FALSE(other.allowed());
+  EXPECT_THAT(other.reason, HasSubstr("also held by /usr/bin/curl (pid 8), which runs with injected code"));
 }
 
 TEST(PolicyEngineTest, BinaryGlobStarStaysWithinOneSegment) {
@@ -147,7 +198,7 @@ TEST(PolicyEngineTest, BinaryGlobStarStaysWithinOneSegment) {
 }
 
 TEST(PolicyEngineTest, BinaryGlobDoubleStarCrossesSegments) {
-  const Policy p = oneRule("{host: db.corp.internal, ports: [5432]}", "[{path: '/opt/app/**'}]");
+  const Policy p = oneRule("{host: db.corp.internal, ports: [5432]}", "[{path: '/opt/app/**', ancestors: true}]");
   EXPECT_TRUE(decideConnect(p, connect("db.corp.internal", 5432, "/opt/app/bin/x/server")).allowed());
   EXPECT_TRUE(
       decideConnect(p, connect("db.corp.internal", 5432, "/usr/bin/env", {"/opt/app/run"})).allowed());
@@ -429,6 +480,23 @@ network:
   EXPECT_FALSE(couldEverAllowHost(p, "corp.internal"));
   EXPECT_FALSE(couldEverAllowHost(p, "evil.example"));
   EXPECT_FALSE(couldEverAllowHost(p, "bad name"));
+}
+
+TEST(PolicyEngineTest, ResolvableNamesAreEndpointPackageSourceAndCredentialHosts) {
+  const Policy p = load(
+      "version: 1\n"
+      "audit:\n  package_sources: [pypi.example.org]\n"
+      "credentials:\n  gh:\n    env: GITHUB_TOKEN\n    value_from: env:WARDEN_GH\n"
+      "    inject: [{host: '*.github.example', ports: [443]}]\n"
+      "network:\n  r:\n    endpoints: [{host: '**.corp.internal', ports: [5432]}]\n"
+      "    binaries: [{path: /usr/bin/psql}]\n");
+  EXPECT_TRUE(resolvableName(p, "db.eu.corp.internal"));
+  EXPECT_TRUE(resolvableName(p, "PyPI.example.org."));
+  EXPECT_TRUE(resolvableName(p, "api.github.example"));
+  EXPECT_FALSE(resolvableName(p, "c2VjcmV0LWRhdGE.exfil.evil.example"));
+  EXPECT_FALSE(resolvableName(p, "corp.internal"));
+  EXPECT_FALSE(resolvableName(p, "a\\032b.corp.internal"));  // presentation escapes are not a host name
+  EXPECT_FALSE(resolvableName(Policy{}, "pypi.org"));           // no rules: nothing resolves
 }
 
 TEST(PolicyEngineTest, PackageSourcesComeFromTheAuditSection) {

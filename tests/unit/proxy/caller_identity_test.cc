@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <cstring>
 #include <functional>
 
 #include <fmt/format.h>
@@ -248,7 +249,9 @@ TEST(CallerIdentityTest, FakeProcTreeResolvesOwnerAncestorsAndOldestHolder) {
   EXPECT_THAT(id->cmdline, ElementsAre("lie", "--flag"));
   EXPECT_EQ(id->cwd, "/workspace");
   EXPECT_EQ(id->socket_inode, 555u);
-  EXPECT_THAT(id->other_owner_pids, ElementsAre(200));
+  ASSERT_EQ(id->other_holders.size(), 1u);
+  EXPECT_EQ(id->other_holders[0].pid, 200);
+  EXPECT_EQ(id->other_holders[0].exe, "/bin/true");
   ASSERT_EQ(id->ancestors.size(), 2u);
   EXPECT_EQ(id->ancestors[0].pid, 50);
   EXPECT_EQ(id->ancestors[0].name, "bash (login)");
@@ -296,6 +299,70 @@ TEST(CallerIdentityTest, FakeProcReportsDeletedExecutableByItsPath) {
   EXPECT_EQ(id->exe, (dir / "tool").string());
   EXPECT_TRUE(id->exe_deleted);
   EXPECT_EQ(id->exe_sha256, sha256Hex("old build"));
+}
+
+TEST(CallerIdentityTest, FakeProcEveryHolderIsDescribedWithItsSignsOfInjection) {
+  TempDir dir;
+  FakeProc proc(dir);
+  writeFile(dir / "curl", "curl build");
+  writeFile(dir / "python3", "python build");
+  proc.addTcp("tcp", tcpLine(ep("10.0.0.2", 1), ep("10.0.0.1", 2), 5));
+  proc.addProcess(1, "init", 0, 1, "/sbin/init");
+  proc.addProcess(70, "curl", 1, 10, (dir / "curl").string());
+  proc.addProcess(71, "git", 70, 11, (dir / "python3").string());  // calls itself git
+  proc.addSocketFd(70, 3, 5);
+  proc.addSocketFd(71, 3, 5);
+  writeFile(proc.root() / "70" / "environ", std::string("HOME=/h\0LD_PRELOAD=/tmp/hook.so\0", 32));
+  writeFile(proc.root() / "70" / "maps",
+            "5500-5600 r-xp 00000000 08:01 7 /usr/bin/curl\n"
+            "7f00-7f10 r-xp 00000000 00:01 42 /memfd:x (deleted)\n"
+            "7f20-7f30 rwxp 00000000 00:00 0 \n");
+  writeFile(proc.root() / "71" / "environ", std::string("HOME=/h\0", 8));
+  writeFile(proc.root() / "71" / "maps", "5500-5600 r-xp 00000000 08:01 8 /usr/bin/python3\n");
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto id = resolver->lookup(ep("10.0.0.2", 1), ep("10.0.0.1", 2));
+  ASSERT_TRUE(id.ok()) << id.error().toString();
+  EXPECT_EQ(id->pid, 70);
+  EXPECT_EQ(id->displayName(), "curl");
+  EXPECT_THAT(id->injection, ElementsAre("LD_PRELOAD=/tmp/hook.so in its environment",
+                                         "executable memory from a memfd or a deleted file (/memfd:x (deleted))"));
+  EXPECT_EQ(id->anonymous_exec_mappings, 1u);
+  EXPECT_EQ(id->injection_unchecked, "");
+  ASSERT_EQ(id->other_holders.size(), 1u);
+  const CallerIdentity& other = id->other_holders[0];
+  EXPECT_EQ(other.pid, 71);
+  EXPECT_EQ(other.name, "git");
+  EXPECT_EQ(other.displayName(), "python3");  // events name it by its executable
+  EXPECT_EQ(other.exe_sha256, sha256Hex("python build"));
+  EXPECT_TRUE(other.injection.empty());
+  ASSERT_FALSE(other.ancestors.empty());
+  EXPECT_EQ(other.ancestors[0].pid, 70);
+}
+
+TEST(CallerIdentityTest, FakeProcUnreadableEnvironIsSaidAndAnOversizedOneIsASign) {
+  TempDir dir;
+  FakeProc proc(dir);
+  writeFile(dir / "tool", "x");
+  proc.addTcp("tcp", tcpLine(ep("10.0.0.2", 1), ep("10.0.0.1", 2), 5) + tcpLine(ep("10.0.0.3", 1), ep("10.0.0.1", 2), 6));
+  proc.addProcess(80, "a", 1, 10, (dir / "tool").string());
+  proc.addProcess(81, "b", 1, 11, (dir / "tool").string());
+  proc.addSocketFd(80, 3, 5);
+  proc.addSocketFd(81, 3, 6);
+  writeFile(proc.root() / "81" / "environ", std::string(64, 'A'));
+  writeFile(proc.root() / "81" / "maps", "");
+  CallerLookupOptions options;
+  options.proc_root = proc.root();
+  options.max_environ_bytes = 32;
+  auto resolver = CallerIdentityResolver::create(options);
+  ASSERT_TRUE(resolver.ok());
+  auto missing = (*resolver)->lookup(ep("10.0.0.2", 1), ep("10.0.0.1", 2));
+  ASSERT_TRUE(missing.ok()) << missing.error().toString();
+  EXPECT_TRUE(missing->injection.empty());
+  EXPECT_THAT(missing->injection_unchecked, ::testing::HasSubstr("environ"));
+  auto big = (*resolver)->lookup(ep("10.0.0.3", 1), ep("10.0.0.1", 2));
+  ASSERT_TRUE(big.ok()) << big.error().toString();
+  EXPECT_THAT(big->injection, ElementsAre(::testing::HasSubstr("larger than 32 bytes")));
 }
 
 TEST(CallerIdentityTest, FakeProcSocketWithoutOwnerIsNotFound) {
@@ -361,6 +428,40 @@ TEST(CallerIdentityTest, FakeProcFindsAUdpSocketByItsLocalEndPreferringAnExactMa
   auto tcp = resolver->lookupByLocal(SocketProtocol::kTcp, ep("10.0.0.2", 5353));
   ASSERT_FALSE(tcp.ok());
   EXPECT_EQ(tcp.error().code(), Code::kNotFound);
+}
+
+TEST(CallerIdentityTest, FakeProcUdpSenderIsNeverGuessedWhenTwoSocketsShareThePort) {
+  // Issue 12 item 10: a wildcard-bound socket on curl's port sent the query; the exact-match rule
+  // named curl. Both can have sent 10.0.0.2:5353 -> 10.0.0.1:53: the sender cannot be told.
+  TempDir dir;
+  FakeProc proc(dir);
+  proc.addTcp("udp", tcpLine(ep("0.0.0.0", 5353), ep("0.0.0.0", 0), 901, 7) +
+                         tcpLine(ep("10.0.0.2", 5353), ep("10.0.0.1", 53), 902, 1) +
+                         tcpLine(ep("10.0.0.2", 6000), ep("10.0.0.8", 53), 903, 1));
+  proc.addTcp("udp6", "");
+  proc.addProcess(1, "init", 0, 1, "/sbin/init");
+  proc.addProcess(30, "python3", 1, 5, "/usr/bin/python3");
+  proc.addProcess(31, "curl", 1, 6, "/usr/bin/curl");
+  proc.addSocketFd(30, 3, 901);
+  proc.addSocketFd(31, 4, 902);
+  proc.addSocketFd(31, 5, 903);
+  auto resolver = resolverFor(proc.root());
+  ASSERT_NE(resolver, nullptr);
+  auto both = resolver->lookupUdpSender(ep("10.0.0.2", 5353), ep("10.0.0.1", 53));
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().code(), Code::kFailedPrecondition);
+  EXPECT_THAT(both.error().message(), ::testing::HasSubstr("2 UDP sockets can have sent"));
+  // To another server, curl's socket (connected to 10.0.0.1:53) cannot have sent it: the wildcard did.
+  auto other = resolver->lookupUdpSender(ep("10.0.0.2", 5353), ep("10.0.0.7", 53));
+  ASSERT_TRUE(other.ok()) << other.error().toString();
+  EXPECT_EQ(other->pid, 30);
+  // A socket connected elsewhere is never the sender, even on an exact match.
+  auto elsewhere = resolver->lookupUdpSender(ep("10.0.0.2", 6000), ep("10.0.0.1", 53));
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_EQ(elsewhere.error().code(), Code::kNotFound);
+  auto exact = resolver->lookupUdpSender(ep("10.0.0.2", 6000), ep("10.0.0.8", 53));
+  ASSERT_TRUE(exact.ok()) << exact.error().toString();
+  EXPECT_EQ(exact->pid, 31);
 }
 
 TEST(CallerIdentityTest, FakeProcDualStackUdpSocketAnswersForIpv4AndOrphansAreSkipped) {
@@ -587,6 +688,38 @@ TEST(CallerIdentityTest, RealWildcardUdpSocketAnswersForLoopbackSources) {
   EXPECT_EQ(gone.error().code(), Code::kNotFound);
 }
 
+TEST(CallerIdentityTest, RealUdpSenderIsAmbiguousWhenAWildcardSocketSharesThePort) {
+  // Two real sockets on one port (SO_REUSEADDR): 127.0.0.1:P and 0.0.0.0:P. Either can send from
+  // 127.0.0.1:P; the lookup says so instead of naming the exact one.
+  auto reusable = [](const char* address, uint16_t port) {
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, address, &addr.sin_addr);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return UniqueFd();
+    return fd;
+  };
+  UniqueFd exact = reusable("127.0.0.1", 0);
+  ASSERT_TRUE(exact.valid());
+  sockaddr_in got{};
+  socklen_t len = sizeof got;
+  ASSERT_EQ(::getsockname(exact.get(), reinterpret_cast<sockaddr*>(&got), &len), 0);
+  const uint16_t port = ntohs(got.sin_port);
+  auto resolver = resolverFor("/proc");
+  ASSERT_NE(resolver, nullptr);
+  auto alone = resolver->lookupUdpSender(ep("127.0.0.1", port), ep("127.0.0.1", 53));
+  ASSERT_TRUE(alone.ok()) << alone.error().toString();
+  EXPECT_EQ(alone->pid, ::getpid());
+  UniqueFd wildcard = reusable("0.0.0.0", port);
+  if (!wildcard.valid()) GTEST_SKIP() << "this kernel refuses the shared port: " << std::strerror(errno);
+  auto shared = resolver->lookupUdpSender(ep("127.0.0.1", port), ep("127.0.0.1", 53));
+  ASSERT_FALSE(shared.ok());
+  EXPECT_EQ(shared.error().code(), Code::kFailedPrecondition);
+}
+
 TEST(CallerIdentityTest, ForkedChildThatConnectsIsTheCallerWithThisProcessAsParent) {
   Listener listener;
   ASSERT_TRUE(listener.ok());
@@ -602,7 +735,7 @@ TEST(CallerIdentityTest, ForkedChildThatConnectsIsTheCallerWithThisProcessAsPare
   ASSERT_FALSE(id->ancestors.empty());
   EXPECT_EQ(id->ancestors[0].pid, ::getpid());
   EXPECT_EQ(id->ancestors[0].exe, selfExe());
-  EXPECT_TRUE(id->other_owner_pids.empty());
+  EXPECT_TRUE(id->other_holders.empty());
 }
 
 TEST(CallerIdentityTest, AncestorChainStopsAtTheStopPid) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <string>
 
 namespace warden::proxy {
@@ -149,6 +151,75 @@ TEST(ChunkedDecoderTest, RejectionCarriesConfiguredStatus) {
   EXPECT_EQ(decoder.feed("0\r\n\r\n").consumed, 0u);
   decoder.reset();
   EXPECT_EQ(decoder.feed("0\r\n\r\n").state, ParseState::kDone);
+}
+
+// ---- ChunkedReframer ----
+
+std::string reframeWhole(std::string_view body, ParseState* state = nullptr) {
+  ChunkedReframer reframer;
+  std::string out;
+  const FeedResult r = reframer.feed(body, &out);
+  if (state) *state = r.state;
+  return out;
+}
+
+TEST(ChunkedReframerTest, WritesThePayloadWithItsOwnChunkSizes) {
+  ParseState state{};
+  EXPECT_EQ(reframeWhole("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", &state), "b\r\nhello world\r\n0\r\n\r\n");
+  EXPECT_EQ(state, ParseState::kDone);
+}
+
+TEST(ChunkedReframerTest, DropsExtensionsLeadingZerosAndTrailers) {
+  ParseState state{};
+  EXPECT_EQ(reframeWhole("0005;a=b\r\nhello\r\n0;last\r\nX-Checksum: 1\r\n\r\n", &state), "5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(state, ParseState::kDone);
+}
+
+TEST(ChunkedReframerTest, AHugeDeclaredSizeIsNeverPassedOn) {
+  // The smuggling attempt of issue 12: a lenient upstream reads 0x100000005 as 5 and the rest as a
+  // request of its own. Re-framed, the upstream reads the client's bytes as one chunk of data.
+  const std::string smuggled = "GET /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string body = "100000005\r\nAAAAA\r\n0\r\n\r\n" + smuggled;
+  ParseState state{};
+  const std::string out = reframeWhole(body, &state);
+  EXPECT_EQ(state, ParseState::kNeedMore);  // 4 GiB of chunk data are still to come
+  const std::string payload = body.substr(11);
+  EXPECT_EQ(out, fmt::format("{:x}\r\n{}\r\n", payload.size(), payload));
+  EXPECT_EQ(out.find("100000005"), std::string::npos);
+}
+
+TEST(ChunkedReframerTest, SplitsGiveOneWellFormedChunkPerFeed) {
+  const std::string body = "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\nNEXT";
+  ChunkedReframer reframer;
+  std::string out;
+  size_t at = 0;
+  ParseState state = ParseState::kNeedMore;
+  while (state == ParseState::kNeedMore && at < body.size()) {
+    const FeedResult r = reframer.feed(std::string_view(body).substr(at, 2), &out);
+    at += r.consumed;
+    state = r.state;
+  }
+  EXPECT_EQ(state, ParseState::kDone);
+  EXPECT_EQ(body.substr(at), "NEXT");
+  // Decoding our output gives the payload back and the same end.
+  ChunkedDecoder check;
+  std::string payload;
+  const FeedResult r = check.feed(out, [&](std::string_view p) { payload.append(p); });
+  EXPECT_EQ(r.state, ParseState::kDone);
+  EXPECT_EQ(r.consumed, out.size());
+  EXPECT_EQ(payload, "abcdefg");
+  EXPECT_EQ(reframer.payloadBytes(), 7u);
+}
+
+TEST(ChunkedReframerTest, ABrokenBodyAppendsNothing) {
+  ChunkedReframer reframer;
+  std::string out;
+  EXPECT_EQ(reframer.feed("zz\r\nhello\r\n", &out).state, ParseState::kRejected);
+  EXPECT_EQ(reframer.rejection().reason, RejectReason::kInvalidChunkSize);
+  EXPECT_TRUE(out.empty());
+  ChunkedReframer trailer;
+  EXPECT_EQ(trailer.feed("1\r\na\r\n0\r\nbad trailer\r\n\r\n", &out).state, ParseState::kRejected);
+  EXPECT_TRUE(out.empty());
 }
 
 }  // namespace
