@@ -330,6 +330,7 @@ std::string_view kindPrefix(Kind k) {
     case Kind::kSession: return "SESSION";
     case Kind::kPkg: return "PKG";
     case Kind::kTool: return "TOOL";
+    case Kind::kModel: return "MODEL";
     case Kind::kLimit: return "LIMIT";
     case Kind::kLog: return "LOG";
     case Kind::kEvent: return "EVENT";

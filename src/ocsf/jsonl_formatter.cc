@@ -162,7 +162,17 @@ void appendJsonl(std::string& out, const Event& e) {
   } else if (e.activity_name != "Other") {
     w.str("activity_name", e.activity_name);
   }
-  if (e.actor) w.object("actor", [&](ObjectWriter& a) { a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); }); });
+  if (e.actor) {
+    w.object("actor", [&](ObjectWriter& a) {
+      if (e.actor->pid || e.actor->uid) {
+        a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
+      } else {
+        // A process needs a pid or uid (the schema's at_least_one); an unidentified caller is
+        // named by what is known of it instead.
+        a.str("app_name", e.actor->name.empty() ? std::string_view("unknown") : std::string_view(e.actor->name));
+      }
+    });
+  }
   w.array("answers", e.answers, [&](const DnsAnswer& a) {
     ObjectWriter o(out);
     o.str("rdata", a.rdata);
