@@ -52,6 +52,7 @@ Result<void> Session::startProxy() {
   stack.caller.net_pid = "1";
   stack.caller.stop_pid = 1;
   stack.ca = ca_;
+  stack.server.credentials = credentials_;
   proxy::DnsResolverOptions dns;
   dns.listen_address = lease.host_ip;
   dns.listen_port = kDnsPort;

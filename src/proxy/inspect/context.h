@@ -48,9 +48,14 @@ struct Parties {
 // credential sent where it must not go, a download from a source the policy does not list).
 struct LocalAnswer {
   int status = 403;
+  // Either a JSON error of the proxy's usual shape ({"error", "detail", "reason", "rule"}, the
+  // connection closes after it)...
+  std::string error = "policy_denied";
+  std::string detail;
+  // ...or, when `body` is set, exactly this body with `content_type` (a JSON-RPC answer).
   std::string content_type = "application/json";
   std::string body;
-  bool close = true;  // close the client connection after it
+  bool close = true;  // close the client connection after a `body` answer
   // The HTTP event of the request: DENIED with this reason (and severity when set).
   std::string reason;
   std::string rule;

@@ -15,6 +15,11 @@ bool Inspection::wantsInspection(const policy::Policy& policy, std::string_view 
   return credentials() != nullptr && credentials()->isInjectTarget(host, port);
 }
 
+std::string Inspection::scrub(std::string_view text) const {
+  const CredentialVault* vault = credentials();
+  return vault != nullptr ? vault->scrub(text) : std::string(text);
+}
+
 // ---- ConnectionInspection ----
 
 ConnectionInspection::~ConnectionInspection() { finish(); }
@@ -66,8 +71,7 @@ LocalAnswer ExchangeInspection::leakAnswer(const std::vector<std::string>& names
                                          list, parties_.host, parties_.port, where);
   LocalAnswer a;
   a.status = 403;
-  a.body = fmt::format(R"({{"error":"policy_denied","detail":"this request carries credential {} to a host not allowed to receive it","reason":"credential_leak","rule":"{}"}})",
-                       list, parties_.rule);
+  a.detail = fmt::format("this request carries credential {} to {}, which is not allowed to receive it", list, parties_.host);
   a.reason = reason;
   a.rule = parties_.rule;
   a.severity = ocsf::Severity::kHigh;
@@ -155,6 +159,26 @@ void ExchangeInspection::onEnd(const ExchangeEnd& end) {
     if (end.timed_out && call.error.empty()) call.error = "the provider stopped answering (proxy timeout)";
     recorder.emit(ocsf::modelCall(*recorder.session, recorder.now(), call));
   }
+}
+
+std::optional<LocalAnswer> ExchangeInspection::onRequestBytes(BodyFraming framing, std::string_view raw) {
+  if (!readsRequestBody()) return std::nullopt;
+  if (framing != BodyFraming::kChunked) return onRequestBody(raw);
+  if (!request_chunks_) request_chunks_ = std::make_unique<ChunkedDecoder>(400);
+  scratch_.clear();
+  request_chunks_->feed(raw, [this](std::string_view payload) { scratch_.append(payload); });
+  if (scratch_.empty()) return std::nullopt;
+  return onRequestBody(scratch_);
+}
+
+bool ExchangeInspection::onResponseBytes(BodyFraming framing, std::string_view raw, bool last) {
+  if (!readsResponseBody()) return true;
+  if (framing != BodyFraming::kChunked) return onResponseBody(raw, last);
+  if (!response_chunks_) response_chunks_ = std::make_unique<ChunkedDecoder>(502);
+  scratch_.clear();
+  response_chunks_->feed(raw, [this](std::string_view payload) { scratch_.append(payload); });
+  if (scratch_.empty() && !last) return true;
+  return onResponseBody(scratch_, last);
 }
 
 std::string ExchangeInspection::scrub(std::string_view text) const {

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "policy/model.h"
+#include "proxy/chunked.h"
 #include "proxy/http_request.h"
 #include "proxy/http_response.h"
 #include "proxy/inspect/context.h"
@@ -53,6 +54,9 @@ class Inspection {
   // A CONNECT to host:port is inspected at L7 (TLS terminated) although its endpoint has no
   // protocol: the host is one of audit.package_sources, or a credential's inject target.
   bool wantsInspection(const policy::Policy& policy, std::string_view host, uint16_t port) const;
+  // `text` with credentials (placeholders and values) replaced by their names: every request line
+  // that goes into an event passes through here.
+  std::string scrub(std::string_view text) const;
 
  private:
   Recorder recorder_;
@@ -109,6 +113,14 @@ class ExchangeInspection {
   // Request text for events with credentials (placeholders and values) replaced by their names.
   std::string scrub(std::string_view text) const;
 
+  // The relay's side: body bytes as they are framed on the wire (Content-Length bytes, or the
+  // chunked coding, decoded here). `framing` is the message's (head.body / response.body).
+  std::optional<LocalAnswer> onRequestBytes(BodyFraming framing, std::string_view raw);
+  bool onResponseBytes(BodyFraming framing, std::string_view raw, bool last);
+  // True when the relay must call the byte hooks at all (some inspector reads bodies).
+  bool readsRequestBody() const { return body_scanner_.has_value() || model_ != nullptr; }
+  bool readsResponseBody() const { return package_ != nullptr || mcp_ != nullptr || model_ != nullptr; }
+
  private:
   friend class ConnectionInspection;
   ExchangeInspection(Inspection& inspection, const Parties& parties, McpCounts& counts);
@@ -124,6 +136,9 @@ class ExchangeInspection {
   std::unique_ptr<ModelCallParser> model_;
   ModelApi model_api_ = ModelApi::kNone;
   std::optional<CredentialVault::BodyScanner> body_scanner_;
+  std::unique_ptr<ChunkedDecoder> request_chunks_;
+  std::unique_ptr<ChunkedDecoder> response_chunks_;
+  std::string scratch_;
   std::chrono::steady_clock::time_point started_;
   bool ended_ = false;
 };

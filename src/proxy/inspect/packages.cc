@@ -172,8 +172,7 @@ std::optional<LocalAnswer> PackageExchange::onRequest(HttpRequestHead& head) {
   }
   LocalAnswer a;
   a.status = 403;
-  a.body = fmt::format(R"({{"error":"policy_denied","detail":"package downloads from {} are not allowed","reason":"{}","rule":"{}"}})",
-                       parties_.host, reason, parties_.rule);
+  a.detail = fmt::format("package downloads from {} are not allowed", parties_.host);
   a.reason = reason;
   a.rule = parties_.rule;
   a.close = true;

@@ -97,46 +97,64 @@ bool looksLikeSecret(std::string_view v) {
   return isHighEntropyToken(v);
 }
 
+namespace {
+
+bool isPieceChar(char c) { return isAlpha(c) || isDigit(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/'; }
+
+// One whitespace-free word: every piece (a run of token characters) that looks like a secret, or
+// that follows a secret key name and a ':' or '=' ("api_key":"x", token=x), becomes "[redacted]".
+// *key_pending carries "the last piece was a secret key" into the next word ("password: hunter2").
+std::string redactWord(std::string_view word, bool* key_pending) {
+  if (looksLikeSecret(word)) {
+    *key_pending = false;
+    return std::string(kRedacted);
+  }
+  std::string out;
+  out.reserve(word.size());
+  bool pending = *key_pending;
+  bool saw_separator = *key_pending;  // a key that ended the previous word had its ':' there
+  size_t i = 0;
+  while (i < word.size()) {
+    if (!isPieceChar(word[i])) {
+      if (word[i] == ':' || word[i] == '=') saw_separator = true;
+      out.push_back(word[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < word.size() && isPieceChar(word[end])) ++end;
+    // base64 padding belongs to the piece.
+    while (end < word.size() && word[end] == '=' && end + 1 <= word.size() && (end + 1 == word.size() || !isPieceChar(word[end + 1]))) ++end;
+    const std::string_view piece = word.substr(i, end - i);
+    if ((pending && saw_separator) || looksLikeSecret(piece)) {
+      out.append(kRedacted);
+      pending = false;
+    } else {
+      out.append(piece);
+      pending = isSecretKeyName(piece);
+    }
+    saw_separator = false;
+    i = end;
+  }
+  // Into the next word only as "key:" / "key=" at the end of this one.
+  *key_pending = pending && saw_separator;
+  return out;
+}
+
+}  // namespace
+
 std::string redactSecrets(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
-  bool redact_next = false;  // the previous word was a secret key ("password:", "api_key=")
+  bool key_pending = false;  // the previous word ended with a secret key name ("password:", "x-api-key:")
   while (i < text.size()) {
     const size_t start = text.find_first_not_of(" \t\r\n", i);
     out.append(text.substr(i, (start == std::string_view::npos ? text.size() : start) - i));
     if (start == std::string_view::npos) break;
     size_t end = text.find_first_of(" \t\r\n", start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view word = text.substr(start, end - start);
+    out.append(redactWord(text.substr(start, end - start), &key_pending));
     i = end;
-    // "key=value" / "key:value" in one word.
-    const size_t sep = word.find_first_of("=:");
-    if (sep != std::string_view::npos && sep > 0 && sep + 1 < word.size()) {
-      std::string_view key = word.substr(0, sep);
-      while (!key.empty() && (key.front() == '"' || key.front() == '\'' || key.front() == '{')) key.remove_prefix(1);
-      while (!key.empty() && (key.back() == '"' || key.back() == '\'')) key.remove_suffix(1);
-      const std::string_view value = word.substr(sep + 1);
-      if (isSecretKeyName(key) || looksLikeSecret(value)) {
-        out.append(word.substr(0, sep + 1));
-        out.append(kRedacted);
-        redact_next = false;
-        continue;
-      }
-    }
-    if (redact_next || looksLikeSecret(word)) {
-      out.append(kRedacted);
-      redact_next = false;
-      continue;
-    }
-    // "password: hunter2", "Authorization: Bearer x": the key ends the word.
-    std::string_view bare = word;
-    while (!bare.empty() && (bare.back() == ':' || bare.back() == '=' || bare.back() == '"' || bare.back() == '\'')) {
-      bare.remove_suffix(1);
-    }
-    while (!bare.empty() && (bare.front() == '"' || bare.front() == '\'')) bare.remove_prefix(1);
-    redact_next = bare.size() < word.size() && isSecretKeyName(bare);
-    out.append(word);
   }
   return out;
 }

@@ -173,6 +173,14 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   const ocsf::Action action = d.would_deny ? ocsf::Action::kObserved : ocsf::Action::kAllowed;
   const std::string rule = d.rule.empty() ? decision_.rule : d.rule;
   const std::string observed_reason = d.would_deny ? d.reason : std::string();
+
+  // 2b. What the proxy understands above HTTP (proxy/inspect via l7_inspect.cc): it may answer the
+  // request itself, substitute credentials in the head, or read the whole body first (MCP).
+  InspectedRequest inspected = co_await inspectRequest(client, head, canonical, url, rule);
+  if (inspected.answered) co_return inspected.outcome;
+  inspect::ExchangeInspection* const inspection = inspected.exchange.get();
+  InspectionEndGuard inspection_end{inspection, &deadline_, {}};
+  const HttpRequestHead& sent = inspected.head ? *inspected.head : head;
   const bool reused = upstream_requests_ > 0;
   ++upstream_requests_;
 
@@ -199,9 +207,9 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   // client that disconnects mid-body leaves the upstream with nothing at all; a larger (or chunked)
   // body streams, and a disconnect resets the upstream. With Expect: 100-continue the head goes alone
   // and the body waits for the upstream's 100 (step 4).
-  const bool has_body = head.body != BodyFraming::kNone;
+  const bool has_body = head.body != BodyFraming::kNone && !inspected.body_in_hand;
   const bool expect_continue = has_body && head.expect_continue;
-  if (!expect_continue && head.body == BodyFraming::kContentLength &&
+  if (has_body && !expect_continue && head.body == BodyFraming::kContentLength &&
       head.content_length.value_or(0) <= ByteBuffer::kCapacity) {
     const size_t need = static_cast<size_t>(head.content_length.value_or(0));
     while (cbuf_.size() < need) {
@@ -215,7 +223,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       counters_.from_client += n;
     }
   }
-  const std::string out = serializeRequestHead(head, canonical);
+  const std::string out = serializeRequestHead(sent, canonical) + inspected.body_raw;
   deadline_.expireAfter(t.write, WaitPhase::kWrite);
   {
     auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
@@ -327,6 +335,13 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
         take = r.consumed;
         done = r.state == ParseState::kDone;
       }
+      if (inspection != nullptr && inspection->readsRequestBody()) {
+        if (auto refused = inspection->onRequestBytes(head.body, cbuf_.view().substr(0, take))) {
+          abortUpstream(upstream.lowest_layer());
+          upstream_ready_ = false;
+          co_return co_await answerLocally(client, *refused, head, url, rule);
+        }
+      }
       deadline_.expireAfter(t.write, WaitPhase::kWrite);
       auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(cbuf_.view().data(), take),
                                                 asio::as_tuple(asio::use_awaitable));
@@ -411,6 +426,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   // request whose body was not sent, the client's connection cannot be reused (the body may follow).
   const bool client_keep = head.keep_alive && resp.body != BodyFraming::kUntilClose &&
                            (mode_ == Mode::kForward || resp.keep_alive) && !final_before_body;
+  if (inspection != nullptr) inspection->onResponseHead(resp);
   if (!co_await writeAll(client, serializeResponseHead(resp, !client_keep), true)) {
     emitHttp(head.method, url, resp.status, action, rule, "l7", observed_reason);
     emitFail(0, "client closed before the response", true);
@@ -460,6 +476,16 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       take = r.consumed;
       complete = r.state == ParseState::kDone;
     }
+    if (inspection != nullptr && !inspection->onResponseBytes(resp.body, ubuf_.view().substr(0, take), complete)) {
+      // Cut off before these bytes reach the agent (a package that does not match its index, under
+      // enforce): the agent's connection is reset, never ended cleanly.
+      inspection_end.end.cut = true;
+      abortUpstream(client.lowest_layer());
+      upstream_ready_ = false;
+      boost::system::error_code ignored;
+      upstream.lowest_layer().close(ignored);
+      co_return ExchangeOutcome::kClose;
+    }
     deadline_.expireAfter(t.write, WaitPhase::kWrite);
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(ubuf_.view().data(), take),
                                               asio::as_tuple(asio::use_awaitable));
@@ -471,6 +497,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       co_return ExchangeOutcome::kClose;
     }
   }
+  inspection_end.end.response_complete = complete;
   // Bytes after a complete response are a protocol violation by the upstream: never reuse it. Nor an
   // upstream that answered an Expect request before its body (it may still wait for one).
   upstream_ready_ = resp.keep_alive && complete && ubuf_.empty() && !final_before_body;

@@ -29,6 +29,11 @@ TEST(SecretShapeTest, KeysAndValuesThatLookLikeSecrets) {
   }
   EXPECT_EQ(redactSecrets("use password: hunter2 and token=abc and sk-abcdefghijklmnop0 ok"),
             "use password: [redacted] and token=[redacted] and [redacted] ok");
+  EXPECT_EQ(redactSecrets("curl -H 'Authorization: Bearer warden-cred-gh-0123456789abcdef' -H x-api-key: k1 https://h/"),
+            "curl -H 'Authorization: [redacted] [redacted] -H x-api-key: [redacted] https://h/");
+  EXPECT_EQ(redactSecrets(R"(node c.js 'search:{"q":"ocsf","api_key":"plain"}')"),
+            R"(node c.js 'search:{"q":"ocsf","api_key":"[redacted]"}')");
+  EXPECT_EQ(redactSecrets("pass the session along"), "pass the session along");
 }
 
 TEST(ToolInputTest, EveryLevelAndSecretsRedactedAtEachOne) {
