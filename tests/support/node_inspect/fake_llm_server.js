@@ -1,13 +1,14 @@
 // A local model provider for Warden's model-call tests: it speaks the real wire formats of OpenAI's
 // /v1/chat/completions and /v1/responses and Anthropic's /v1/messages, streamed (SSE) or not. It is
 // the upstream (what the proxy relays to), not a stand-in for Warden. Usage: node fake_llm_server.js
-// PORT. Every request is printed as "REQ <method> <path> auth=<Authorization or x-api-key>".
+// PORT [ADDRESS] (default 127.0.0.1). Every request is printed as "REQ <method> <path> auth=<Authorization or x-api-key>".
 // Behaviour by the request's "model": "cut-*" streams half an answer and drops the connection;
 // "error-*" answers 429 with the provider's error body. GET /echo-headers answers the request's
 // headers as JSON (credentials tests).
 const http = require('node:http');
 
 const port = Number(process.argv[2] || 0);
+const address = process.argv[3] || '127.0.0.1';
 
 function sse(res, events, cut) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -112,5 +113,5 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-server.listen(port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+server.listen(port, address, () => console.log(`listening ${server.address().port}`));
 process.on('SIGTERM', () => process.exit(0));
