@@ -14,6 +14,9 @@ namespace warden::proxy::inspect {
 
 namespace {
 
+// Artifacts at least this large (or of unknown length) are hashed on a worker thread.
+constexpr uint64_t kParallelHashBytes = 1024 * 1024;
+
 std::string lowerAscii(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -182,6 +185,12 @@ std::optional<LocalAnswer> PackageExchange::onRequest(HttpRequestHead& head) {
 void PackageExchange::onResponseHead(const HttpResponseHead& head) {
   status_ = head.status;
   declared_length_ = head.body == BodyFraming::kContentLength ? head.content_length : std::nullopt;
+  // A large artifact is hashed on a core of its own beside the relay (digest.h); a small one inline.
+  if (mode_ == Mode::kArtifact && bytes_ == 0 && (!declared_length_ || *declared_length_ >= kParallelHashBytes)) {
+    const bool want512 = advertised_ && advertised_->sha256.empty() && advertised_->other_digest.rfind("sha512-", 0) == 0;
+    const bool want1 = advertised_ && advertised_->sha256.empty() && advertised_->other_digest.rfind("sha1:", 0) == 0;
+    digest_ = std::make_unique<ArtifactDigest>(want512, want1, /*parallel=*/true);
+  }
   if (mode_ != Mode::kIndex || status_ != 200) return;
   media_type_ = mediaType(head.headers);
   const auto content = compressionFrom(headerValue(head.headers, "content-encoding"));
