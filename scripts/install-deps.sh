@@ -9,10 +9,12 @@ pkgs=(
   # libraries
   libssl-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libboost1.81-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libpq-dev libseccomp-dev libbpf-dev libnftables-dev libmnl-dev libpcre2-dev
-  libre2-dev libsimdjson-dev libzstd-dev
+  libre2-dev libsimdjson-dev libzstd-dev zlib1g-dev liblzma-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # real programs the tests and benchmarks drive
   curl nginx-light nftables iproute2 dnsmasq-base bind9-dnsutils postgresql procps python3 squid tinyproxy wrk git
+  # package installs through the proxy (issue 14): pip's client, a local apt repository
+  python3-pip apt-utils
 )
 
 missing=()

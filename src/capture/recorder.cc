@@ -11,6 +11,7 @@
 
 #include "audit/log_events.h"
 #include "common/encoding.h"
+#include "common/secret_shape.h"
 
 namespace warden::capture {
 
@@ -36,6 +37,21 @@ std::string clockOf(int64_t ms) {
   struct tm tm {};
   gmtime_r(&secs, &tm);
   return fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+// Arguments that look like secrets (`curl -H "Authorization: Bearer ..."`, `--password=...`, a
+// token) with the secret replaced by "[redacted]" (common/secret_shape.h): the record keeps the
+// command, never the credential. True when anything was replaced (unmapped.argv_redacted).
+bool redactArgv(std::vector<std::string>& argv) {
+  bool any = false;
+  for (auto& arg : argv) {
+    std::string safe = looksLikeSecret(arg) ? std::string(kRedacted) : redactSecrets(arg);
+    if (safe != arg) {
+      arg = std::move(safe);
+      any = true;
+    }
+  }
+  return any;
 }
 
 // unmapped.argv_hex {"<index>": hex} for arguments that are not valid UTF-8: JSON strings cannot
@@ -100,6 +116,7 @@ void Recorder::onExec(ExecFact&& f) {
   info.name = f.exe.empty() ? f.comm : baseName(f.exe);
   info.exe = f.exe;
   info.cwd = f.cwd;
+  const bool redacted = redactArgv(f.argv);
   info.cmd_line = joinArgv(f.argv);
   if (auto before = table_->find(f.pid); before && !before->exited) info.start_ms = before->start_ms;
   if (info.start_ms == 0) info.start_ms = f.time_ms;
@@ -137,6 +154,7 @@ void Recorder::onExec(ExecFact&& f) {
   ocsf::Event e = ocsf::procLaunch(ctx_, f.time_ms, p, d);
   addRawArgs(e, d.argv);
   if (f.argv_incomplete) e.unmapped.set("argv_incomplete", true);
+  if (redacted) e.unmapped.set("argv_redacted", true);
   emitter_.emit(std::move(e));
   account(RecordKind::kExec).recorded++;
 }
@@ -175,6 +193,7 @@ void Recorder::emitFailure(PendingFailure&& pending) {
   }
   ocsf::Process p = actorFor(f.pid, f.uid, f.comm);
   ocsf::Process target = p;  // the process that tried to exec (its image unchanged)
+  const bool redacted = redactArgv(f.argv);
   target.cmd_line = joinArgv(f.argv);
   ocsf::LaunchDetails d;
   d.argv = std::move(f.argv);
@@ -186,6 +205,7 @@ void Recorder::emitFailure(PendingFailure&& pending) {
   d.attempts = pending.attempts;
   ocsf::Event e = ocsf::procLaunch(ctx_, f.time_ms, target, d);
   addRawArgs(e, d.argv);
+  if (redacted) e.unmapped.set("argv_redacted", true);
   emitter_.emit(std::move(e));
   account(RecordKind::kExecFail).recorded += static_cast<uint64_t>(pending.attempts);
 }

@@ -1,11 +1,11 @@
 // `warden audit query [--session S] [--since T] [--until T] [--class C] [--domain D] [--path P]
-// [--package N] [--reason R] [--limit N] [--json] [--gateway URL]`: the incident questions over the
+// [--package N] [--tool T] [--reason R] [--limit N] [--json] [--gateway URL]`: the incident questions over the
 // events a gateway stores (product.md, docs/gateway-client.md).
 //
 // With --session (or without any fact filter): the matching events, as warden.log lines
 // (`<UTC ts ms> OCSF <shorthand>`; prefixed with the session id when no session is named) or with
 // --json as their canonical JSONL lines. Without --session but with a fact filter (--domain,
-// --path, --package, --reason): which sessions match, one id per line, or {"sessions": [...]}.
+// --path, --package, --tool, --reason): which sessions match, one id per line, or {"sessions": [...]}.
 // Exit 0 ok (also for an empty answer), 1 a failure reported on stderr, 2 a usage error.
 
 #include <fmt/format.h>
@@ -29,7 +29,7 @@ constexpr uint32_t kDefaultLimit = 1000;
 constexpr uint32_t kMaxLimit = 100000;  // the gateway's kMaxQueryLimit
 
 struct QueryOptions {
-  std::string session, since, until, classes, domain, path, package, reason;
+  std::string session, since, until, classes, domain, path, package, tool, reason;
   uint32_t limit = kDefaultLimit;
   bool json = false;
   OperatorFlags gateway;
@@ -69,6 +69,11 @@ int runQuery(const QueryOptions& o) {
   q.domain = o.domain;
   q.path = o.path;
   q.package = o.package;
+  if (!o.tool.empty()) {
+    // The store keeps a tool call's name in the package fact as "tool:NAME" (gateway/store/event_facts.cc).
+    if (!o.package.empty()) return usage("--package and --tool cannot be combined");
+    q.package = "tool:" + o.tool;
+  }
   q.stop_reason = o.reason;
   q.limit = o.limit;
   const bool fact_filter =
@@ -131,6 +136,7 @@ AuditSubcommand addAuditQueryCommand(CLI::App& audit) {
   query->add_option("--domain", o->domain, "events (or sessions) that reached this domain");
   query->add_option("--path", o->path, "events (or sessions) that touched this file path");
   query->add_option("--package", o->package, "events (or sessions) that installed this package");
+  query->add_option("--tool", o->tool, "events (or sessions) that called this MCP tool (TOOL:CALL)");
   query->add_option("--reason", o->reason,
                     "sessions (or their stop events) that stopped for this reason "
                     "(exit, timeout, oom, signal, api, policy_violation)");

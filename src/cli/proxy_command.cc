@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,15 +22,32 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
+#include "common/unique_fd.h"
 #include "ocsf/builders.h"
 #include "policy/diagnostics.h"
 #include "policy/loader.h"
 #include "policy/snapshot.h"
+#include "proxy/inspect/credentials.h"
 #include "proxy/server/proxy_stack.h"
 #include "proxy/tls_ca.h"
 
 namespace warden::cli {
 namespace {
+
+// A file only this user can read (0600), replaced whole.
+Result<void> writePrivateFile(const std::filesystem::path& path, std::string_view content) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return errnoError("open " + path.string());
+  if (::fchmod(fd.get(), 0600) != 0) return errnoError("chmod " + path.string());
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errnoError("write " + path.string());
+    done += static_cast<size_t>(n);
+  }
+  return okResult();
+}
 
 // "127.0.0.1:3128", "[::1]:3128", ":3128" (loopback). False if it does not parse.
 bool parseListen(const std::string& text, std::string* address, uint16_t* port) {
@@ -124,6 +143,13 @@ int proxyCommand(int argc, char** argv) {
     return kExitFailure;
   }
   auto initial = std::make_shared<const policy::Policy>(std::move(loaded).value());
+  // Credentials the agent never holds: their values from this process's environment or root-only files.
+  auto credentials = proxy::inspect::CredentialVault::load(initial->credentials);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "warden proxy: %s\n", credentials.error().toString().c_str());
+    return kExitFailure;
+  }
+  options.credentials = credentials.value();
 
   // 2. Signals go to this thread only (sigwait below): block them before any thread starts.
   sigset_t signals;
@@ -177,6 +203,18 @@ int proxyCommand(int argc, char** argv) {
     return kExitFailure;
   }
   std::shared_ptr<proxy::CertificateAuthority> authority = std::move(ca).value();
+  if (!options.credentials->empty()) {
+    // The agent's side of the credentials: NAME=placeholder lines for its environment (never a value).
+    std::string lines;
+    for (const auto& [name, placeholder] : options.credentials->agentEnvironment()) lines += name + "=" + placeholder + "\n";
+    const std::filesystem::path env_file = std::filesystem::path(log_dir) / "credentials.env";
+    if (auto written = writePrivateFile(env_file, lines); !written.ok()) {
+      std::fprintf(stderr, "warden proxy: %s\n", written.error().toString().c_str());
+      (void)pipeline->close();
+      return kExitFailure;
+    }
+    std::fprintf(stderr, "warden proxy: credential placeholders for the agent's environment in %s\n", env_file.c_str());
+  }
 
   // 5. The proxy stack: caller identity from this host's /proc (clients are other processes: this
   // one is never its own caller, so its fds — one per connection — are not scanned), the listener,

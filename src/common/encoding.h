@@ -14,6 +14,11 @@ std::string hexEncode(std::string_view bytes);
 // Decodes hex (either case); nullopt on odd length or a non-hex digit.
 std::optional<std::string> hexDecode(std::string_view hex);
 
+// Standard base64 (RFC 4648 section 4, with '=' padding).
+std::string base64Encode(std::string_view bytes);
+// Decodes standard base64; padding optional; no whitespace. nullopt on any other byte or a bad length.
+std::optional<std::string> base64Decode(std::string_view text);
+
 // SHA-256 of `data` (OpenSSL), raw 32 bytes.
 std::array<uint8_t, 32> sha256(std::string_view data);
 std::string sha256Hex(std::string_view data);

@@ -20,6 +20,8 @@ using detail::withName;
 // Caps on what a builder copies from agent-influenced text into a field Warden composes.
 constexpr size_t kMaxMethodBytes = 32;
 constexpr size_t kMaxSummaryBytes = 256;
+constexpr size_t kMaxToolInputBytes = 8 * 1024;       // tool_inputs: full
+constexpr size_t kMaxModelContentBytes = 64 * 1024;  // model_content: full
 
 std::string cut(std::string_view s, size_t max) {
   return std::string(s.substr(0, utf8PrefixLength(s, max)));
@@ -566,34 +568,118 @@ Event pkgInstall(const SessionContext& ctx, int64_t time, const PackageInstall& 
   if (!pkg.manager.empty()) package.set("manager", pkg.manager);
   if (!pkg.requested_version.empty()) package.set("requested_version", pkg.requested_version);
   if (!pkg.sha256.empty()) package.set("sha256", lower(pkg.sha256));
+  if (!pkg.advertised_sha256.empty()) package.set("advertised_sha256", lower(pkg.advertised_sha256));
+  if (!pkg.advertised_hash.empty()) package.set("advertised_hash", cut(pkg.advertised_hash, kMaxSummaryBytes));
+  if (!pkg.verdict.empty()) package.set("verdict", pkg.verdict);
+  if (!pkg.verdict_detail.empty()) package.set("verdict_detail", cut(pkg.verdict_detail, kMaxSummaryBytes));
+  if (pkg.bytes) package.set("bytes", *pkg.bytes);
+  if (!pkg.complete) package.set("complete", false);
+  if (!pkg.install_kind.empty()) package.set("install_kind", pkg.install_kind);
   e.unmapped.set("package", std::move(package));
-  e.status = Status::kSuccess;
+  e.status = pkg.complete ? Status::kSuccess : Status::kFailure;
+  if (pkg.decision) applyDecision(e, *pkg.decision);
+  if (!pkg.complete) e.status = Status::kFailure;
+  if (pkg.verdict == "mismatch") e.severity = Severity::kHigh;
+  if (!pkg.verdict_detail.empty() && e.status_detail.empty()) e.status_detail = cut(pkg.verdict_detail, kMaxSummaryBytes);
   e.message = pkg.manager + " install " + pkg.name + (pkg.version.empty() ? "" : " " + pkg.version);
+  if (!pkg.verdict.empty() && pkg.verdict != "verified") e.message += " (" + pkg.verdict + ")";
+  if (!pkg.complete) e.message += " (incomplete)";
   applyProfiles(e);
   return e;
 }
 
 // ----- API Activity -----
 
+namespace {
+// src_endpoint is required on API Activity: the caller's address, else the sandbox by its name.
+Endpoint sourceOrSandbox(const SessionContext& ctx, const Endpoint& src) {
+  if (hasAddress(src)) return src;
+  Endpoint sandbox;  // the call came from inside the sandbox, whose hostname is the session name
+  sandbox.hostname = ctx.session_name.empty() ? ctx.session_id : ctx.session_name;
+  return sandbox;
+}
+
+// actor is required on API Activity: the process when known, else an unnamed one.
+Process actorOrUnknown(const std::optional<Process>& p) {
+  if (p) return withFileName(*p);
+  Process unknown;
+  unknown.name = "unknown";
+  return unknown;
+}
+}  // namespace
+
 Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call) {
   Event e = newEvent(ctx, Kind::kTool, ClassUid::kApiActivity, 99, time);
   e.activity_name = "Call";
-  e.api = Api{call.tool, call.service};
-  e.actor = withFileName(call.actor);
-  if (hasAddress(call.src)) {
-    e.src_endpoint = call.src;
-  } else {
-    Endpoint sandbox;  // the call came from inside the sandbox, whose hostname is the session name
-    sandbox.hostname = ctx.session_name.empty() ? ctx.session_id : ctx.session_name;
-    e.src_endpoint = std::move(sandbox);
-  }
+  e.api = Api{call.tool.empty() ? std::string("-") : cut(call.tool, kMaxSummaryBytes), call.service};
+  e.actor = actorOrUnknown(call.actor);
+  e.src_endpoint = sourceOrSandbox(ctx, call.src);
+  if (call.dst && hasAddress(*call.dst)) e.dst_endpoint = *call.dst;
   e.status = call.status;
   if (call.status == Status::kFailure) e.severity = Severity::kLow;
+  if (call.duration_ms) e.duration = *call.duration_ms;
   Value tool = Value::object();
+  if (!call.method.empty()) tool.set("method", cut(call.method, kMaxSummaryBytes));
   if (!call.input_summary.empty()) tool.set("input_summary", cut(call.input_summary, kMaxSummaryBytes));
+  if (!call.input.empty()) tool.set("input", cut(call.input, kMaxToolInputBytes));
   if (!call.result_status.empty()) tool.set("result_status", call.result_status);
+  if (!call.error.empty()) tool.set("error", cut(call.error, kMaxSummaryBytes));
   e.unmapped.set("tool", std::move(tool));
-  e.message = "tool call " + call.tool + (call.result_status.empty() ? "" : ": " + call.result_status);
+  if (call.decision) {
+    applyDecision(e, *call.decision);
+    if (call.decision->action == Action::kDenied) e.status = Status::kFailure;
+  }
+  e.message = "tool call " + call.tool;
+  if (call.decision && call.decision->action == Action::kDenied) {
+    e.message += " denied";
+  } else if (!call.result_status.empty()) {
+    e.message += ": " + call.result_status;
+  }
+  applyProfiles(e);
+  return e;
+}
+
+Event modelCall(const SessionContext& ctx, int64_t time, const ModelCall& call) {
+  Event e = newEvent(ctx, Kind::kModel, ClassUid::kApiActivity, 99, time);
+  e.activity_name = "Call";
+  e.api = Api{call.operation.empty() ? std::string("-") : call.operation, call.provider};
+  e.actor = actorOrUnknown(call.actor);
+  e.src_endpoint = sourceOrSandbox(ctx, call.src);
+  if (hasAddress(call.dst)) e.dst_endpoint = call.dst;
+  if (call.http_status) e.http_response = HttpResponse{*call.http_status};
+  if (call.duration_ms) e.duration = *call.duration_ms;
+  const bool failed = !call.complete || !call.error.empty() || (call.http_status && *call.http_status >= 400);
+  e.status = failed ? Status::kFailure : Status::kSuccess;
+  if (failed) e.severity = Severity::kLow;
+  Value model = Value::object();
+  if (!call.model.empty()) model.set("name", cut(call.model, kMaxSummaryBytes));
+  if (call.input_tokens) model.set("input_tokens", *call.input_tokens);
+  if (call.output_tokens) model.set("output_tokens", *call.output_tokens);
+  if (!call.stop_reason.empty()) model.set("stop_reason", cut(call.stop_reason, 64));
+  if (!call.tool_calls.empty()) {
+    Value::Array calls;
+    for (const ModelToolCall& t : call.tool_calls) {
+      Value one = Value::object();
+      if (!t.id.empty()) one.set("id", cut(t.id, kMaxSummaryBytes));
+      if (!t.name.empty()) one.set("name", cut(t.name, kMaxSummaryBytes));
+      calls.push_back(std::move(one));
+    }
+    model.set("tool_calls", Value(std::move(calls)));
+  }
+  model.set("streamed", call.streamed);
+  if (!call.complete) model.set("incomplete", true);
+  if (!call.error.empty()) model.set("error", cut(call.error, kMaxSummaryBytes));
+  if (!call.content_level.empty()) model.set("content", call.content_level);
+  if (!call.prompt.empty()) model.set("prompt", cut(call.prompt, kMaxModelContentBytes));
+  if (!call.completion.empty()) model.set("completion", cut(call.completion, kMaxModelContentBytes));
+  e.unmapped.set("model", std::move(model));
+  if (!call.complete) {
+    e.status_detail = "the answer ended before it was complete";
+  } else if (!call.error.empty()) {
+    e.status_detail = cut(call.error, kMaxSummaryBytes);
+  }
+  e.message = "model call " + (call.model.empty() ? std::string("-") : cut(call.model, 64)) +
+              (call.complete ? "" : " (incomplete)");
   applyProfiles(e);
   return e;
 }

@@ -24,7 +24,8 @@ namespace warden::ocsf {
 //
 // Secrets: builders never add a credential. URL query strings are always replaced by
 // "[redacted]" and user-info (`user:pass@`) is dropped from any URL a builder is given. argv and
-// cmd_line are recorded as the kernel reported them (see docs/formats.md, "OCSF mapping").
+// cmd_line are recorded as given: their sources redact secret-shaped words first (capture/recorder.cc,
+// the proxy's actors; docs/formats.md, "OCSF mapping").
 
 // What every event of one session shares. Immutable after set-up; borrowed by the builders.
 struct SessionContext {
@@ -305,22 +306,42 @@ struct PackageInstall {
   std::string requested_version;  // what was asked for ("", ">=2", "latest")
   std::string source_url;         // recorded redacted (no query, no user-info)
   std::string sha256;             // of the downloaded artifact
+  // What the proxy saw of the download (docs/packages.md). All optional: a builder caller that only
+  // knows the fields above gets the event it always got.
+  std::string advertised_sha256;  // the SHA-256 an index of this session advertised (hex)
+  std::string advertised_hash;    // another advertised digest when there was no SHA-256 ("sha512-<b64>")
+  std::string verdict;            // "verified", "mismatch", "unknown"; empty: not judged
+  std::string verdict_detail;     // why: "no index of this session advertised it", ...
+  std::optional<int64_t> bytes;   // body bytes seen
+  bool complete = true;           // false: the body ended early (bytes seen, no verdict)
+  std::string install_kind;       // "index", "direct_url", "vcs"; empty when not known
+  std::optional<Decision> decision;  // when the proxy denied or cut the download
 };
-// Install 1: app {name, version, url_string}, unmapped.package {manager, requested_version, sha256}.
+// Install 1: app {name, version, url_string}, unmapped.package {manager, requested_version, sha256,
+// advertised_sha256, advertised_hash, verdict, verdict_detail, bytes, complete, install_kind}.
+// Informational; High on a mismatch; Medium when denied otherwise. Status Failure when the body
+// was cut short or the download denied.
 Event pkgInstall(const SessionContext& ctx, int64_t time, const PackageInstall& pkg);
 
-// ----- API Activity (TOOL) -----
+// ----- API Activity (TOOL, MODEL) -----
 
 struct ToolCall {
   Process actor;
   Endpoint src;               // where the call came from; the sandbox when empty
-  std::string tool;           // api.operation ("read_file")
+  std::string tool;           // api.operation ("read_file"); the method for a failed non-call
   std::string service;        // api.service.name ("filesystem" MCP server)
   std::string input_summary;  // a summary, never raw secrets; cut to 256 bytes
   std::string result_status = "success";
   Status status = Status::kSuccess;
+  // From the proxy (docs/mcp.md); all optional.
+  std::optional<Endpoint> dst;       // the MCP server's host:port
+  std::string method;                // unmapped.tool.method: "tools/call", or the failed method
+  std::string input;                 // unmapped.tool.input: the arguments (tool_inputs: full), redacted
+  std::string error;                 // the JSON-RPC error or tool error text (cut)
+  std::optional<int64_t> duration_ms;
+  std::optional<Decision> decision;  // a call the policy decided (DENIED: Medium)
 };
-// Other 99 "Call". Informational; Low on failure.
+// Other 99 "Call". Informational; Low on failure; Medium when denied.
 Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call);
 
 // ----- API Activity (API): calls to Warden's own API (the gateway's RPCs) -----
@@ -355,6 +376,33 @@ struct ApiCall {
 // action/disposition, unmapped.auth and unmapped.request. Shorthand: `API:UPDATE [INFO] ALLOWED
 // root(4242) -> SetSetting [auth:unix key:ocsf_json_enabled value:true]`.
 Event apiCall(const SessionContext& ctx, int64_t time, const ApiCall& call);
+struct ModelToolCall {
+  std::string id;
+  std::string name;
+};
+
+struct ModelCall {
+  std::optional<Process> actor;
+  Endpoint src;                  // the sandbox's side; the sandbox when empty
+  Endpoint dst;                  // the provider's host:port
+  std::string operation;         // api.operation: "chat.completions", "responses", "messages"
+  std::string provider;          // api.service.name: "openai", "anthropic", ...
+  std::string model;             // unmapped.model.name
+  std::optional<int64_t> input_tokens;
+  std::optional<int64_t> output_tokens;
+  std::string stop_reason;
+  std::vector<ModelToolCall> tool_calls;  // what the model asked to run
+  bool streamed = false;
+  bool complete = true;           // false: the answer ended early (unmapped.model.incomplete)
+  std::optional<int> http_status;  // http_response.code
+  std::optional<int64_t> duration_ms;
+  std::string error;              // the provider's error (type: message), redacted
+  std::string content_level;      // unmapped.model.content: "summary" or "full" when content is kept
+  std::string prompt;             // per audit.model_content, already cut and redacted
+  std::string completion;         // likewise
+};
+// Other 99 "Call" (MODEL). Informational; Low when the call failed or ended early (status Failure).
+Event modelCall(const SessionContext& ctx, int64_t time, const ModelCall& call);
 
 // ----- Base Event (LIMIT, EVENT) -----
 

@@ -331,6 +331,7 @@ std::string_view kindPrefix(Kind k) {
     case Kind::kPkg: return "PKG";
     case Kind::kTool: return "TOOL";
     case Kind::kApi: return "API";
+    case Kind::kModel: return "MODEL";
     case Kind::kLimit: return "LIMIT";
     case Kind::kLog: return "LOG";
     case Kind::kEvent: return "EVENT";

@@ -24,9 +24,10 @@ enum class ClassUid : int {
 };
 
 // The shorthand family of an event (events.md class table). One OCSF class can serve several
-// (Application Lifecycle: LIFECYCLE, SESSION, PKG; Base: LIMIT, EVENT).
+// (Application Lifecycle: LIFECYCLE, SESSION, PKG; API Activity: TOOL, MODEL, API; Base: LIMIT, EVENT).
 enum class Kind : uint8_t {
-  kNet, kHttp, kDns, kSsh, kProc, kFile, kFinding, kConfig, kLifecycle, kSession, kPkg, kTool, kApi, kLimit, kLog, kEvent,
+  kNet, kHttp, kDns, kSsh, kProc, kFile, kFinding, kConfig, kLifecycle, kSession, kPkg, kTool, kModel, kApi, kLimit,
+  kLog, kEvent,
 };
 
 enum class Severity : int {

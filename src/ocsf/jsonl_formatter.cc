@@ -180,7 +180,13 @@ void render(std::string& out, const Event& e, JsonlSlots* slots) {
   }
   if (e.actor || e.actor_user) {
     w.object("actor", [&](ObjectWriter& a) {
-      if (e.actor) a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
+      // A process needs a pid or uid (the schema's at_least_one); an unidentified caller is named by
+      // what is known of it instead (keys in canonical order: app_name, process, user).
+      const bool identified = e.actor && (e.actor->pid || e.actor->uid);
+      if (e.actor && !identified) {
+        a.str("app_name", e.actor->name.empty() ? std::string_view("unknown") : std::string_view(e.actor->name));
+      }
+      if (identified) a.object("process", [&](ObjectWriter& p) { writeProcess(p, *e.actor); });
       if (e.actor_user) {
         a.object("user", [&](ObjectWriter& u) {
           u.str("name", e.actor_user->name);

@@ -458,6 +458,84 @@ std::vector<Event> sampleOfEveryEvent(const SessionContext& ctx, int64_t start_t
     out.push_back(apiCall(ctx, next(), erase));
   }
 
+  // What the proxy understands: verified and tampered packages, a denied tool, model calls.
+  {
+    PackageInstall pkg;
+    pkg.actor = python;
+    pkg.manager = "npm";
+    pkg.name = "left-pad";
+    pkg.version = "1.3.0";
+    pkg.source_url = "https://registry.example/left-pad/-/left-pad-1.3.0.tgz";
+    pkg.sha256 = "5d1a0e2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
+    pkg.advertised_hash = "sha512-3L/Jt6Gq0ZkWmbVV1f3a6Nn3b0Hr5dq1m1eWlY8qg7N6A==";
+    pkg.verdict = "mismatch";
+    pkg.verdict_detail = "the artifact's sha512 differs from the one the registry advertised";
+    pkg.bytes = 2048;
+    pkg.install_kind = "index";
+    pkg.decision = decision(Action::kDenied, "registry", "l7", "hash mismatch: download cut off");
+    out.push_back(pkgInstall(ctx, next(), pkg));
+    PackageInstall cut;
+    cut.manager = "apt";
+    cut.name = "hello";
+    cut.version = "2.10-3";
+    cut.source_url = "http://deb.example.org/debian/pool/main/h/hello/hello_2.10-3_amd64.deb";
+    cut.advertised_sha256 = "0b2d8d7e1c4f3a5b6978a0b1c2d3e4f5061728394a5b6c7d8e9fa0b1c2d3e4f5";
+    cut.bytes = 4096;
+    cut.complete = false;
+    cut.verdict_detail = "the body ended after 4096 of 53184 bytes";
+    out.push_back(pkgInstall(ctx, next(), cut));
+  }
+  {
+    ToolCall denied;
+    denied.actor = *claude;
+    denied.tool = "delete_repo";
+    denied.service = "github";
+    denied.method = "tools/call";
+    denied.dst = endpoint("mcp.example.com", "", 443);
+    denied.input_summary = "keys: owner, repo";
+    denied.decision = decision(Action::kDenied, "tools_server", "l7", "tool delete_repo is denied by rule tools_server");
+    out.push_back(toolCall(ctx, next(), denied));
+    ToolCall timed_out;
+    timed_out.actor = *claude;
+    timed_out.tool = "search";
+    timed_out.service = "docs";
+    timed_out.method = "tools/call";
+    timed_out.dst = endpoint("mcp.example.com", "", 443);
+    timed_out.result_status = "timeout";
+    timed_out.status = Status::kFailure;
+    timed_out.duration_ms = 60000;
+    out.push_back(toolCall(ctx, next(), timed_out));
+  }
+  {
+    ModelCall m;
+    m.actor = *claude;
+    m.src = endpoint("", "10.200.0.2", 50112);
+    m.dst = endpoint("api.anthropic.com", "", 443);
+    m.operation = "messages";
+    m.provider = "anthropic";
+    m.model = "claude-sonnet-4";
+    m.input_tokens = 1234;
+    m.output_tokens = 567;
+    m.stop_reason = "tool_use";
+    m.tool_calls = {{"toolu_01A", "read_file"}, {"toolu_01B", "bash"}};
+    m.streamed = true;
+    m.http_status = 200;
+    m.duration_ms = 2310;
+    m.content_level = "summary";
+    m.prompt = "list the files in the workspace";
+    m.completion = "I will read the directory first.";
+    out.push_back(modelCall(ctx, next(), m));
+    ModelCall cut_short;
+    cut_short.dst = endpoint("api.openai.com", "", 443);
+    cut_short.operation = "chat.completions";
+    cut_short.provider = "openai";
+    cut_short.model = "gpt-4o";
+    cut_short.streamed = true;
+    cut_short.complete = false;
+    cut_short.http_status = 200;
+    out.push_back(modelCall(ctx, next(), cut_short));
+  }
+
   // Limits, exits.
   {
     LimitHit cpu;

@@ -576,18 +576,28 @@ void sessionDetail(std::string& out, const Event& e) {
 }
 
 void pkgDetail(std::string& out, const Event& e) {
+  appendAction(out, e);
   appendText(out, scalarText(e.unmapped.findPath({"package", "manager"})), 64);
   if (e.app) {
     appendText(out, e.app->name, kMaxFieldBytes);
     appendText(out, e.app->version, 128);
   }
+  appendRule(out, e);
   Bracket b;
   if (e.app) b.add("source", e.app->url_string, kMaxReasonBytes);
   const std::string sha = scalarText(e.unmapped.findPath({"package", "sha256"}));
   if (!sha.empty()) b.add("sha256", sha.size() > 4 ? sha.substr(0, 4) + "..." : sha);
+  b.add("verdict", scalarText(e.unmapped.findPath({"package", "verdict"})), 64);
+  const Value* complete = e.unmapped.findPath({"package", "complete"});
+  if (complete != nullptr && complete->isBool() && !complete->asBool()) {
+    b.add("bytes", scalarText(e.unmapped.findPath({"package", "bytes"})), 32);
+    b.add("status", "incomplete");
+  }
   b.writeTo(out);
 }
 
+// `[server:host status:<result> ms:<latency>]`, or for a decided call
+// `[server:host policy:<rule> engine:<engine>]` (the reason follows on DENIED).
 void toolDetail(std::string& out, const Event& e) {
   appendAction(out, e);
   out.push_back(' ');
@@ -598,14 +608,65 @@ void toolDetail(std::string& out, const Event& e) {
   } else {
     out.push_back('-');
   }
-  std::string status = scalarText(e.unmapped.findPath({"tool", "result_status"}));
-  if (status.empty() && e.status) {
-    status = statusCaption(*e.status);
-    for (char& ch : status) {
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    }
+  Bracket b;
+  if (e.dst_endpoint) {
+    std::string server;
+    appendHostPort(server, e.dst_endpoint->hostname, e.dst_endpoint->ip, std::nullopt);
+    b.addRaw("server", server);
   }
-  Bracket().add("status", status, 64).writeTo(out);
+  if (e.firewall_rule) {
+    b.add("policy", e.firewall_rule->name.empty() ? std::string_view("-") : std::string_view(e.firewall_rule->name));
+    b.add("engine", e.firewall_rule->type.empty() ? std::string_view("-") : std::string_view(e.firewall_rule->type));
+  }
+  if (!isDenied(e)) {
+    std::string status = scalarText(e.unmapped.findPath({"tool", "result_status"}));
+    if (status.empty() && e.status) {
+      status = statusCaption(*e.status);
+      for (char& ch : status) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      }
+    }
+    b.add("status", status, 64);
+    if (e.duration) b.add("ms", *e.duration);
+  }
+  b.writeTo(out);
+}
+
+// `actor -> host model [in:N out:N ms:N stop:R tools:a,b]`, plus `status:incomplete|error` when
+// the call did not end well.
+void modelDetail(std::string& out, const Event& e) {
+  out.push_back(' ');
+  appendActor(out, actorOf(e));
+  out.append(" -> ");
+  if (e.dst_endpoint) {
+    appendHostPort(out, e.dst_endpoint->hostname, e.dst_endpoint->ip, std::nullopt);
+  } else {
+    out.push_back('-');
+  }
+  const std::string model = scalarText(e.unmapped.findPath({"model", "name"}));
+  appendText(out, model.empty() ? std::string("-") : model, 256);
+  Bracket b;
+  b.add("in", scalarText(e.unmapped.findPath({"model", "input_tokens"})), 32);
+  b.add("out", scalarText(e.unmapped.findPath({"model", "output_tokens"})), 32);
+  if (e.duration) b.add("ms", *e.duration);
+  b.add("stop", scalarText(e.unmapped.findPath({"model", "stop_reason"})), 64);
+  if (const Value* calls = e.unmapped.findPath({"model", "tool_calls"}); calls != nullptr && calls->isArray()) {
+    std::string names;
+    for (const Value& c : calls->asArray()) {
+      const std::string name = scalarText(c.find("name"));
+      if (name.empty()) continue;
+      if (!names.empty()) names.push_back(',');
+      names += name;
+    }
+    b.add("tools", names, kMaxReasonBytes);
+  }
+  const Value* incomplete = e.unmapped.findPath({"model", "incomplete"});
+  if (incomplete != nullptr && incomplete->isBool() && incomplete->asBool()) {
+    b.add("status", "incomplete");
+  } else if (isFailure(e)) {
+    b.add("status", "error");
+  }
+  b.writeTo(out);
 }
 
 // ` ALLOWED root(4242) -> SetSetting [auth:unix from:10.0.0.5:5123 key:... value:...]`: the caller
@@ -760,6 +821,7 @@ void appendShorthand(std::string& out, const Event& e) {
     case Kind::kPkg: pkgDetail(out, e); break;
     case Kind::kTool: toolDetail(out, e); break;
     case Kind::kApi: apiDetail(out, e); break;
+    case Kind::kModel: modelDetail(out, e); break;
     case Kind::kLimit: limitDetail(out, e); break;
     case Kind::kLog: logDetail(out, e); break;
     case Kind::kEvent: eventDetail(out, e); break;

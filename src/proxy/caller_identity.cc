@@ -459,6 +459,17 @@ Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, Soc
   identity->socket_inode = inode;
   identity->socket_source = source;
   identity->other_holders = std::move(others);
+  if (options_.report_pid) {
+    auto report = [&](int& pid) {
+      if (const int host = options_.report_pid(pid); host > 0) pid = host;
+    };
+    auto reportAll = [&](CallerIdentity& id) {
+      report(id.pid);
+      for (auto& a : id.ancestors) report(a.pid);
+    };
+    reportAll(*identity);
+    for (auto& other : identity->other_holders) reportAll(other);
+  }
   return std::move(*identity);
 }
 

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,10 @@ struct CallerLookupOptions {
   bool use_sock_diag = true;
   std::chrono::milliseconds sock_diag_timeout{1000};
   size_t max_ancestors = 64;
+  // How pids are reported: when proc_root is a sandbox's /proc, its pids are the sandbox's; this maps
+  // one to the host's (0: unknown, the pid is kept), so proxy events name the pids the kernel capture
+  // names (sandbox::sandboxPidToHost). Empty: pids as proc_root shows them.
+  std::function<int(int)> report_pid;
   // Bounds on the fd scan; exceeding one without a match is ResourceExhausted.
   size_t max_processes = 1 << 16;
   size_t max_fd_entries = 1 << 21;

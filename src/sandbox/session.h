@@ -139,6 +139,9 @@ class Session {
   CgroupLimits limits_;
   std::unique_ptr<SubnetLease> lease_;
   std::shared_ptr<proxy::CertificateAuthority> ca_;
+  // Credentials the agent never holds: loaded before the agent's environment (placeholders) is made,
+  // handed to the proxy (real values).
+  std::shared_ptr<const proxy::inspect::CredentialVault> credentials_;
   std::unique_ptr<SessionCgroup> cgroup_;
   std::unique_ptr<SandboxChild> child_;
   std::unique_ptr<SandboxNetwork> network_;

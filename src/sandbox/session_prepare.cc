@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "sandbox/agent_env.h"
+#include "proxy/inspect/credentials.h"
 #include "sandbox/default_policy.h"
 #include "sandbox/session.h"
 #include "sandbox/session_process.h"
@@ -235,9 +236,15 @@ Result<LaunchSpec> Session::planLaunch() {
   spec.argv = options_.argv;
   std::vector<std::string> inherited;
   for (char** e = environ; e && *e; ++e) inherited.emplace_back(*e);
+  // Credentials: the values stay in the supervisor (the proxy's vault), the agent gets placeholders.
+  auto vault = proxy::inspect::CredentialVault::load(policy_->credentials);
+  if (!vault.ok()) return vault.error().withContext("credentials");
+  credentials_ = std::move(vault).value();
+  auto policy_env = policy_->process.env;
+  for (auto& placeholder : credentials_->agentEnvironment()) policy_env.push_back(std::move(placeholder));
   auto env = buildAgentEnv({.inherited = std::move(inherited),
                             .requested = options_.env,
-                            .policy = policy_->process.env,
+                            .policy = std::move(policy_env),
                             .proxy_url = fmt::format("http://{}:{}", lease_->host_ip, kProxyPort),
                             .ca_bundle = (state_dir_ / "ca-bundle.pem").string(),
                             .ca_certificate = (state_dir_ / "ca.pem").string(),

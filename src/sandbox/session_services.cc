@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "proxy/server/dns_resolver.h"
 #include "sandbox/session.h"
+#include "sandbox/sandbox_pids.h"
 
 namespace warden::sandbox {
 
@@ -47,11 +48,15 @@ Result<void> Session::startProxy() {
   stack.server.listen_port = kProxyPort;
   stack.server.targets.allow_loopback_upstream = options_.allow_loopback_upstream;
   stack.server.threads = 1;
-  // Caller identity inside the sandbox: its own /proc through the agent's root, pids as it sees them.
+  // Caller identity inside the sandbox: its own /proc through the agent's root, read with the
+  // sandbox's pids and reported with the host's (the kernel capture's, sandbox_pids.h).
   stack.caller.proc_root = fmt::format("/proc/{}/root/proc", child_->pid());
   stack.caller.net_pid = "1";
   stack.caller.stop_pid = 1;
+  // The cgroup outlives the proxy (stopped at teardown; destroyed first).
+  stack.caller.report_pid = [cgroup = cgroup_.get()](int pid) { return sandboxPidToHost(cgroup->processes(), pid); };
   stack.ca = ca_;
+  stack.server.credentials = credentials_;
   proxy::DnsResolverOptions dns;
   dns.listen_address = lease.host_ip;
   dns.listen_port = kDnsPort;

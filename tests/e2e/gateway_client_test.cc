@@ -434,6 +434,20 @@ TEST_F(GatewayClientE2E, AuditQueryAnswersEventsAndWhichSessions) {
   EXPECT_EQ(none.status, 0);
   EXPECT_TRUE(none.out.empty());
 
+  // Packages and MCP tools (the generated session holds the samples' PKG:INSTALL and TOOL:CALL events).
+  const auto package = warden("audit query --package left-pad" + gw());
+  ASSERT_EQ(package.status, 0) << package.err;
+  EXPECT_EQ(package.out, g.id + "\n");
+  const auto tool = warden("audit query --tool delete_repo" + gw());
+  ASSERT_EQ(tool.status, 0) << tool.err;
+  EXPECT_EQ(tool.out, g.id + "\n");
+  const auto tool_events = warden("audit query --session " + g.id + " --tool read_file --limit 100000" + gw());
+  ASSERT_EQ(tool_events.status, 0) << tool_events.err;
+  ASSERT_FALSE(tool_events.out.empty());
+  for (const auto& line : splitLines(tool_events.out)) EXPECT_THAT(line, HasSubstr(" OCSF TOOL:CALL [INFO] claude(")) << line;
+  EXPECT_TRUE(warden("audit query --tool no_such_tool" + gw()).out.empty());
+  EXPECT_EQ(warden("audit query --tool a --package b" + gw()).status, 2);
+
   const auto limited = warden("audit query --session " + g.id + " --limit 5" + gw());
   ASSERT_EQ(limited.status, 0) << limited.err;
   EXPECT_EQ(splitLines(limited.out).size(), 5u);

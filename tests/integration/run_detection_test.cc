@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <regex>
 #include <string>
 
 #include "support/child_process.h"
@@ -127,16 +128,33 @@ TEST_F(RunDetection, APauseRuleFreezesTheSessionUntilItIsResumed) {
                    "    condition: class_uid = 1001 and file.name = \"needs-review\"\n"
                    "    severity: medium\n"
                    "    action: pause\n");
+  // The agent goes on only once the test says so (the file `go`), so what it does after the pause
+  // depends on the freeze, not on how fast the rule fired.
   ChildProcess::Options options;
   options.argv = {wardenBinary().string(), "run", "--log-dir", log_dir_.string(), "--name", "pause-rule",
                   "--capture", "all", "--rules", rules.string(), "--", "sh", "-c",
-                  "touch needs-review; echo after-pause > after.txt"};
+                  "touch needs-review; while [ ! -e go ]; do sleep 0.05; done; echo after-pause > after.txt"};
   options.working_directory = ws_.path();
   auto warden = ChildProcess::start(options);
   ASSERT_TRUE(warden);
   ASSERT_TRUE(waitFor([&] { return log().find("paused by detection rule hold-on-marker") != std::string::npos; },
                       std::chrono::seconds(20)))
       << log();
+  // The agent's cgroup (from its first process's /proc/<pid>/cgroup) is frozen: it cannot act.
+  std::smatch m;
+  const std::string text = log();
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(PROC:LAUNCH \[INFO\] (?:dash|sh|bash)\(([0-9]+)\))"))) << text;
+  const std::string cgroup = readFile("/proc/" + m[1].str() + "/cgroup");
+  const size_t v2 = cgroup.find("0::");
+  ASSERT_NE(v2, std::string::npos) << cgroup;
+  std::smatch mount;
+  const std::string mounts = readFile("/proc/mounts");
+  ASSERT_TRUE(std::regex_search(mounts, mount, std::regex(R"(\S+ (\S+) cgroup2 )"))) << "no cgroup2 hierarchy";
+  const std::string events =
+      mount[1].str() + cgroup.substr(v2 + 3, cgroup.find('\n', v2) - v2 - 3) + "/cgroup.events";
+  EXPECT_THAT(readFile(events), HasSubstr("frozen 1")) << events;
+  writeFile(ws_ / "go", "");
+  EXPECT_THAT(readFile(events), HasSubstr("frozen 1")) << "the agent ran on while paused";
   EXPECT_FALSE(std::filesystem::exists(ws_ / "after.txt")) << "the agent ran on while paused";
   const auto resume = runCommand(wardenBinary().string() + " session resume pause-rule 2>&1");
   EXPECT_EQ(resume.status, 0) << resume.output;

@@ -72,6 +72,9 @@ inline StoredEvent extractFactsReference(StoredEvent e) {
   const bool pkg = e.kind == "PKG" || (j.contains("unmapped") && j["unmapped"].is_object() &&
                                        j["unmapped"].contains("package") && j.contains("app"));
   if (e.package.empty() && pkg) e.package = stringAt(j, {"app", "name"});
+  if (e.package.empty() && e.kind == "TOOL" && !stringAt(j, {"api", "operation"}).empty()) {
+    e.package = "tool:" + stringAt(j, {"api", "operation"});
+  }
   const bool session = e.kind == "SESSION" || (e.kind.empty() && stringAt(j, {"app", "name"}) == "warden-session");
   if (session && intAt(j, {"activity_id"}) == 4) {
     e.session_stop = true;

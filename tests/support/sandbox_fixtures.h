@@ -43,6 +43,8 @@ class UpstreamHost {
   UpstreamHost& operator=(const UpstreamHost&) = delete;
   const std::string& ip() const { return ip_; }
   uint16_t port() const { return 8080; }
+  // The directory the server serves (files written here are served at once).
+  const std::filesystem::path& docRoot() const { return root_; }
   const std::string& netns() const { return netns_; }
   // The server's request log so far (one line per request it received).
   std::string requestLog();

@@ -17,6 +17,7 @@
 
 #include "capture/argv_area.h"
 #include "common/file_io.h"
+#include "common/proc_status.h"
 
 namespace warden::capture {
 
@@ -31,28 +32,6 @@ std::string readLink(const std::string& path) {
 std::string readSmall(const std::string& path, size_t max) {
   auto r = readFileBounded(path, max, OverLimit::kTruncate);
   return r.ok() ? *r : std::string();
-}
-
-// "Uid:\t0\t0\t0\t0" -> the n-th number.
-uint32_t statusField(const std::string& status, std::string_view key, int index) {
-  const size_t at = status.find(std::string(key) + ":");
-  if (at == std::string::npos) return 0;
-  std::istringstream in(status.substr(at + key.size() + 1, status.find('\n', at) - at - key.size() - 1));
-  uint32_t v = 0;
-  for (int i = 0; i <= index; ++i) {
-    if (!(in >> v)) return 0;
-  }
-  return v;
-}
-
-uint32_t lastNsPid(const std::string& status) {
-  const size_t at = status.find("NSpid:");
-  if (at == std::string::npos) return 0;
-  std::istringstream in(status.substr(at + 6, status.find('\n', at) - at - 6));
-  uint32_t v = 0;
-  uint32_t last = 0;
-  while (in >> v) last = v;
-  return last;
 }
 
 }  // namespace
@@ -178,11 +157,11 @@ void ProcConnSource::handle(const void* msg, size_t len) {
       ExecFact f;
       f.time_ms = now;
       f.pid = pid;
-      f.ppid = statusField(status, "PPid", 0);
-      f.uid = statusField(status, "Uid", 0);
-      f.euid = statusField(status, "Uid", 1);
-      f.gid = statusField(status, "Gid", 0);
-      f.ns_pid = lastNsPid(status);
+      f.ppid = procStatusNumber(status, "PPid", 0);
+      f.uid = procStatusNumber(status, "Uid", 0);
+      f.euid = procStatusNumber(status, "Uid", 1);
+      f.gid = procStatusNumber(status, "Gid", 0);
+      f.ns_pid = procStatusNamespacePid(status);
       f.exe = readLink(dir + "/exe");
       f.cwd = readLink(dir + "/cwd");
       f.comm = readSmall(dir + "/comm", 64);

@@ -74,9 +74,12 @@ std::string classOf(const nlohmann::json& j) {
     case 5019:
       return "CONFIG";
     case 6003: {
-      // API (calls to Warden's own API) carry unmapped.auth; the agent's tool calls do not.
+      // API (calls to Warden's own API) carry unmapped.auth, model calls unmapped.model; the rest
+      // are the agent's tool calls.
       const nlohmann::json* unmapped = member(j, "unmapped");
-      return unmapped != nullptr && member(*unmapped, "auth") != nullptr ? "API" : "TOOL";
+      if (unmapped != nullptr && member(*unmapped, "auth") != nullptr) return "API";
+      if (unmapped != nullptr && member(*unmapped, "model") != nullptr) return "MODEL";
+      return "TOOL";
     }
     case 6002: {
       const nlohmann::json* unmapped = member(j, "unmapped");

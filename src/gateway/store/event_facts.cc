@@ -42,6 +42,7 @@ enum Node : int8_t {
   kFile,
   kApp,
   kUnmapped,
+  kApi,
   kInnerCount,
   // leaves
   kClassUid = kInnerCount,
@@ -59,14 +60,15 @@ enum Node : int8_t {
   kAppName,
   kUnmappedPackage,  // presence only
   kExitCode,
+  kApiOperation,
   kNodeCount,
 };
 
 constexpr std::array<Node, kNodeCount> kParent = {
-    kNone,     kRoot,     kRoot, kRoot,     kHttp, kRoot,     kRoot,     kRoot, kRoot,  // inner
-    kRoot,     kRoot,     kRoot, kRoot,     kRoot,                                      // class..status
-    kMetadata, kMetadata,                                                               // sequence, correlation
-    kDst,      kDst,      kHttpUrl, kQuery, kFile, kApp,    kUnmapped, kUnmapped,       // facts
+    kNone,     kRoot,     kRoot, kRoot,     kHttp, kRoot,     kRoot,     kRoot, kRoot, kRoot,  // inner
+    kRoot,     kRoot,     kRoot, kRoot,     kRoot,                                             // class..status
+    kMetadata, kMetadata,                                                                      // sequence, correlation
+    kDst,      kDst,      kHttpUrl, kQuery, kFile, kApp,    kUnmapped, kUnmapped, kApi,        // facts
 };
 
 Node childOf(Node node, std::string_view key) {
@@ -89,7 +91,8 @@ Node childOf(Node node, std::string_view key) {
                    {"query", kQuery},
                    {"file", kFile},
                    {"app", kApp},
-                   {"unmapped", kUnmapped}});
+                   {"unmapped", kUnmapped},
+                   {"api", kApi}});
     case kMetadata: return pick({{"sequence", kSequence}, {"correlation_uid", kCorrelationUid}});
     case kDst: return pick({{"domain", kDstDomain}, {"hostname", kDstHostname}});
     case kHttp: return pick({{"url", kHttpUrl}});
@@ -98,6 +101,7 @@ Node childOf(Node node, std::string_view key) {
     case kFile: return pick({{"path", kFilePath}});
     case kApp: return pick({{"name", kAppName}});
     case kUnmapped: return pick({{"package", kUnmappedPackage}, {"exit_code", kExitCode}});
+    case kApi: return pick({{"operation", kApiOperation}});
     default: return kNone;
   }
 }
@@ -446,6 +450,9 @@ StoredEvent extractFacts(StoredEvent e) {
   if (e.path.empty()) e.path = text(kFilePath);
   const bool pkg = e.kind == "PKG" || (h.packagePresent() && h.appPresent());
   if (e.package.empty() && pkg) e.package = text(kAppName);
+  // A tool call is found by `audit query --tool NAME` through the package fact, as "tool:NAME" (no
+  // package manager allows ':' in a name, so the two never meet).
+  if (e.package.empty() && e.kind == "TOOL" && !text(kApiOperation).empty()) e.package = "tool:" + text(kApiOperation);
   const bool session = e.kind == "SESSION" || (e.kind.empty() && text(kAppName) == "warden-session");
   if (session && integer(kActivityId) == 4) {
     e.session_stop = true;

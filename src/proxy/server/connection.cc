@@ -11,6 +11,8 @@
 
 #include <exception>
 
+#include "proxy/inspect/inspection.h"
+#include "common/secret_shape.h"
 #include "proxy/server/connection_caller.h"
 #include "proxy/server/caller_findings.h"
 #include "proxy/server/connection_io.h"
@@ -35,7 +37,7 @@ ocsf::Process actorOf(const CallerInfo& caller) {
   p.name = caller.executable.empty() ? caller.name : baseName(caller.executable);
   if (caller.pid > 0) p.pid = caller.pid;
   p.uid = caller.uid;
-  p.cmd_line = caller.cmd_line;
+  p.cmd_line = redactSecrets(caller.cmd_line);  // argv carries API keys and tokens (curl -H ...)
   if (!caller.executable.empty()) {
     p.file = ocsf::File{.name = baseName(caller.executable), .path = caller.executable};
   }
@@ -143,6 +145,7 @@ asio::awaitable<void> Connection::run() {
     if (caller_) actor_ = actorOf(*caller_);
   }
   if (!closing_) co_await (session() || deadline_.watch([this] { cancelAll(); }));
+  if (inspection_) inspection_->finish();
   emitClose();
   registration_ = ConnectionRegistry::Handle();
 }
@@ -265,7 +268,11 @@ asio::awaitable<void> Connection::handleConnect(HttpRequestHead head) {
   if (!co_await writeAll(client_, connectEstablishedResponse(), true)) co_return;
 
   const policy::Endpoint* endpoint = decision_.endpoint;
-  const bool inspect = endpoint != nullptr && endpoint->needsL7Inspection();
+  // Package sources and credential inject targets are inspected whatever their protocol (proxy/inspect).
+  const bool inspect = endpoint != nullptr &&
+                       (endpoint->needsL7Inspection() ||
+                        (!endpoint->tls_skip && services_.inspection &&
+                         services_.inspection->wantsInspection(*policy_, target_host_, target_port_)));
   if (!inspect) {
     // L4-only or `tls: skip`: relay raw at once (server-first protocols must not wait for a peek).
     if (!cbuf_.empty()) {
@@ -413,7 +420,7 @@ void Connection::emitHttp(std::string_view method, std::string_view target, std:
   x.actor = actor_;
   x.src = src_;
   x.method = std::string(method);
-  x.url = std::string(target);
+  x.url = services_.inspection ? services_.inspection->scrub(target) : std::string(target);
   x.host = target_host_;
   if (target_port_ != 0) x.port = target_port_;
   x.scheme = tls_ ? "https" : "http";

@@ -25,6 +25,9 @@
 namespace warden::proxy {
 
 class ConnectionRegistry;    // proxy/server/connection_registry.h
+namespace inspect {
+class Inspection;  // proxy/inspect/inspection.h: packages, MCP, model calls, credentials
+}
 class CertificateAuthority;  // proxy/tls_ca.h: TLS termination (absent: TLS to L7 endpoints fails closed)
 
 // Who is on the other end of an accepted socket (sandbox.md "Caller identity"). Filled by a
@@ -80,6 +83,7 @@ struct ProxyServices {
   CallerLookup caller_lookup;     // may be empty: callers are unknown (no binary rule can match)
   boost::asio::thread_pool* lookup_pool = nullptr;  // runs caller_lookup off the io threads; may be null
   std::shared_ptr<CertificateAuthority> tls;  // may be null: no TLS termination
+  std::shared_ptr<inspect::Inspection> inspection;  // what the proxy understands above HTTP; may be null
   // Live connections, for closing on reload and stop; may be null (nothing is registered).
   ConnectionRegistry* registry = nullptr;
   std::atomic<uint64_t> connections_served{0};

@@ -24,6 +24,7 @@
 #include "proxy/http_request.h"
 #include "proxy/http_response.h"
 #include "proxy/server/relay.h"
+#include "proxy/server/l7_inspect.h"
 
 namespace warden::proxy {
 
@@ -86,6 +87,17 @@ class Connection {
   boost::asio::awaitable<HeadOutcome> readRequestHead(ClientStream& client, HttpRequestHead* head, bool first);
   template <typename Stream>
   boost::asio::awaitable<bool> writeAll(Stream& stream, std::string_view data, bool to_client);
+  // ---- defined in l7_inspect.cc: what the proxy understands above HTTP (proxy/inspect) ----
+  // Once per request after the L7 decision; `url` (for events) comes back with credentials scrubbed.
+  template <typename ClientStream>
+  boost::asio::awaitable<InspectedRequest> inspectRequest(ClientStream& client, const HttpRequestHead& head,
+                                                          std::string_view canonical, std::string& url,
+                                                          std::string_view rule);
+  // Records the request as DENIED (then the answer's finding, if any) and answers it.
+  template <typename ClientStream>
+  boost::asio::awaitable<ExchangeOutcome> answerLocally(ClientStream& client, const inspect::LocalAnswer& answer,
+                                                        const HttpRequestHead& head, std::string_view url,
+                                                        std::string_view rule);
 
  private:
   boost::asio::awaitable<void> session();
@@ -161,6 +173,7 @@ class Connection {
   std::string close_reason_;                // why, for NET:CLOSE
   int64_t started_ms_ = 0;
   std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<inspect::ConnectionInspection> inspection_;  // made at the first inspected request
 };
 
 }  // namespace warden::proxy

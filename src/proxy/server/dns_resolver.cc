@@ -207,12 +207,12 @@ asio::awaitable<void> DnsResolver::udpLoop() {
     queries_.fetch_add(1, std::memory_order_relaxed);
     std::vector<uint8_t> query(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
     if (in_flight_ >= options_.max_in_flight) {
+      refuseQuery(client, query);  // counted before the client can see the answer
       const auto reply = buildErrorResponse(query, kDnsRefused);
       if (!reply.empty()) {
         boost::system::error_code send_ec;
         udp_->send_to(asio::buffer(reply), client, 0, send_ec);  // non-blocking in practice; a drop is fine
       }
-      refuseQuery(client, query);
       continue;
     }
     ++in_flight_;

@@ -175,6 +175,14 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   const ocsf::Action action = d.would_deny ? ocsf::Action::kObserved : ocsf::Action::kAllowed;
   const std::string rule = d.rule.empty() ? decision_.rule : d.rule;
   const std::string observed_reason = d.would_deny ? d.reason : std::string();
+
+  // 2b. What the proxy understands above HTTP (proxy/inspect via l7_inspect.cc): it may answer the
+  // request itself, substitute credentials in the head, or read the whole body first (MCP).
+  InspectedRequest inspected = co_await inspectRequest(client, head, canonical, url, rule);
+  if (inspected.answered) co_return inspected.outcome;
+  inspect::ExchangeInspection* const inspection = inspected.exchange.get();
+  InspectionEndGuard inspection_end{inspection, &deadline_, {}};
+  const HttpRequestHead& sent = inspected.head ? *inspected.head : head;
   const bool reused = upstream_requests_ > 0;
   ++upstream_requests_;
 
@@ -204,27 +212,41 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   // leaves before then leaves the upstream with nothing either. The rest of a larger body streams
   // (step 5); a disconnect then resets the upstream. With Expect: 100-continue the head goes alone and
   // the body waits for the upstream's 100 (step 4).
-  const bool has_body = head.body != BodyFraming::kNone;
+  // A body the inspection already read whole (MCP) goes out with the head, as it re-framed it.
+  const bool has_body = head.body != BodyFraming::kNone && !inspected.body_in_hand;
   const bool expect_continue = has_body && head.expect_continue;
   ChunkedReframer reframer(400);
   uint64_t body_left = head.content_length.value_or(0);  // Content-Length bytes not yet taken
   bool body_done = !has_body;
-  // Moves the body bytes cbuf_ holds (as far as the body goes) into `into`, re-framed when chunked;
-  // false when the chunked framing is broken.
-  auto takeBody = [&](std::string& into) -> bool {
+  // Moves the body bytes cbuf_ holds (as far as the body goes) into `into`, re-framed when chunked,
+  // showing them (as the client framed them) to the inspection when it reads request bodies.
+  // kFraming when the chunked framing is broken; kRefused when the inspection refuses the body
+  // (`refusal` says how to answer).
+  enum class Take { kOk, kFraming, kRefused };
+  std::optional<inspect::LocalAnswer> refusal;
+  auto takeBody = [&](std::string& into) -> Take {
+    size_t take = 0;
+    const size_t before = into.size();
     if (head.body == BodyFraming::kContentLength) {
-      const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left, cbuf_.size()));
+      take = static_cast<size_t>(std::min<uint64_t>(body_left, cbuf_.size()));
       into.append(cbuf_.view().substr(0, take));
-      cbuf_.consume(take);
       body_left -= take;
       body_done = body_left == 0;
-      return true;
+    } else {
+      const FeedResult r = reframer.feed(cbuf_.view(), &into);
+      if (r.state == ParseState::kRejected) return Take::kFraming;
+      take = r.consumed;
+      body_done = r.state == ParseState::kDone;
     }
-    const FeedResult r = reframer.feed(cbuf_.view(), &into);
-    if (r.state == ParseState::kRejected) return false;
-    cbuf_.consume(r.consumed);
-    body_done = r.state == ParseState::kDone;
-    return true;
+    if (inspection != nullptr && inspection->readsRequestBody()) {
+      if (auto refused = inspection->onRequestBytes(head.body, cbuf_.view().substr(0, take))) {
+        into.resize(before);
+        refusal = std::move(refused);
+        return Take::kRefused;
+      }
+    }
+    cbuf_.consume(take);
+    return Take::kOk;
   };
   auto refuseFraming = [&]() -> asio::awaitable<void> {
     const HttpRejection& rej = reframer.rejection();
@@ -232,15 +254,17 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
              fmt::format("chunked body: {}: {}", rej.code(), rej.detail));
     co_await answer(client, 400, "bad_request", rej.detail, rej.code());
   };
-  std::string out = serializeRequestHead(head, canonical);
+  std::string out = serializeRequestHead(sent, canonical) + inspected.body_raw;
   if (has_body && !expect_continue) {
     size_t checked = 0;  // body bytes as the client framed them
     for (;;) {
       const size_t before = cbuf_.size();
-      if (!takeBody(out)) {
+      const Take taken = takeBody(out);
+      if (taken == Take::kFraming) {
         co_await refuseFraming();
         co_return ExchangeOutcome::kClose;
       }
+      if (taken == Take::kRefused) co_return co_await answerLocally(client, *refusal, head, url, rule);
       checked += before - cbuf_.size();
       if (body_done || checked >= kPrevalidateBytes) break;
       deadline_.expireAfter(t.body_idle, WaitPhase::kRequestBody);
@@ -343,9 +367,11 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
         cbuf_.commit(n);
         counters_.from_client += n;
       }
-      if (!takeBody(out)) {
+      const Take taken = takeBody(out);
+      if (taken != Take::kOk) {
         abortUpstream(upstream.lowest_layer());
         upstream_ready_ = false;
+        if (taken == Take::kRefused) co_return co_await answerLocally(client, *refusal, head, url, rule);
         co_await refuseFraming();
         co_return ExchangeOutcome::kClose;
       }
@@ -432,6 +458,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
   // request whose body was not sent, the client's connection cannot be reused (the body may follow).
   const bool client_keep = head.keep_alive && resp.body != BodyFraming::kUntilClose &&
                            (mode_ == Mode::kForward || resp.keep_alive) && !final_before_body;
+  if (inspection != nullptr) inspection->onResponseHead(resp);
   if (!co_await writeAll(client, serializeResponseHead(resp, !client_keep), true)) {
     emitHttp(head.method, url, resp.status, action, rule, "l7", observed_reason);
     emitFail(0, "client closed before the response", true);
@@ -481,6 +508,16 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       take = r.consumed;
       complete = r.state == ParseState::kDone;
     }
+    if (inspection != nullptr && !inspection->onResponseBytes(resp.body, ubuf_.view().substr(0, take), complete)) {
+      // Cut off before these bytes reach the agent (a package that does not match its index, under
+      // enforce): the agent's connection is reset, never ended cleanly.
+      inspection_end.end.cut = true;
+      abortUpstream(client.lowest_layer());
+      upstream_ready_ = false;
+      boost::system::error_code ignored;
+      upstream.lowest_layer().close(ignored);
+      co_return ExchangeOutcome::kClose;
+    }
     deadline_.expireAfter(t.write, WaitPhase::kWrite);
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(ubuf_.view().data(), take),
                                               asio::as_tuple(asio::use_awaitable));
@@ -492,6 +529,7 @@ asio::awaitable<ExchangeOutcome> Connection::exchange(ClientStream& client, Upst
       co_return ExchangeOutcome::kClose;
     }
   }
+  inspection_end.end.response_complete = complete;
   // Bytes after a complete response are a protocol violation by the upstream: never reuse it. Nor an
   // upstream that answered an Expect request before its body (it may still wait for one).
   upstream_ready_ = resp.keep_alive && complete && ubuf_.empty() && !final_before_body;

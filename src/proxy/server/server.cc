@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/inspect/inspection.h"
 #include "proxy/server/responses.h"
 
 namespace warden::proxy {
@@ -68,6 +69,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, policy::Po
   }
   s.tls = std::move(tls);
   s.registry = &server->registry_;
+  s.inspection = std::make_shared<inspect::Inspection>(inspect::Recorder{&emitter, &server->session_, s.clock},
+                                                       server->options_.credentials);
   return server;
 }
 

@@ -23,6 +23,7 @@
 #include "policy/snapshot.h"
 #include "proxy/server/connection.h"
 #include "proxy/server/connection_registry.h"
+#include "proxy/inspect/credentials.h"
 
 namespace warden::proxy {
 
@@ -37,6 +38,8 @@ struct ServerOptions {
   // stop() waits this long for the connections it closes to record their NET:CLOSE; connections
   // still running after it are destroyed without one (an operational line counts them).
   std::chrono::milliseconds stop_grace{3000};
+  // Credentials the agent never holds (proxy/inspect/credentials.h); null or empty: none.
+  std::shared_ptr<const inspect::CredentialVault> credentials;
 };
 
 // Owns the acceptor, the io_contexts and their threads, and the caller-lookup pool (lookups block on

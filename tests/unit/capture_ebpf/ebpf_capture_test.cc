@@ -316,6 +316,53 @@ TEST_F(EbpfCaptureTest, RecordsARefusedOpenOfShadowAndSensitiveReadsAndWrites) {
   EXPECT_EQ(testing::schemaProblems(events), "");
 }
 
+TEST_F(EbpfCaptureTest, ASensitivePathMadeAfterTheCaptureStartedIsReadSensitivelyAndANamesakeIsNot) {
+  // ~/.aws does not exist when the capture starts (no inode to register): the kernel's name filter
+  // sends reads below any ".aws", and the reader keeps only the one the rules name.
+  std::filesystem::create_directories(dir_ / "work/elsewhere/.aws");
+  std::ofstream(dir_ / "work/elsewhere/.aws/config") << "region=x\n";
+  startCapture();
+  const std::string home = options_.home;
+  const pid_t pid = spawnIn(cgroup_->path(),
+                            {"/bin/sh", "-c",
+                             "mkdir " + home + "/.aws && echo key > " + home + "/.aws/credentials && /bin/cat " +
+                                 home + "/.aws/credentials > /dev/null && /bin/cat elsewhere/.aws/config > /dev/null"},
+                            (dir_ / "work").string());
+  ASSERT_EQ(WEXITSTATUS(waitChild(pid)), 0);
+  ASSERT_TRUE(waitFor([&] { return fileEvent(emitter_.events(), 2, home + "/.aws/credentials") != nullptr; }))
+      << dump(emitter_.events());
+  const auto events = stopAndCollect();
+  keepAccounts();
+  EXPECT_NE(ocsf::toShorthand(*fileEvent(events, 2, home + "/.aws/credentials")).find("[sensitive]"), std::string::npos);
+  EXPECT_EQ(fileEvent(events, 2, (dir_ / "work/elsewhere/.aws/config").string()), nullptr) << dump(events);
+  EXPECT_GE(account(RecordKind::kFile).filtered, 1u) << "the wrong guess is counted as filtered";
+}
+
+TEST_F(EbpfCaptureTest, ACredentialInACommandLineIsRedactedAndTheRestKept) {
+  startCapture();
+  const pid_t pid = spawnIn(cgroup_->path(),
+                            {"/bin/sh", "-c",
+                             "/bin/echo -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789' "
+                             "--password=hunter2hunter2 plain > /dev/null"},
+                            (dir_ / "work").string());
+  ASSERT_EQ(WEXITSTATUS(waitChild(pid)), 0);
+  ASSERT_TRUE(waitFor([&] { return launchOf(emitter_.events(), "echo") != nullptr; }));
+  const auto events = stopAndCollect();
+  const ocsf::Event* echo = launchOf(events, "echo");
+  ASSERT_NE(echo, nullptr) << dump(events);
+  const std::string line = ocsf::toShorthand(*echo);
+  EXPECT_EQ(line.find("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), std::string::npos) << line;
+  EXPECT_EQ(line.find("hunter2hunter2"), std::string::npos) << line;
+  EXPECT_NE(echo->process->cmd_line.find("--password=[redacted]"), std::string::npos) << line;
+  EXPECT_NE(line.find("plain"), std::string::npos) << "what is not a secret is kept: " << line;
+  EXPECT_NE(echo->unmapped.find("argv_redacted"), nullptr);
+  for (const auto& e : events) {
+    if (e.kind != ocsf::Kind::kProc || !e.process) continue;
+    EXPECT_EQ(e.process->cmd_line.find("ghp_"), std::string::npos) << ocsf::toShorthand(e);
+  }
+  EXPECT_EQ(testing::schemaProblems(events), "");
+}
+
 TEST_F(EbpfCaptureTest, TheRecordedTrailTellsTheStoryAsAProcessTree) {
   startCapture();
   const auto w = dir_ / "work";

@@ -12,6 +12,20 @@ TEST(EncodingTest, HexRoundTripsAndRejectsBadDigits) {
   EXPECT_FALSE(hexDecode("abc").has_value());
 }
 
+TEST(EncodingTest, Base64MatchesRfc4648VectorsAndRoundTrips) {
+  EXPECT_EQ(base64Encode(""), "");
+  EXPECT_EQ(base64Encode("f"), "Zg==");
+  EXPECT_EQ(base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64Decode("Zm9vYg==").value_or("x"), "foob");
+  EXPECT_EQ(base64Decode("Zm9vYg").value_or("x"), "foob");
+  const std::string binary("\x00\xff\x10user:pass", 12);
+  EXPECT_EQ(base64Decode(base64Encode(binary)).value_or("x"), binary);
+  EXPECT_FALSE(base64Decode("Zm9v!").has_value());
+  EXPECT_FALSE(base64Decode("Z").has_value());
+}
+
 TEST(EncodingTest, Sha256MatchesKnownVector) {
   EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   Sha256Stream s;

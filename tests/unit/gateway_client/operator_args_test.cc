@@ -92,7 +92,7 @@ TEST(ParseClassListTest, AnUnknownClassListsTheKnownOnes) {
 TEST(KnownEventClassesTest, AreTheShorthandFamilies) {
   EXPECT_THAT(knownEventClasses(),
               ElementsAre("NET", "HTTP", "DNS", "SSH", "PROC", "FILE", "FINDING", "CONFIG", "LIFECYCLE",
-                          "SESSION", "PKG", "TOOL", "API", "LIMIT", "LOG", "EVENT"));
+                          "SESSION", "PKG", "TOOL", "MODEL", "API", "LIMIT", "LOG", "EVENT"));
 }
 
 TEST(ShorthandTest, SeverityAndClassAreReadFromTheLine) {

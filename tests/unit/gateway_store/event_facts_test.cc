@@ -70,6 +70,15 @@ TEST(EventFactsTest, ReadsTheFactsOfAHandWrittenEvent) {
   EXPECT_EQ(e.exit_code, 124);
 }
 
+TEST(EventFactsTest, AToolCallIsFoundThroughThePackageFactAsToolColonName) {
+  const StoredEvent tool = extractFacts(fromJson(R"({"api":{"operation":"read_file"},"class_uid":6003})", "TOOL"));
+  EXPECT_EQ(tool.package, "tool:read_file");
+  const StoredEvent model = extractFacts(fromJson(R"({"api":{"operation":"messages"},"class_uid":6003})", "MODEL"));
+  EXPECT_EQ(model.package, "");
+  expectSameAsReference(fromJson(R"({"api":{"operation":"x","operation":7},"class_uid":6003})", "TOOL"));
+  expectSameAsReference(fromJson(R"({"api":[{"operation":"x"}],"class_uid":6003})", "TOOL"));
+}
+
 TEST(EventFactsTest, HostileShapesGiveTheReferenceFacts) {
   const std::vector<std::string> lines = {
       // a repeated key: the last one wins, also when it is of another type or an empty object

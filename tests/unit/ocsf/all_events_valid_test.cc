@@ -98,7 +98,7 @@ TEST_F(AllEventsValidTest, AGeneratedStreamOfEveryKindHasNoErrorAndNoWarning) {
   EXPECT_EQ(summary->warnings, 0u) << problems;
   for (const Kind k : {Kind::kNet, Kind::kHttp, Kind::kDns, Kind::kSsh, Kind::kProc, Kind::kFile,
                        Kind::kFinding, Kind::kConfig, Kind::kLifecycle, Kind::kSession, Kind::kPkg,
-                       Kind::kTool, Kind::kLimit, Kind::kEvent}) {
+                       Kind::kTool, Kind::kModel, Kind::kLimit, Kind::kEvent}) {
     EXPECT_TRUE(kinds.count(k)) << kindPrefix(k) << " is not in the stream";
   }
 }
@@ -182,6 +182,7 @@ TEST_F(AllEventsValidTest, SamplesCoverEveryBuilderAndActivityVariant) {
       {Kind::kPkg, 600201, "Install"},      {Kind::kTool, 600399, "Call"},
       {Kind::kApi, 600301, "Create"},       {Kind::kApi, 600302, "Read"},
       {Kind::kApi, 600303, "Update"},       {Kind::kApi, 600304, "Delete"},
+      {Kind::kModel, 600399, "Call"},
       {Kind::kLimit, 99, "Resource Limit"}, {Kind::kEvent, 99, "Spool"},
   };
   for (const auto& want : expected) {

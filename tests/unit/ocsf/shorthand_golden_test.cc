@@ -200,6 +200,45 @@ std::vector<Example> examples() {
          a.decision = decide(Action::kDenied, "-", "kernel", "EACCES (Landlock)");
          return fileActivity(c, kTime, a);
        }},
+      {"ToolCallDeniedByTheEndpointsToolGlobs",
+       [](const SessionContext& c) {
+         ToolCall t;
+         t.actor = proc("python3", 42);
+         t.tool = "delete_repo";
+         t.service = "github-mcp";
+         t.method = "tools/call";
+         t.dst = host("mcp.example.com", "", 443);
+         t.decision = decide(Action::kDenied, "tools_server", "l7", "tool delete_repo is denied by rule tools_server");
+         return toolCall(c, kTime, t);
+       }},
+      {"ModelCallWithToolCalls",
+       [](const SessionContext& c) {
+         ModelCall m;
+         m.actor = proc("node", 99);
+         m.dst = host("api.anthropic.com", "", 443);
+         m.operation = "messages";
+         m.provider = "anthropic";
+         m.model = "claude-sonnet-4";
+         m.input_tokens = 1234;
+         m.output_tokens = 567;
+         m.duration_ms = 2310;
+         m.stop_reason = "tool_use";
+         m.tool_calls = {{"toolu_01", "read_file"}, {"toolu_02", "bash"}};
+         m.streamed = true;
+         return modelCall(c, kTime, m);
+       }},
+      {"PkgInstallHashMismatch",
+       [](const SessionContext& c) {
+         PackageInstall p;
+         p.manager = "npm";
+         p.name = "left-pad";
+         p.version = "1.3.0";
+         p.source_url = "https://registry.example/left-pad/-/left-pad-1.3.0.tgz";
+         p.sha256 = "5d1a0e2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
+         p.advertised_hash = "sha512-deadbeef";
+         p.verdict = "mismatch";
+         return pkgInstall(c, kTime, p);
+        }},
       {"LogLossKernelCapture",
        [](const SessionContext& c) {
          // Built by src/capture (capture_loss.cc) on top of audit::lossEvent; this is its shape.

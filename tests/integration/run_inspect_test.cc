@@ -1,0 +1,135 @@
+// What the proxy understands, inside real `warden run` sessions: the agent (pip, curl) runs in the
+// sandbox, its only way out is the session's proxy, and the upstreams live in a network namespace the
+// test creates (UpstreamHost: python's http.server for a PEP 503 index, the local provider script for
+// echoing headers). Root and the sandbox's kernel features are needed; otherwise the tests skip.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "support/inspect_tools.h"
+#include "support/package_repos.h"
+#include "support/sandbox_fixtures.h"
+#include "support/test_env.h"
+
+namespace warden::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class RunInspect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = sandboxUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    log_dir_ = tmp_ / "log";
+    std::string failed;
+    upstream_ = UpstreamHost::create(&failed);
+    ASSERT_TRUE(upstream_) << failed;
+  }
+
+  std::string writePolicy(const std::string& top, const std::vector<uint16_t>& ports, const std::string& endpoint_extra) {
+    std::string port_list;
+    for (uint16_t p : ports) port_list += (port_list.empty() ? "" : ", ") + std::to_string(p);
+    const auto path = tmp_ / "policy.yaml";
+    writeFile(path, fmt::format("version: 1\nfilesystem:\n  read_only: [/usr, /lib, /lib64, /bin, /sbin, /etc]\n"
+                                "  read_write: [{0}, /tmp]\n{1}network:\n  upstream:\n    endpoints:\n"
+                                "      - {{ host: \"{2}\", ports: [{3}], allowed_ips: [{2}/32]{4} }}\n"
+                                "    binaries: [ {{ path: \"/**\" }} ]\n",
+                                ws_.path().string(), top, upstream_->ip(), port_list, endpoint_extra));
+    return path.string();
+  }
+
+  CommandResult run(const std::string& env, const std::string& policy, const std::string& script) {
+    return runCommand("cd " + ws_.path().string() + " && " + env + " " + wardenBinary().string() + " run --log-dir " +
+                      log_dir_.string() + " --ocsf-json --policy " + policy + " -- sh -c " + quote(script) + " 2>&1");
+  }
+  std::string log() const { return readFile(log_dir_ / "warden.log"); }
+  std::string jsonl() const { return readFile(log_dir_ / "warden-ocsf.log"); }
+  void expectVerified() {
+    const auto verify = runCommand(wardenBinary().string() + " audit verify " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
+    EXPECT_EQ(verify.status, 0) << verify.output;
+    const auto validate = runCommand(wardenBinary().string() + " ocsf validate " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
+    EXPECT_EQ(validate.status, 0) << validate.output;
+  }
+
+  TempDir tmp_;
+  Workspace ws_;
+  std::filesystem::path log_dir_;
+  std::unique_ptr<UpstreamHost> upstream_;
+};
+
+TEST_F(RunInspect, PipInsideASessionInstallsAVerifiedWheelAndATamperedOneIsCutOff) {
+  if (runCommand("/usr/bin/python3 -m pip --version").status != 0) GTEST_SKIP() << "Debian's pip (python3-pip) is not installed";
+  std::string why;
+  ASSERT_TRUE(makePipProject(upstream_->docRoot(), "wardenok", "1.0", false, &why)) << why;
+  ASSERT_TRUE(makePipProject(upstream_->docRoot(), "wardenbad", "1.0", true, &why)) << why;
+  const std::string policy = writePolicy(fmt::format("audit:\n  package_sources: [\"{}\"]\n", upstream_->ip()), {8080},
+                                         ", protocol: rest, access: read-only");
+  const std::string pip = fmt::format(
+      "PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 /usr/bin/python3 -m pip install --no-deps --no-cache-dir "
+      "--timeout 20 --retries 0 --target {}/site --index-url http://{}:8080/simple/ --trusted-host {}",
+      ws_.path().string(), upstream_->ip(), upstream_->ip());
+  const auto r = run("", policy, pip + " wardenok==1.0 && echo GOOD-INSTALLED; " + pip +
+                                     " wardenbad==1.0 && echo BAD-INSTALLED || echo BAD-REFUSED");
+  EXPECT_THAT(r.output, HasSubstr("GOOD-INSTALLED"));
+  EXPECT_THAT(r.output, HasSubstr("BAD-REFUSED"));
+  EXPECT_TRUE(std::filesystem::exists(ws_ / "site" / "wardenok" / "__init__.py")) << r.output;
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(fmt::format("PKG:INSTALL [INFO] pip wardenok 1.0 [source:http://{}:8080/packages/wardenok-1.0-py3-none-any.whl sha256:",
+                                          upstream_->ip())));
+  EXPECT_THAT(text, HasSubstr("verdict:verified]"));
+  EXPECT_THAT(text, HasSubstr("PKG:INSTALL [HIGH] DENIED pip wardenbad 1.0 [policy:upstream engine:l7]"));
+  EXPECT_THAT(text, HasSubstr("FINDING:BLOCKED [HIGH] \"Package does not match the hash its index advertised\""));
+  expectVerified();
+}
+
+TEST_F(RunInspect, TheAgentHoldsOnlyAPlaceholderAndItBecomesTheValueOnlyForItsInjectEndpoint) {
+  std::string why;
+  uint16_t port = 0;
+  auto inject = startNodeScript("fake_llm_server.js", {"8081", upstream_->ip()}, &port, &why,
+                                {"ip", "netns", "exec", upstream_->netns()});
+  ASSERT_TRUE(inject) << why;
+  auto other = startNodeScript("fake_llm_server.js", {"8082", upstream_->ip()}, &port, &why,
+                               {"ip", "netns", "exec", upstream_->netns()});
+  ASSERT_TRUE(other) << why;
+  const std::string value = "ghp_sessionSecretValue0123456789abcdef";
+  const std::string policy =
+      writePolicy(fmt::format("credentials:\n  github:\n    env: GITHUB_TOKEN\n    value_from: env:WARDEN_TEST_GH_TOKEN\n"
+                              "    inject:\n      - {{ host: \"{}\", ports: [8081] }}\n",
+                              upstream_->ip()),
+                  {8081, 8082}, "");
+  const auto r = run("WARDEN_TEST_GH_TOKEN=" + value, policy,
+                     fmt::format("echo \"PH=$GITHUB_TOKEN.\"; "
+                                 "curl -sS -m 10 -H \"Authorization: Bearer $GITHUB_TOKEN\" http://{0}:8081/echo-headers; echo; "
+                                 "curl -sS -m 10 -o /dev/null -w 'other=%{{http_code}}\\n' -H \"Authorization: Bearer $GITHUB_TOKEN\" "
+                                 "http://{0}:8082/echo-headers",
+                                 upstream_->ip()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const size_t at = r.output.find("PH=warden-cred-github-");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string placeholder = r.output.substr(at + 3, r.output.find('.', at) - at - 3);
+  EXPECT_EQ(placeholder.size(), std::string("warden-cred-github-").size() + 32) << placeholder;
+  EXPECT_THAT(r.output, HasSubstr("\"authorization\":\"Bearer " + value + "\""));
+  EXPECT_THAT(r.output, HasSubstr("other=403"));
+  EXPECT_THAT(other->output(), Not(HasSubstr("REQ ")));
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(fmt::format("HTTP:GET [HIGH] DENIED curl(")));
+  EXPECT_THAT(text, HasSubstr("FINDING:BLOCKED [HIGH] \"Credential sent to a host not allowed to receive it\""));
+  EXPECT_THAT(text, Not(HasSubstr(value)));
+  EXPECT_THAT(jsonl(), Not(HasSubstr(value)));
+  EXPECT_THAT(jsonl(), Not(HasSubstr(placeholder)));
+  EXPECT_THAT(text, Not(HasSubstr(placeholder)));
+  expectVerified();
+}
+
+}  // namespace
+}  // namespace warden::testing
