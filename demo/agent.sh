@@ -16,7 +16,7 @@ curl -sS -m 10 -o /dev/null -w 'HTTP %{http_code}\n' http://evil.example.com/upl
 say "connect directly, around the proxy (blocked by nftables, recorded as a bypass attempt)"
 curl -sS -m 5 --noproxy '*' "http://$DEMO_API/status.json" || say "direct connection failed, as it must"
 
-say "resolve a name through the sandbox resolver"
+say "resolve a name no rule needs (the sandbox resolver answers NXDOMAIN: DNS is no way out)"
 getent ahostsv4 api.demo.test || say "no answer"
 
 say "exchange WebSocket messages (allowed: rule demo_chat, node only)"

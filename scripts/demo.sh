@@ -68,11 +68,15 @@ echo
 echo "== the session ended with exit status $status"
 
 echo
-echo "== warden ocsf validate: every event against the official OCSF 1.7.0 schema"
-"$warden" ocsf validate "$log/warden-ocsf.log" | tail -n 1
+echo "== warden ocsf validate --strict: every event against the official OCSF 1.7.0 schema (warnings fail too)"
+"$warden" ocsf validate --strict "$log/warden-ocsf.log" | tail -n 1
 echo
 echo "== warden audit verify: hash chain and signed checkpoints"
 "$warden" audit verify "$log/warden-ocsf.log"
+
+echo
+echo "== warden audit tree: what the agent did, process by process"
+"$warden" audit tree --log-dir "$log" | head -n 60
 
 echo
 echo "files:"

@@ -435,7 +435,6 @@ void dnsDetail(std::string& out, const Event& e) {
   if (e.rcode && *e.rcode != DnsRcode::kNoError) b.add("rcode", rcodeWord(*e.rcode));
   b.writeTo(out);
   appendRule(out, e);  // when policy answered (a name no rule could allow: NXDOMAIN)
-  appendReason(out, e);
 }
 
 void sshDetail(std::string& out, const Event& e) {

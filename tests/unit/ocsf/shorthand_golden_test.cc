@@ -138,6 +138,18 @@ std::vector<Example> examples() {
          l.rcode = DnsRcode::kNoError;
          return dnsQuery(c, kTime, l);
        }},
+      {"DnsQueryNoRuleCouldNeed",
+       [](const SessionContext& c) {
+         DnsLookup l;
+         l.actor = proc("getent", 43);
+         l.src = host("", "10.200.0.2", 40113);
+         l.hostname = "c2VjcmV0LWRhdGE.exfil.example";
+         l.type = "A";
+         l.rcode = DnsRcode::kNxDomain;
+         l.decision = decide(Action::kDenied, "", "dns",
+                             "no rule could allow this name; answered NXDOMAIN without asking upstream");
+         return dnsQuery(c, kTime, l);
+       }},
       {"ProcLaunch",
        [](const SessionContext& c) {
          auto parent = std::make_shared<Process>(proc("bash", 77));
