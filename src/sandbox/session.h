@@ -24,6 +24,7 @@
 
 #include "audit/pipeline.h"
 #include "capture/cgroup/limit_watcher.h"
+#include "capture/ebpf/ebpf_source.h"
 #include "capture/process_table.h"
 #include "capture/source.h"
 #include "common/unique_fd.h"
@@ -95,6 +96,8 @@ class Session {
   Result<void> startNetwork();
   Result<void> startProxy();
   void startSources();
+  // What the policy and the flags ask the kernel capture to record (no session specifics yet).
+  capture::CaptureOptions captureOptions() const;
   void startKernelCapture();
   // Starts a made source and keeps it (teardown registered); on failure records CONFIG:DEGRADED
   // "<what> ...: <error>" and returns null. `ready_message` goes into its LIFECYCLE ready event.
@@ -161,7 +164,9 @@ class Session {
   // a cgroup v2 waits for an RCU grace period) and can overlap the rest of the start-up.
   std::future<Result<std::shared_ptr<proxy::CertificateAuthority>>> ca_future_;
   std::future<Result<void>> attach_future_;
-  std::future<void> sweep_future_;  // leftovers of crashed runs, removed beside the start-up
+  std::future<void> sweep_future_;
+  // The kernel capture's programs, verified beside the set-up (most of the start-up's cost).
+  std::future<Result<std::unique_ptr<capture::LoadedPrograms>>> capture_future_;  // leftovers of crashed runs, removed beside the start-up
   UniqueFd signals_;
   UniqueFd state_lock_;  // flock on <state_dir>/<id>.lock for the session's life (stale_sessions.h)
   SharedState shared_;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <filesystem>
 
 #include "common/clock.h"
@@ -291,6 +292,11 @@ int Session::run() {
   if (auto loaded = loadPolicy(); !loaded.ok()) {
     std::fprintf(err_, "warden run: the policy does not load; nothing was started:\n%s\n", loaded.error().message().c_str());
     return kExitSetupFailed;
+  }
+  // The kernel capture's programs are verified on a thread of their own while the rest is set up
+  // (the verifier is most of the start-up); startKernelCapture() binds and attaches them.
+  if (const auto o = captureOptions(); o.processes || o.file_writes) {
+    capture_future_ = std::async(std::launch::async, [o] { return capture::LoadedPrograms::load(o); });
   }
   if (auto rules = loadRules(); !rules.ok()) {
     std::fprintf(err_, "warden run: the detection rules do not load; nothing was started:\n%s\n",

@@ -105,27 +105,37 @@ capture::Source* Session::addSource(Result<std::unique_ptr<capture::Source>> mad
   return raw;
 }
 
-void Session::startKernelCapture() {
+capture::CaptureOptions Session::captureOptions() const {
   using Mode = RunOptions::Capture;
   const auto& audit = policy_->audit;
   capture::CaptureOptions o;
   o.processes = options_.capture ? *options_.capture != Mode::kNone : audit.processes;
   o.file_writes = options_.capture ? *options_.capture == Mode::kAll : audit.file_writes;
+  // The policy's sensitive paths add to the default list (docs/policy.md).
+  for (const auto& p : audit.sensitive_paths) o.sensitive_paths.push_back(p);
+  for (const auto& g : audit.exclude_paths) o.exclude_paths.push_back(g.pattern());
+  return o;
+}
+
+void Session::startKernelCapture() {
+  capture::CaptureOptions o = captureOptions();
+  // Whatever happens below, the preload is collected (its programs freed unless taken).
+  std::unique_ptr<capture::LoadedPrograms> preloaded;
+  if (capture_future_.valid()) {
+    if (auto loaded = capture_future_.get(); loaded.ok()) preloaded = std::move(loaded).value();
+  }
   if (!o.processes && !o.file_writes) {
     config(ocsf::kConfigLoaded, "kernel capture: off (--capture none or the policy's audit section)");
     return;
   }
   o.cgroup_path = cgroup_->v2Dir();
-  // The policy's sensitive paths add to the default list (docs/policy.md).
-  for (const auto& p : audit.sensitive_paths) o.sensitive_paths.push_back(p);
-  for (const auto& g : audit.exclude_paths) o.exclude_paths.push_back(g.pattern());
   o.home = user_.home;
   o.supervisor_pids = {static_cast<uint32_t>(child_->pid())};  // Warden's init: the sandbox's set-up
   o.denial_note = landlock_.kernel_abi > 0 ? "Landlock" : "";
   // The fallback marks filesystems from here: the workspace, and the agent's private /tmp through
   // its root.
   o.fanotify_mounts = {workspace_.path, fmt::format("/proc/{}/root/tmp", child_->pid())};
-  auto made = capture::createKernelCapture(o, *pipeline_, ctx_);
+  auto made = capture::createKernelCapture(o, *pipeline_, ctx_, preloaded.get());
   if (!made.ok()) {
     config(ocsf::kConfigDegraded, "kernel capture unavailable: " + made.error().toString() +
                                       "; processes and files of the session are not recorded");

@@ -26,8 +26,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ----- Configuration, set by the loader before load (read-only to the programs) ----- */
 
-const volatile __u64 session_cgroup_id = 0;
-const volatile __u32 session_cgroup_level = 0;
+/* The session's cgroup, written by userspace after the programs are loaded and before they are
+ * attached: verifying them is most of a session's start-up, so that runs before the cgroup exists
+ * (LoadedPrograms). Until written, 0 matches no cgroup. */
+volatile __u64 session_cgroup_id = 0;
+volatile __u32 session_cgroup_level = 0;
 const volatile __u32 argv_max = 256 * 1024;      /* bytes of argv sent; the rest is cut */
 const volatile __u32 capture_files = 1;          /* file operations other than sensitive reads */
 const volatile __u32 capture_processes = 1;      /* exec, exit, fork, failed exec */

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 // The skeleton embeds the BPF object as one long string literal.
@@ -153,22 +154,90 @@ Result<CgroupRef> cgroupRef(const std::string& path) {
   return ref;
 }
 
-Result<std::unique_ptr<EbpfSource>> EbpfSource::create(const CaptureOptions& options, audit::Emitter& emitter,
-                                                       const ocsf::SessionContext& ctx,
-                                                       std::shared_ptr<ProcessTable> table) {
-  auto rules = PathRules::create(options.sensitive_paths, options.exclude_paths, options.home);
-  if (!rules.ok()) return rules.error();
-  if (options.ring_bytes < 4096 || (options.ring_bytes & (options.ring_bytes - 1)) != 0)
-    return invalidArgument(fmt::format("ring buffer size {} is not a power of two of at least 4096", options.ring_bytes));
+LoadedPrograms::Shape LoadedPrograms::shapeOf(const CaptureOptions& options, const PathRules& rules) {
+  Shape shape;
+  shape.argv_max = options.argv_max;
+  shape.files = options.file_writes;
+  shape.processes = options.processes;
+  shape.ring_bytes = options.ring_bytes;
+  shape.inodes = !rules.kernelPrefixes().empty();
+  shape.names = !rules.kernelNames().empty();
+  return shape;
+}
+
+Result<struct capture*> LoadedPrograms::openAndLoad(const Shape& shape) {
+  if (shape.ring_bytes < 4096 || (shape.ring_bytes & (shape.ring_bytes - 1)) != 0)
+    return invalidArgument(fmt::format("ring buffer size {} is not a power of two of at least 4096", shape.ring_bytes));
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     return unavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): the CO-RE programs cannot be relocated");
+  installLibbpfPrint();
+  struct capture* skel = capture__open();
+  if (skel == nullptr) return unavailable(fmt::format("opening the capture BPF object: {}", std::strerror(errno)));
+  skel->rodata->argv_max = shape.argv_max;
+  skel->rodata->capture_files = shape.files ? 1 : 0;
+  skel->rodata->capture_processes = shape.processes ? 1 : 0;
+  skel->rodata->have_sensitive_inodes = shape.inodes ? 1 : 0;
+  skel->rodata->have_sensitive_names = shape.names ? 1 : 0;
+  skel->rodata->have_sensitive_dirnames = shape.inodes ? 1 : 0;
+  if (bpf_map__set_max_entries(skel->maps.events, shape.ring_bytes) != 0) {
+    const int err = errno;
+    capture__destroy(skel);
+    return invalidArgument(fmt::format("ring buffer size {}: {}", shape.ring_bytes, std::strerror(err)));
+  }
+  if (capture__load(skel) != 0) {
+    const int err = errno;
+    const std::string detail = lastLibbpfLines();
+    capture__destroy(skel);
+    if (err == EPERM || err == EACCES)
+      return unavailable(fmt::format(
+          "BPF programs cannot be loaded: {} (needs CAP_BPF and CAP_PERFMON, no lockdown, "
+          "kernel.unprivileged_bpf_disabled allowing it) ({})",
+          std::strerror(err), detail));
+    return unavailable(fmt::format("loading the capture BPF programs: {} ({})", std::strerror(err), detail));
+  }
+  return skel;
+}
+
+Result<std::unique_ptr<LoadedPrograms>> LoadedPrograms::load(const CaptureOptions& options) {
+  // The home only moves "~" patterns; whether any path or name is filtered does not depend on it.
+  auto rules = PathRules::create(options.sensitive_paths, options.exclude_paths,
+                                 options.home.empty() ? std::string_view("/root") : std::string_view(options.home));
+  if (!rules.ok()) return rules.error();
+  std::unique_ptr<LoadedPrograms> out(new LoadedPrograms());
+  out->shape_ = shapeOf(options, *rules);
+  auto skel = openAndLoad(out->shape_);
+  if (!skel.ok()) return skel.error();
+  out->skel_ = *skel;
+  return out;
+}
+
+LoadedPrograms::~LoadedPrograms() {
+  if (skel_ != nullptr) capture__destroy(skel_);
+}
+
+Result<std::unique_ptr<EbpfSource>> EbpfSource::create(const CaptureOptions& options, audit::Emitter& emitter,
+                                                       const ocsf::SessionContext& ctx,
+                                                       std::shared_ptr<ProcessTable> table,
+                                                       LoadedPrograms* preloaded) {
+  auto rules = PathRules::create(options.sensitive_paths, options.exclude_paths, options.home);
+  if (!rules.ok()) return rules.error();
   auto ref = cgroupRef(options.cgroup_path);
   if (!ref.ok()) return ref.error();
   if (!table) table = std::make_shared<ProcessTable>();
   std::unique_ptr<EbpfSource> s(new EbpfSource(options, emitter, ctx, std::move(table), *rules));
   s->cgroup_id_ = ref->id;
   s->cgroup_level_ = ref->level;
-  WARDEN_RETURN_IF_ERROR(s->load());
+  const LoadedPrograms::Shape shape = LoadedPrograms::shapeOf(options, *rules);
+  if (preloaded != nullptr && preloaded->skel_ != nullptr && preloaded->shape_ == shape) {
+    s->skel_ = std::exchange(preloaded->skel_, nullptr);
+  } else {
+    auto skel = LoadedPrograms::openAndLoad(shape);
+    if (!skel.ok()) return skel.error();
+    s->skel_ = *skel;
+  }
+  // Bound to the session's cgroup before anything is attached.
+  s->skel_->bss->session_cgroup_id = s->cgroup_id_;
+  s->skel_->bss->session_cgroup_level = s->cgroup_level_;
   WARDEN_RETURN_IF_ERROR(s->fillSensitiveMaps(*rules));
   if (capture__attach(s->skel_) != 0) {
     const int err = errno;
@@ -194,33 +263,6 @@ EbpfSource::~EbpfSource() {
   stop();
   if (ring_ != nullptr) ring_buffer__free(ring_);
   if (skel_ != nullptr) capture__destroy(skel_);
-}
-
-Result<void> EbpfSource::load() {
-  installLibbpfPrint();
-  skel_ = capture__open();
-  if (skel_ == nullptr) return unavailable(fmt::format("opening the capture BPF object: {}", std::strerror(errno)));
-  skel_->rodata->session_cgroup_id = cgroup_id_;
-  skel_->rodata->session_cgroup_level = cgroup_level_;
-  skel_->rodata->argv_max = options_.argv_max;
-  skel_->rodata->capture_files = options_.file_writes ? 1 : 0;
-  skel_->rodata->capture_processes = options_.processes ? 1 : 0;
-  const PathRules& rules = recorder_.rules();
-  skel_->rodata->have_sensitive_inodes = rules.kernelPrefixes().empty() ? 0 : 1;
-  skel_->rodata->have_sensitive_names = rules.kernelNames().empty() ? 0 : 1;
-  skel_->rodata->have_sensitive_dirnames = rules.kernelPrefixes().empty() ? 0 : 1;
-  if (bpf_map__set_max_entries(skel_->maps.events, options_.ring_bytes) != 0)
-    return invalidArgument(fmt::format("ring buffer size {}: {}", options_.ring_bytes, std::strerror(errno)));
-  if (capture__load(skel_) != 0) {
-    const int err = errno;
-    if (err == EPERM || err == EACCES)
-      return unavailable(fmt::format(
-          "BPF programs cannot be loaded: {} (needs CAP_BPF and CAP_PERFMON, no lockdown, "
-          "kernel.unprivileged_bpf_disabled allowing it) ({})",
-          std::strerror(err), lastLibbpfLines()));
-    return unavailable(fmt::format("loading the capture BPF programs: {} ({})", std::strerror(err), lastLibbpfLines()));
-  }
-  return {};
 }
 
 Result<void> EbpfSource::fillSensitiveMaps(const PathRules& rules) {

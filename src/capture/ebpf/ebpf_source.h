@@ -22,13 +22,47 @@ struct ring_buffer;
 
 namespace warden::capture {
 
+// The capture's programs opened and verified, attached to nothing and bound to no cgroup. The
+// kernel's verifier is most of a session's start-up (BENCHMARKS.md "Session start"), so the
+// supervisor loads them on a thread of its own while it sets up the rest, and hands them to
+// EbpfSource::create(). What the load depends on (which kinds are captured, the argv bound, the
+// ring's size, whether sensitive paths and names are filtered) is kept; create() loads afresh when
+// its options differ. Move-only; frees the programs unless create() took them. Thread: any one.
+class LoadedPrograms {
+ public:
+  // Unavailable as EbpfSource::create() says (no BTF, BPF refused); InvalidArgument for the options.
+  static Result<std::unique_ptr<LoadedPrograms>> load(const CaptureOptions& options);
+  ~LoadedPrograms();
+  LoadedPrograms(const LoadedPrograms&) = delete;
+  LoadedPrograms& operator=(const LoadedPrograms&) = delete;
+
+ private:
+  friend class EbpfSource;
+  struct Shape {
+    uint32_t argv_max = 0;
+    bool files = false;
+    bool processes = false;
+    uint32_t ring_bytes = 0;
+    bool inodes = false;
+    bool names = false;
+    bool operator==(const Shape&) const = default;
+  };
+  static Shape shapeOf(const CaptureOptions& options, const PathRules& rules);
+  static Result<struct capture*> openAndLoad(const Shape& shape);
+  LoadedPrograms() = default;
+
+  struct capture* skel_ = nullptr;
+  Shape shape_;
+};
+
 // The eBPF capture (docs/capture.md): loads capture.bpf.c's programs with libbpf, filtered in the
 // kernel to one cgroup v2 subtree, and turns their ring-buffer records into PROC and FILE events
 // through a Recorder. Loss is counted in the kernel per kind; the reader compares the drop counters
 // every `loss_check` and records growth as LOG:LOSS within a second; stop() detaches the programs,
 // drains the ring, and emits the reconciliation summary (seen = received + dropped per kind).
 //
-// Lifecycle (capture::Source): create() loads, fills the sensitive-path maps and attaches (so nothing
+// Lifecycle (capture::Source): create() loads (or takes preloaded programs), binds them to the
+// cgroup, fills the sensitive-path maps and attaches (so nothing
 // the session does after create() returns is missed); start() runs the reader thread; stop() detaches,
 // drains, summarises and joins — idempotent, also run by the destructor. Borrows the Emitter and the
 // SessionContext (they outlive it); shares the ProcessTable. start/stop from one thread; accounts()
@@ -38,9 +72,12 @@ class EbpfSource final : public Source {
   // Unavailable with what is missing ("no BTF at /sys/kernel/btf/vmlinux", "BPF programs cannot be
   // loaded: Operation not permitted (CAP_BPF, CAP_PERFMON?)", "attach tp_btf/sys_enter: ..."),
   // InvalidArgument for options (cgroup path not a cgroup v2 directory, a path pattern).
+  // `preloaded` (may be null): programs LoadedPrograms::load() verified ahead; taken when their shape
+  // fits `options`, else the programs are loaded here.
   static Result<std::unique_ptr<EbpfSource>> create(const CaptureOptions& options, audit::Emitter& emitter,
                                                     const ocsf::SessionContext& ctx,
-                                                    std::shared_ptr<ProcessTable> table);
+                                                    std::shared_ptr<ProcessTable> table,
+                                                    LoadedPrograms* preloaded = nullptr);
   ~EbpfSource() override;
   EbpfSource(const EbpfSource&) = delete;
   EbpfSource& operator=(const EbpfSource&) = delete;
@@ -65,7 +102,6 @@ class EbpfSource final : public Source {
  private:
   EbpfSource(const CaptureOptions& options, audit::Emitter& emitter, const ocsf::SessionContext& ctx,
              std::shared_ptr<ProcessTable> table, PathRules rules);
-  Result<void> load();
   Result<void> fillSensitiveMaps(const PathRules& rules);
   void run();
   static int onRecord(void* self, void* data, size_t size);

@@ -9,13 +9,13 @@
 namespace warden::capture {
 
 Result<KernelCapture> createKernelCapture(const CaptureOptions& options, audit::Emitter& emitter,
-                                          const ocsf::SessionContext& ctx) {
+                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded) {
   KernelCapture out;
   out.table = std::make_shared<ProcessTable>();
   if (!options.processes && !options.file_writes) return out;
   std::string why_not_ebpf = "forced by configuration";
   if (options.backend != CaptureOptions::Backend::kFallback) {
-    auto ebpf = EbpfSource::create(options, emitter, ctx, out.table);
+    auto ebpf = EbpfSource::create(options, emitter, ctx, out.table, preloaded);
     if (ebpf.ok()) {
       out.sources.push_back(std::move(*ebpf));
       return out;

@@ -30,7 +30,9 @@ struct KernelCapture {
 // eBPF when it loads (unless options.backend is kFallback), else the fallback; processes and
 // file_writes both off gives no sources. Unavailable only when neither can run (the message names
 // both causes); InvalidArgument for bad options (a path pattern, the cgroup path).
+// `preloaded` (may be null): the eBPF programs, verified ahead (LoadedPrograms).
+class LoadedPrograms;
 Result<KernelCapture> createKernelCapture(const CaptureOptions& options, audit::Emitter& emitter,
-                                          const ocsf::SessionContext& ctx);
+                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded = nullptr);
 
 }  // namespace warden::capture

@@ -428,6 +428,42 @@ TEST_F(EbpfCaptureTest, TheProcessTableNamesWhoConnectedWhereAfterTheProcessIsGo
   source_->stop();
 }
 
+TEST_F(EbpfCaptureTest, ProgramsLoadedAheadAreBoundToTheSessionsCgroupOnlyWhenTheSourceIsMade) {
+  // Verified before any cgroup is known (as the supervisor does beside its set-up)...
+  CaptureOptions early = options_;
+  early.cgroup_path.clear();
+  auto loaded = LoadedPrograms::load(early);
+  if (!loaded.ok()) GTEST_SKIP() << "eBPF capture unavailable: " << loaded.error().message();
+  // ...then bound and attached: the session's processes are recorded, nobody else's.
+  auto created = EbpfSource::create(options_, emitter_, ctx_, table_, loaded->get());
+  ASSERT_TRUE(created.ok()) << created.error().toString();
+  source_ = std::move(*created);
+  ASSERT_TRUE(source_->start().ok());
+  const auto w = dir_ / "work";
+  const pid_t outside = spawnIn("", {"/bin/sh", "-c", "echo x > early-outside.txt"}, w.string());
+  const pid_t inside = spawnIn(cgroup_->path(), {"/bin/sh", "-c", "echo x > early-inside.txt"}, w.string());
+  waitChild(outside);
+  waitChild(inside);
+  ASSERT_TRUE(waitFor([&] { return fileEvent(emitter_.events(), 1, w.string() + "/early-inside.txt") != nullptr; }))
+      << dump(emitter_.events());
+  const auto events = stopAndCollect();
+  EXPECT_EQ(fileEvent(events, 1, w.string() + "/early-outside.txt"), nullptr) << dump(events);
+  // A preload of another shape (no file capture) is not taken: the source loads what it needs.
+  CaptureOptions processes_only = early;
+  processes_only.file_writes = false;
+  auto other = LoadedPrograms::load(processes_only);
+  ASSERT_TRUE(other.ok()) << other.error().toString();
+  CollectingEmitter second_emitter;
+  auto second = EbpfSource::create(options_, second_emitter, ctx_, std::make_shared<ProcessTable>(), other->get());
+  ASSERT_TRUE(second.ok()) << second.error().toString();
+  ASSERT_TRUE((*second)->start().ok());
+  const pid_t again = spawnIn(cgroup_->path(), {"/bin/sh", "-c", "echo x > files-still.txt"}, w.string());
+  waitChild(again);
+  EXPECT_TRUE(waitFor([&] { return fileEvent(second_emitter.events(), 1, w.string() + "/files-still.txt") != nullptr; }))
+      << dump(second_emitter.events());
+  (*second)->stop();
+}
+
 TEST_F(EbpfCaptureTest, NeverRecordsProcessesOutsideTheSessionCgroup) {
   startCapture();
   const auto w = dir_ / "work";
