@@ -21,7 +21,7 @@ else
   bench/proxy_bench.sh
 fi
 echo
-echo "== warden run -- /bin/true, median of 50 (target: <= 50 ms), against unshare as the floor"
+echo "== session start: warden run -- /bin/true, median of 50 (target: <= 4x the unshare floor), and without capture / rules"
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: needs root"; else bench/run_bench.sh build-release/warden 50; fi
 echo
 echo "== warden ocsf validate over 100,000 generated events (every validator2.ex check; must not collapse)"
