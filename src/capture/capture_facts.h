@@ -75,6 +75,7 @@ enum class FileOp {
   kUnmount,
   kOpenDenied,  // an open refused with EACCES/EPERM
   kAttrib,      // fallback: an attribute change fanotify cannot name further
+  kConnect,     // connect(2) to a pathname unix socket (done, refused, or EACCES/EPERM)
 };
 
 struct FileFact {

@@ -319,6 +319,11 @@ void Recorder::onFile(FileFact&& f) {
     case FileOp::kAttrib:
       a.activity = ocsf::FileActivity::kSetAttributes;
       break;
+    case FileOp::kConnect:  // opening a connection through the socket file
+      a.activity = ocsf::FileActivity::kOpen;
+      a.operation = "connect";
+      a.file.type_id = ocsf::FileType::kLocalSocket;
+      break;
   }
   if (f.path_truncated) details.set("path_truncated", true);
   if (f.err == EACCES || f.err == EPERM) {

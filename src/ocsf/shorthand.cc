@@ -492,6 +492,8 @@ void fileDetail(std::string& out, const Event& e) {
   }
   if (const Value* s = e.unmapped.find("sensitive"); s != nullptr && s->isBool() && s->asBool())
     out.append(" [sensitive]");
+  // A connection through a unix socket file (the capture's FILE:OPEN with operation connect).
+  if (e.unmapped.stringAt("operation") == "connect") out.append(" [connect]");
 }
 
 void findingDetail(std::string& out, const Event& e) {

@@ -135,6 +135,9 @@ TEST_F(SandboxHoles, ASocketThePolicyNamesIsTheOnlyWayIn) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("connected"));
   EXPECT_TRUE(waitFor([&] { return listener.received() == 4; }));
+  // ...and going in is recorded: the kernel capture's connect to the socket file, by python.
+  EXPECT_THAT(log(), ::testing::ContainsRegex("FILE:OPEN \\[INFO\\] python3[.0-9]*\\([0-9]+\\) " + path.string() +
+                                              " \\[connect\\]"));
   expectSealedAndValid();
 }
 

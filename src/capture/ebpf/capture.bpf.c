@@ -344,6 +344,7 @@ static __always_inline __u32 put_cwd(char *buf, __u32 off, __u16 type, struct ta
 }
 
 #define AT_FDCWD_ (-100)
+#define ECONNREFUSED_ 111
 
 /* A path argument as the caller named it, and the directory it is relative to when relative. */
 static __always_inline __u32 put_user_path(char *buf, __u32 off, __u16 str_type, __u16 base_type, long dfd,
@@ -953,6 +954,27 @@ static __always_inline void path_op_done(struct stash *st, long ret, struct task
   send(buf, off, WK_FILE);
 }
 
+/* connect(2) to a pathname unix socket: the sandbox's view holds only the sockets the policy names
+ * (a host socket is simply not there), so each connection to one is recorded, as are the refused
+ * ones (ECONNREFUSED: nobody listens; EACCES/EPERM). Abstract and unnamed addresses are not files;
+ * ENOENT (no such socket, e.g. glibc looking for nscd) is noise. */
+static __always_inline void unix_connect_done(struct stash *st, long ret, struct task_struct *t) {
+  const char *ua = (const char *)st->args[1];
+  unsigned long len = st->args[2];
+  __u16 family = 0;
+  char first = 0;
+  if (!ua || len <= 2 || bpf_probe_read_user(&family, sizeof(family), ua) || family != 1) return;
+  if (bpf_probe_read_user(&first, 1, ua + 2) || first == 0) return;
+  if (ret < 0 && !denied(ret) && ret != -ECONNREFUSED_) return;
+  struct scratch *s = scratch(0);
+  if (!s) return;
+  char *buf = s->buf;
+  struct wire_file *r = file_rec(buf, t, WF_CONNECT, ret);
+  __u32 off = put_user_path(buf, sizeof(struct wire_file), WT_PATH1_STR, WT_BASE1, AT_FDCWD_, ua + 2, t);
+  r->h.size = off;
+  send(buf, off, WK_FILE);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   long id = regs->orig_ax;
@@ -983,6 +1005,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     case NR_fchownat:
     case NR_mount:
     case NR_umount2:
+    case NR_connect:
       break;
     default:
       return 0;
@@ -1007,6 +1030,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     case NR_openat2:
     case NR_creat:
       if (capture_files) open_done(&st, ret, t);
+      return 0;
+    case NR_connect:
+      if (capture_files) unix_connect_done(&st, ret, t);
       return 0;
     default:
       if (!capture_files) return 0;

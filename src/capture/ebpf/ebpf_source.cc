@@ -102,6 +102,7 @@ FileOp fileOpOf(uint16_t op) {
     case WF_CHOWN: return FileOp::kChown;
     case WF_MOUNT: return FileOp::kMount;
     case WF_UMOUNT: return FileOp::kUnmount;
+    case WF_CONNECT: return FileOp::kConnect;
     default: return FileOp::kOpenDenied;
   }
 }

@@ -70,7 +70,8 @@ enum wire_file_op {
   WF_MOUNT = 9,
   WF_UMOUNT = 10,
   WF_OPEN_DENIED = 11, /* an open that failed with EACCES or EPERM */
-  WF_OP_MAX = 12,
+  WF_CONNECT = 12,     /* connect(2) to a pathname unix socket: done, refused, or EACCES/EPERM */
+  WF_OP_MAX = 13,
 };
 
 /* wire_file.flags */

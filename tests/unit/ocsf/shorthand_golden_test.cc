@@ -212,6 +212,13 @@ std::vector<Example> examples() {
          a.decision = decide(Action::kDenied, "-", "kernel", "EACCES (Landlock)");
          return fileActivity(c, kTime, a);
        }},
+      {"FileConnectToANamedUnixSocket",
+       [](const SessionContext& c) {
+         FileAccess a = accessOf(FileActivity::kOpen, "python3", 42, "/run/postgresql/.s.PGSQL.5432");
+         a.file.type_id = FileType::kLocalSocket;
+         a.operation = "connect";
+         return fileActivity(c, kTime, a);
+       }},
       {"ToolCallDeniedByTheEndpointsToolGlobs",
        [](const SessionContext& c) {
          ToolCall t;
