@@ -6,7 +6,7 @@
 # Usage: bench/capture_session_bench.sh [WARDEN_BINARY] [PAIRS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-warden=${1:-build-release/warden}
+warden=$(readlink -f "${1:-build-release/warden}")
 pairs=${2:-9}
 if [ "$(id -u)" -ne 0 ]; then echo "capture_session_bench: skipped (needs root)"; exit 0; fi
 if ! "$warden" run --help 2>&1 | grep -q -- '--capture'; then
@@ -21,16 +21,22 @@ LOAD
 echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 run_once() {  # prints milliseconds
   local mode=$1 n=$2 t0 t1
-  rm -rf "$work/ws" && mkdir -p "$work/ws"
+  rm -rf "$work/ws" && mkdir -p "$work/ws" && cp "$work/load.sh" "$work/ws/load.sh"  # inside the agent's view
   t0=$(date +%s%N)
-  (cd "$work/ws" && "$warden" run --capture "$mode" --log-dir "$work/log-$mode-$n" -- /bin/sh "$work/load.sh" >/dev/null 2>&1)
+  if ! (cd "$work/ws" && "$warden" run --capture "$mode" --log-dir "$work/log-$mode-$n" -- /bin/sh load.sh \
+          >"$work/out" 2>&1); then
+    echo "capture_session_bench: the session failed: $(head -c 300 "$work/out")" >&2
+    exit 1
+  fi
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
 none=(); all=()
 for n in $(seq "$pairs"); do
-  none+=("$(run_once none "$n")")
-  all+=("$(run_once all "$n")")
+  t=$(run_once none "$n") && [ -n "$t" ] || exit 1
+  none+=("$t")
+  t=$(run_once all "$n") && [ -n "$t" ] || exit 1
+  all+=("$t")
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 m_none=$(med "${none[@]}"); m_all=$(med "${all[@]}")
