@@ -92,6 +92,47 @@ TEST_F(RunInspect, PipInsideASessionInstallsAVerifiedWheelAndATamperedOneIsCutOf
   expectVerified();
 }
 
+TEST_F(RunInspect, AptInsideASessionDownloadsAVerifiedDebAndATamperedOneIsRefused) {
+  if (runCommand("command -v apt-ftparchive && command -v dpkg-deb").status != 0) {
+    GTEST_SKIP() << "apt-ftparchive (apt-utils) or dpkg-deb missing";
+  }
+  std::string why;
+  ASSERT_TRUE(makeAptRepository(upstream_->docRoot(), {"warden-hello", "warden-tampered"}, {"warden-tampered"}, &why))
+      << why;
+  const std::string policy = writePolicy(fmt::format("audit:\n  package_sources: [\"{}\"]\n", upstream_->ip()), {8080},
+                                         ", protocol: rest, access: read-only");
+  // apt as the agent (not root): its state in the workspace, through the session's proxy.
+  const std::string ws = ws_.path().string();
+  const std::string script = fmt::format(
+      "mkdir -p {0}/apt/lists/partial {0}/apt/cache/archives/partial {0}/debs && "
+      "echo 'deb [trusted=yes] http://{1}:8080/repo stable main' > {0}/apt/sources.list && cd {0}/debs && "
+      "APT=\"apt-get -q -o Acquire::http::Proxy=$http_proxy -o Dir::Etc::SourceList={0}/apt/sources.list "
+      "-o Dir::Etc::SourceParts=- -o Dir::State::Lists={0}/apt/lists -o Dir::Cache={0}/apt/cache "
+      "-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o Debug::NoLocking=1 "
+      "-o Acquire::Languages=none -o Acquire::Retries=0 -o APT::Architecture=amd64\" && "
+      "$APT update && $APT download warden-hello && echo GOOD-DOWNLOADED; "
+      "$APT download warden-tampered && echo BAD-DOWNLOADED || echo BAD-REFUSED",
+      ws, upstream_->ip());
+  const auto r = run("", policy, script);
+  EXPECT_THAT(r.output, HasSubstr("GOOD-DOWNLOADED"));
+  EXPECT_THAT(r.output, HasSubstr("BAD-REFUSED"));
+  EXPECT_TRUE(std::filesystem::exists(ws_ / "debs" / "warden-hello_1.0-1_all.deb")) << r.output;
+  // Cut off before its last byte: whatever apt left behind is shorter than what the mirror served.
+  const auto tampered = ws_ / "debs" / "warden-tampered_1.0-1_all.deb";
+  if (std::filesystem::exists(tampered)) {
+    EXPECT_LT(std::filesystem::file_size(tampered),
+              std::filesystem::file_size(upstream_->docRoot() / "repo/pool/main/warden-tampered_1.0-1_all.deb"));
+  }
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(fmt::format("PKG:INSTALL [INFO] apt warden-hello 1.0-1 [source:http://{}:8080/repo/pool/main/"
+                                          "warden-hello_1.0-1_all.deb",
+                                          upstream_->ip())))
+      << r.output;
+  EXPECT_THAT(text, HasSubstr("verdict:verified]"));
+  EXPECT_THAT(text, HasSubstr("PKG:INSTALL [HIGH] DENIED apt warden-tampered 1.0-1"));
+  expectVerified();
+}
+
 TEST_F(RunInspect, TheAgentHoldsOnlyAPlaceholderAndItBecomesTheValueOnlyForItsInjectEndpoint) {
   std::string why;
   uint16_t port = 0;
