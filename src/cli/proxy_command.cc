@@ -13,16 +13,22 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "audit/pipeline.h"
+#include "audit/spool_sink.h"
 #include "cli/dispatch.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
 #include "common/unique_fd.h"
+#include "detect/live_detector.h"
+#include "detect/rule_set.h"
 #include "ocsf/builders.h"
 #include "policy/diagnostics.h"
 #include "policy/loader.h"
@@ -107,6 +113,8 @@ int proxyCommand(int argc, char** argv) {
   bool allow_loopback = false;
   size_t max_connections = 4096;
   int threads = 0;
+  std::vector<std::string> rule_files;
+  std::string rules_builtin = "on";
   app.add_option("--policy", policy_file, "the policy file (YAML)")->required();
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--log-dir", log_dir, "log directory (default: /var/log/warden/proxy-<timestamp>)");
@@ -119,6 +127,11 @@ int proxyCommand(int argc, char** argv) {
   app.add_option("--threads", threads, "io threads (0: one per core, at most 4)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  app.add_option("--rules", rule_files,
+                 "a detection rule file (repeatable); findings go into the proxy's log (kill and pause rules "
+                 "are recorded, not acted on: the proxy has no session to stop)");
+  app.add_option("--rules-builtin", rules_builtin, "the built-in detection rules: on (default) or off")
+      ->check(CLI::IsMember({"on", "off"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -150,6 +163,22 @@ int proxyCommand(int argc, char** argv) {
     return kExitFailure;
   }
   options.credentials = credentials.value();
+  // The detection rules: a file with a problem starts nothing and says where.
+  std::shared_ptr<const detect::RuleSet> rules;
+  if (rules_builtin == "on" || !rule_files.empty()) {
+    detect::RuleSetOptions rule_options;
+    rule_options.builtin_rules = rules_builtin == "on";
+    std::vector<std::filesystem::path> files(rule_files.begin(), rule_files.end());
+    detect::Diagnostics rule_diagnostics;
+    auto loaded_rules = detect::RuleSet::load(files, rule_options, &rule_diagnostics);
+    if (!loaded_rules.ok()) {
+      std::fprintf(stderr, "warden proxy: the detection rules do not load; nothing was started:\n%s\n",
+                   rule_diagnostics.empty() ? loaded_rules.error().message().c_str()
+                                            : rule_diagnostics.toString().c_str());
+      return kExitFailure;
+    }
+    rules = std::move(loaded_rules).value();
+  }
 
   // 2. Signals go to this thread only (sigwait below): block them before any thread starts.
   sigset_t signals;
@@ -171,12 +200,28 @@ int proxyCommand(int argc, char** argv) {
   pipeline_options.session.session_name = "warden-proxy";
   pipeline_options.jsonl_enabled = ocsf_json;
   const ocsf::SessionContext session = pipeline_options.session;
+  // Findings while the proxy runs: every written event is evaluated beside the writer (never
+  // blocking it); a kill or pause action has no session here, so only its finding is written.
+  std::unique_ptr<detect::LiveDetector> detector;
+  if (rules) {
+    detect::LiveDetectorOptions detector_options;
+    detector_options.session = session;
+    auto started = detect::LiveDetector::start(rules, std::move(detector_options));
+    if (!started.ok()) {
+      std::fprintf(stderr, "warden proxy: detection rules: %s\n", started.error().toString().c_str());
+      return kExitFailure;
+    }
+    detector = std::move(started).value();
+    pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
+        "detection rules", [d = detector.get()](const audit::SinkBatch& batch) { d->submit(batch); }));
+  }
   auto pipeline_result = audit::Pipeline::start(std::move(pipeline_options));
   if (!pipeline_result.ok()) {
     std::fprintf(stderr, "warden proxy: %s\n", pipeline_result.error().toString().c_str());
     return kExitFailure;
   }
   std::unique_ptr<audit::Pipeline> pipeline = std::move(pipeline_result).value();
+  if (detector) detector->attach(*pipeline);
 
   policy::PolicyStore store(initial);
   {
@@ -258,6 +303,14 @@ int proxyCommand(int argc, char** argv) {
   }
   pipeline->operational(audit::Level::kInfo, "proxy", "stopping");
   stack->stop();
+  if (detector) {
+    // The rules see the last events before the record is sealed.
+    detector->drain([&pipeline] {
+      const auto st = pipeline->stats();
+      return st.written + st.shed >= st.emitted;
+    }, std::chrono::seconds(2));
+    detector->close();
+  }
   const auto closed = pipeline->close();
   if (!closed.ok()) {
     std::fprintf(stderr, "warden proxy: %s\n", closed.error().toString().c_str());

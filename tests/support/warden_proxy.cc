@@ -8,13 +8,15 @@ namespace warden::testing {
 
 std::unique_ptr<WardenProxy> WardenProxy::start(const std::filesystem::path& dir, const std::string& policy_yaml,
                                                 const std::filesystem::path& upstream_ca, std::string* why,
-                                                const std::vector<std::string>& extra_env) {
+                                                const std::vector<std::string>& extra_env,
+                                                const std::vector<std::string>& extra_args) {
   auto proxy = std::unique_ptr<WardenProxy>(new WardenProxy());
   proxy->log_dir_ = dir / "logs";
   writeFile(dir / "policy.yaml", policy_yaml);
   ChildProcess::Options o;
   o.argv = {wardenBinary().string(), "proxy", "--policy", (dir / "policy.yaml").string(), "--listen", "127.0.0.1:0",
             "--log-dir", proxy->log_dir_.string(), "--ocsf-json", "--allow-loopback-upstream"};
+  o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
   o.set_env = {"SSL_CERT_FILE=" + upstream_ca.string()};
   for (const auto& kv : extra_env) o.set_env.push_back(kv);
   proxy->process_ = ChildProcess::start(o, why);

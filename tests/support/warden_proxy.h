@@ -17,10 +17,12 @@ namespace warden::testing {
 
 class WardenProxy {
  public:
-  // nullptr (and *why) when it does not come up. `extra_env` ("NAME=VALUE") goes to the warden process.
+  // nullptr (and *why) when it does not come up. `extra_env` ("NAME=VALUE") goes to the warden process,
+  // `extra_args` to its command line.
   static std::unique_ptr<WardenProxy> start(const std::filesystem::path& dir, const std::string& policy_yaml,
                                             const std::filesystem::path& upstream_ca, std::string* why,
-                                            const std::vector<std::string>& extra_env = {});
+                                            const std::vector<std::string>& extra_env = {},
+                                            const std::vector<std::string>& extra_args = {});
   // A shell prefix: the printed variables, and no NO_PROXY/ALL_PROXY from the test's environment
   // (127.0.0.1 must go through the proxy).
   std::string env() const;
