@@ -20,12 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 class RunDetection : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,7 +29,7 @@ class RunDetection : public ::testing::Test {
   }
   CommandResult run(const std::string& args, const std::string& script) {
     return runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json --capture all " + args + " -- sh -c " + quote(script) +
+                      log_dir_.string() + " --ocsf-json --capture all " + args + " -- sh -c " + shellQuote(script) +
                       " 2>&1");
   }
   std::string log() const { return readFile(log_dir_ / "warden.log"); }

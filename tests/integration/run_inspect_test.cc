@@ -19,12 +19,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 class RunInspect : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,7 +44,7 @@ class RunInspect : public ::testing::Test {
 
   CommandResult run(const std::string& env, const std::string& policy, const std::string& script) {
     return runCommand("cd " + ws_.path().string() + " && " + env + " " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json --policy " + policy + " -- sh -c " + quote(script) + " 2>&1");
+                      log_dir_.string() + " --ocsf-json --policy " + policy + " -- sh -c " + shellQuote(script) + " 2>&1");
   }
   std::string log() const { return readFile(log_dir_ / "warden.log"); }
   std::string jsonl() const { return readFile(log_dir_ / "warden-ocsf.log"); }

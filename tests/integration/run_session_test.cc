@@ -24,12 +24,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 class RunSession : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,7 +43,7 @@ class RunSession : public ::testing::Test {
   // `warden run [args] -- sh -c SCRIPT`, run in the workspace.
   CommandResult run(const std::string& args, const std::string& script) {
     return runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + quote(script) + " 2>&1");
+                      log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + shellQuote(script) + " 2>&1");
   }
   std::string log() const { return readFile(log_dir_ / "warden.log"); }
   void expectVerified() {
@@ -297,7 +291,7 @@ TEST_F(RunSession, AForkBombHitsThePidsLimitAndTheSessionSurvivesToBeStopped) {
       "time.sleep(60)\n";
   const auto r = runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
                             log_dir_.string() + " --ocsf-json --policy " + writePolicy() +
-                            " --pids 24 --timeout 3s --kill-grace 500ms -- /usr/bin/python3 -c " + quote(bomb) + " 2>&1");
+                            " --pids 24 --timeout 3s --kill-grace 500ms -- /usr/bin/python3 -c " + shellQuote(bomb) + " 2>&1");
   EXPECT_EQ(r.status, 124) << r.output;
   const std::string text = log();
   EXPECT_THAT(text, HasSubstr(" OCSF LIMIT:PIDS [LOW]"));

@@ -26,12 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // A unix stream socket listening at `path` (mode 0777, as the review's root listener had it) that
 // counts the bytes it receives on a thread of its own.
 class HostSocket {
@@ -85,7 +79,7 @@ class SandboxHoles : public ::testing::Test {
   // `warden run ARGS -- sh -c SCRIPT` in the workspace, with `env` before it.
   CommandResult run(const std::string& args, const std::string& script, const std::string& env = "") {
     return runCommand("cd " + ws_.path().string() + " && " + env + " " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + quote(script) + " 2>&1");
+                      log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + shellQuote(script) + " 2>&1");
   }
   std::string log() const { return readFile(log_dir_ / "warden.log"); }
   // The JSONL record (whole messages; the shorthand cuts them at 120 bytes).

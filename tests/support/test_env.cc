@@ -71,4 +71,10 @@ void writeFile(const std::filesystem::path& path, const std::string& content) {
   out << content;
 }
 
+std::string shellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace warden::testing

@@ -33,6 +33,9 @@ class TempDir {
 bool waitFor(const std::function<bool()>& condition,
              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// `text` as one single-quoted shell word ("it's" -> 'it'\''s'), for commands given to runCommand().
+std::string shellQuote(const std::string& text);
+
 // Runs a shell command, capturing stdout+stderr; returns the exit status (or -1).
 struct CommandResult {
   int status = -1;
