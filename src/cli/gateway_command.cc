@@ -1,6 +1,7 @@
 // `warden gateway [--config FILE] [--listen ADDR:PORT] [--db URL] [--ocsf-logging] [--log-dir DIR]
 //  [--policy FILE] [--retention DUR] [--retention-max-bytes SIZE] [--retention-interval DUR]
-//  [--operator-socket PATH|none] [--operator-group GROUP] [--operator-tokens FILE]`: runs the
+//  [--operator-socket PATH|none] [--operator-group GROUP] [--operator-tokens FILE]
+//  [--rules FILE]... [--rules-builtin on|off]`: runs the
 // gateway (product.md "Gateway", docs/gateway.md) in the foreground until SIGINT or SIGTERM. Prints
 // "warden gateway: listening on ADDR:PORT" once it serves (the chosen port when PORT is 0), then
 // "warden gateway: operator socket PATH" (when there is one) and "warden gateway: session ID, audit
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/dispatch.h"
 #include "common/encoding.h"
@@ -42,6 +44,8 @@ int gatewayCommand(int argc, char** argv) {
   CLI::App app{"Runs the Warden gateway: session config, event store, logs and queries.", "warden gateway"};
   std::string config, listen, db, log_dir, policy, retention, retention_max_bytes, retention_interval;
   std::string operator_socket, operator_group, operator_tokens;
+  std::vector<std::string> rules;
+  std::string rules_builtin = "off";
   bool ocsf_logging = false;
   app.add_option("--config", config, "YAML config file (docs/gateway-settings.md); flags win over it");
   app.add_option("--listen", listen, "ADDR:PORT to serve gRPC on (default 127.0.0.1:7443; port 0 = any)");
@@ -61,6 +65,12 @@ int gatewayCommand(int argc, char** argv) {
                  "besides root, members of this group (name or number) are operators on the socket");
   app.add_option("--operator-tokens", operator_tokens,
                  "operator token file: 'ID TOKEN' lines, mode 0600, owned by root (docs/gateway.md)");
+  app.add_option("--rules", rules,
+                 "fleet rules: a detection rule file evaluated over every pushed event, first_seen() across all "
+                 "sessions; findings go into the gateway's own trail (repeatable)");
+  app.add_option("--rules-builtin", rules_builtin,
+                 "also run the built-in pack here: on or off (default; sessions run it live)")
+      ->check(CLI::IsMember({"on", "off"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -78,6 +88,8 @@ int gatewayCommand(int argc, char** argv) {
   if (!operator_group.empty()) options.operator_group = operator_group;
   if (!operator_tokens.empty()) options.operator_tokens = operator_tokens;
   options.ocsf_logging_flag = ocsf_logging;
+  for (const auto& file : rules) options.rules_files.emplace_back(file);
+  options.rules_builtin = rules_builtin == "on";
   if (const char* env = std::getenv(std::string(gateway::kOcsfLoggingEnv).c_str())) options.ocsf_logging_env = env;
   if (!durationFlag("--retention", retention, &options.retention_max_age_ms) ||
       !durationFlag("--retention-interval", retention_interval, &options.retention_interval_ms)) {

@@ -40,8 +40,16 @@ std::string joinLines(const std::vector<std::string>& lines) {
 
 GeneratedSession generate(const std::filesystem::path& dir, int events) { return generateSession(dir, events); }
 
+size_t countOf(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
 class GatewayClientE2E : public ::testing::Test {
  protected:
+  // More of `warden gateway`'s command line (a derived fixture's; called by SetUp()).
+  virtual std::vector<std::string> extraArgs() { return {}; }
   void SetUp() override {
     ChildProcess::Options options;
     options.argv = {wardenBinary().string(),
@@ -54,6 +62,7 @@ class GatewayClientE2E : public ::testing::Test {
                     (dir_ / "trail").string(),
                     "--operator-socket",
                     (dir_ / "operator.sock").string()};
+    for (auto& arg : extraArgs()) options.argv.push_back(std::move(arg));
     options.unset_env = {"WARDEN_OCSF_LOGGING", "WARDEN_GATEWAY"};
     gateway_ = ChildProcess::start(options);
     ASSERT_TRUE(gateway_);
@@ -501,6 +510,65 @@ TEST_F(GatewayClientE2E, AuditVerifyUsageAndUnknownSession) {
   const auto unknown = warden("audit verify --session ghost" + gw());
   EXPECT_EQ(unknown.status, 1);
   EXPECT_THAT(unknown.err, HasSubstr("no session 'ghost'"));
+}
+
+// Fleet rules (issue 15 item 5): `warden gateway --rules FILE` evaluates every pushed event, with
+// first_seen() remembered across sessions; findings go into the gateway's own trail.
+class GatewayFleetRulesE2E : public GatewayClientE2E {
+ protected:
+  std::vector<std::string> extraArgs() override {
+    writeFile(dir_ / "fleet.yaml",
+              "rules:\n"
+              "  - name: new-domain-in-the-fleet\n"
+              "    desc: a destination no session of the fleet contacted before\n"
+              "    condition: class_uid = 4001 and first_seen(dst_endpoint.hostname)\n"
+              "    severity: low\n"
+              "    title: \"First contact of the fleet with %{dst_endpoint.hostname}\"\n"
+              "  - name: session-record-sealed\n"
+              "    desc: a session's final checkpoint reached the gateway (marks it fully evaluated)\n"
+              "    condition: class_uid = 1008 and unmapped.checkpoint.final = true\n"
+              "    severity: informational\n"
+              "    title: \"sealed %{metadata.correlation_uid}\"\n");
+    return {"--rules", (dir_ / "fleet.yaml").string()};
+  }
+  // The gateway's own warden.log (its trail's directory is printed at start).
+  std::string trail() const {
+    std::string text;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_ / "trail")) {
+      if (entry.path().filename() == "warden.log") text += readFile(entry.path());
+    }
+    return text;
+  }
+};
+
+TEST_F(GatewayFleetRulesE2E, ADomainIsNewOnceForTheWholeFleetNotOncePerSession) {
+  const GeneratedSession first = storedSession(200, "first");
+  ASSERT_TRUE(waitFor([&] { return trail().find("sealed " + first.id) != std::string::npos; },
+                      std::chrono::seconds(30)))
+      << trail();
+  const std::string after_first = trail();
+  const size_t new_domains = countOf(after_first, "[rule:new-domain-in-the-fleet");
+  EXPECT_GT(new_domains, 0u) << after_first;
+  EXPECT_THAT(after_first, HasSubstr("First contact of the fleet with api.example.com"));
+
+  // The same destinations from another session: nothing is new any more.
+  const GeneratedSession second = storedSession(200, "second");
+  ASSERT_TRUE(waitFor([&] { return trail().find("sealed " + second.id) != std::string::npos; },
+                      std::chrono::seconds(30)))
+      << trail();
+  EXPECT_EQ(countOf(trail(), "[rule:new-domain-in-the-fleet"), new_domains) << trail();
+}
+
+TEST(GatewayFleetRulesStart, ARuleFileWithAProblemStartsNothingAndSaysWhere) {
+  TempDir dir;
+  writeFile(dir / "bad.yaml", "rules:\n  - name: broken\n    condition: process.nmae = \"x\"\n");
+  const auto r = runCommand(wardenBinary().string() + " gateway --listen 127.0.0.1:0 --db sqlite://" +
+                            (dir / "gw.db").string() + " --log-dir " + (dir / "trail").string() +
+                            " --operator-socket none --rules " + (dir / "bad.yaml").string() + " 2>&1");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr((dir / "bad.yaml").string() + ":3:"));
+  EXPECT_THAT(r.output, HasSubstr("nothing was started"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "gw.db"));
 }
 
 }  // namespace

@@ -12,8 +12,11 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "detect/diagnostics.h"
+#include "detect/rule_set.h"
 #include "gateway/service/append_signal.h"
 #include "gateway/service/audit_trail.h"
+#include "gateway/service/fleet_detector.h"
 #include "gateway/service/gateway_service.h"
 #include "gateway/service/operator_socket.h"
 #include "gateway/service/operator_tokens.h"
@@ -104,6 +107,20 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
   const RetentionOptions retention = retentionOptions(options, config);
   if ((retention.max_age_ms && *retention.max_age_ms <= 0) || retention.interval.count() <= 0) {
     return invalidArgument("retention max age and interval must be positive durations");
+  }
+
+  // 0. Fleet rules: a rule file with a problem starts nothing and says where.
+  std::shared_ptr<const detect::RuleSet> fleet_rules;
+  if (options.rules_builtin || !options.rules_files.empty()) {
+    detect::RuleSetOptions rule_options;
+    rule_options.builtin_rules = options.rules_builtin;
+    detect::Diagnostics diagnostics;
+    auto loaded = detect::RuleSet::load(options.rules_files, rule_options, &diagnostics);
+    if (!loaded.ok()) {
+      return invalidArgument("the fleet rules do not load; nothing was started:\n" +
+                             (diagnostics.empty() ? loaded.error().message() : diagnostics.toString()));
+    }
+    fleet_rules = std::move(loaded).value();
   }
 
   // 1. The policy to serve: refused before anything else starts when it does not load.
@@ -232,6 +249,20 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
     s->retention_ = std::make_unique<RetentionTask>(*s->store_, emitter, s->trail_->session(), retention);
     s->retention_->start();
   }
+
+  // 9. Fleet rules over every pushed event; findings into this trail.
+  if (fleet_rules) {
+    FleetDetectorOptions fo;
+    fo.own_session = s->trail_->sessionId();
+    auto fleet = FleetDetector::start(*s->store_, *s->appended_, emitter, fleet_rules, std::move(fo));
+    if (!fleet.ok()) return fleet.error();
+    s->fleet_ = std::move(*fleet);
+    const size_t count = fleet_rules->rules().size();
+    ocsf::ConfigChange change;
+    change.state = std::string(ocsf::kConfigLoaded);
+    change.message = fmt::format("fleet rules: {} rule{} evaluated over every pushed event", count, count == 1 ? "" : "s");
+    emitter.emit(ocsf::configChange(s->trail_->session(), SystemClock::instance().nowMillis(), change));
+  }
   return s;
 }
 
@@ -295,6 +326,7 @@ const std::filesystem::path& GatewayServer::gatewayLogDir() const { return trail
 void GatewayServer::stop() {
   std::call_once(stopped_, [this] {
     if (retention_) retention_->stop();
+    if (fleet_) fleet_->close();
     if (operator_socket_) operator_socket_->stop();  // no new operator connections
     if (appended_) appended_->close();  // FollowLogs streams end instead of holding up the shutdown
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "gateway/settings/runtime_settings.h"
@@ -19,6 +20,7 @@ class Server;
 namespace warden::gateway {
 
 class AppendSignal;
+class FleetDetector;
 class GatewayAuditTrail;
 class GatewayService;
 class OperatorSocket;
@@ -57,6 +59,10 @@ struct GatewayServerOptions {
   std::optional<std::string> operator_socket;
   std::optional<std::string> operator_group;
   std::optional<std::filesystem::path> operator_tokens;
+  // Fleet rules (docs/detection.md "Fleet rules at the gateway"): rule files evaluated over every
+  // pushed event, and whether the built-in pack runs here too (off by default: sessions run it live).
+  std::vector<std::filesystem::path> rules_files;
+  bool rules_builtin = false;
 };
 
 // A store URL split: SQLite path or PostgreSQL URL. InvalidArgument for an empty URL, an empty
@@ -98,7 +104,8 @@ class GatewayServer {
   // The gateway's own session (its audit trail) and the directory its warden.log is in.
   const std::string& gatewaySessionId() const;
   const std::filesystem::path& gatewayLogDir() const;
-  // nullptr when no retention limit is set / no policy is served.
+  // nullptr when no retention limit is set / no policy is served / no fleet rules are given.
+  FleetDetector* fleet() { return fleet_.get(); }
   RetentionTask* retention() { return retention_.get(); }
   PolicySource* policy() { return policy_.get(); }
   // The operators' unix socket; empty when there is none.
@@ -128,6 +135,7 @@ class GatewayServer {
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionTask> retention_;
+  std::unique_ptr<FleetDetector> fleet_;  // null without fleet rules
   std::string listen_;
   int port_ = 0;
   std::once_flag stopped_;
