@@ -33,7 +33,7 @@ Result<std::vector<std::shared_ptr<Sink>>> makeExportSinks(const std::vector<Exp
     }
     StreamExportOptions options;
     options.url = urls[i];
-    options.spool_dir = spool_root / fmt::format("export-{}", i + 1);
+    options.spool_dir = spool_root / fmt::format(".export-{}", i + 1);
     auto sink = StreamExportSink::make(std::move(options));
     if (!sink.ok()) return sink.error();
     sinks.push_back(std::move(sink).value());

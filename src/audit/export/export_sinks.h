@@ -15,7 +15,7 @@ namespace warden::audit::exporting {
 Result<std::vector<ExportUrl>> parseExportUrls(const std::vector<std::string>& urls);
 
 // The sinks for `urls`, in order: syslog+tcp/tls → StreamExportSink with its spool in
-// `<spool_root>/export-<index>`, syslog+udp → UdpExportSink. The first error names its URL.
+// `<spool_root>/.export-<index>` (1-based), syslog+udp → UdpExportSink. The first error names its URL.
 Result<std::vector<std::shared_ptr<Sink>>> makeExportSinks(const std::vector<ExportUrl>& urls,
                                                            const std::filesystem::path& spool_root);
 

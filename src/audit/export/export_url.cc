@@ -69,6 +69,8 @@ Result<ExportUrl> ExportUrl::parse(std::string_view url) {
     return bad(url, fmt::format("'{}' is not a port (1-65535)", port_text));
   }
   out.port = static_cast<uint16_t>(port);
+  const bool v6 = out.host.find(':') != std::string::npos;
+  out.name = fmt::format("{}://{}{}{}:{}", scheme, v6 ? "[" : "", out.host, v6 ? "]" : "", out.port);
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view param = query.substr(0, amp);

@@ -23,7 +23,10 @@ struct ExportUrl {
   std::string host;  // without brackets
   uint16_t port = 0;
   std::optional<std::string> ca_file;
-  std::string text;  // the URL as given, for reports and the sink's name
+  std::string text;  // the URL as given (usage errors)
+  // "scheme://host:port" without the query: the sink's name in events and warden.log (query strings
+  // are never logged).
+  std::string name;
 
   static Result<ExportUrl> parse(std::string_view url);
 };

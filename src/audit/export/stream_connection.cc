@@ -76,7 +76,7 @@ Result<std::shared_ptr<TlsClientContext>> TlsClientContext::make(const ExportUrl
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   if (url.ca_file) {
     if (SSL_CTX_load_verify_locations(ctx, url.ca_file->c_str(), nullptr) != 1) {
-      return invalidArgument(fmt::format("export URL '{}': cannot load the CA file {}: {}", url.text, *url.ca_file,
+      return invalidArgument(fmt::format("export URL '{}': cannot load the CA file {}: {}", url.name, *url.ca_file,
                                          sslErrors()));
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {

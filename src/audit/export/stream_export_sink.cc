@@ -18,7 +18,7 @@ constexpr std::chrono::milliseconds kIdlePoll{100};
 
 Result<std::shared_ptr<StreamExportSink>> StreamExportSink::make(StreamExportOptions options) {
   if (options.url.transport == ExportUrl::Transport::kUdp) {
-    return invalidArgument(fmt::format("export URL '{}': not a stream transport", options.url.text));
+    return invalidArgument(fmt::format("export URL '{}': not a stream transport", options.url.name));
   }
   std::shared_ptr<StreamExportSink> sink(new StreamExportSink(std::move(options)));
   const StreamExportOptions& o = sink->options_;
@@ -33,9 +33,9 @@ Result<std::shared_ptr<StreamExportSink>> StreamExportSink::make(StreamExportOpt
   // The session's own files are the durable record; this spool only has to survive the receiver.
   spool_options.fsync_each_batch = false;
   auto spool = Spool::open(spool_options);
-  if (!spool.ok()) return spool.error().withContext(fmt::format("export {} spool {}", o.url.text, o.spool_dir.string()));
+  if (!spool.ok()) return spool.error().withContext(fmt::format("export {} spool {}", o.url.name, o.spool_dir.string()));
   sink->spool_ = std::move(spool).value();
-  sink->spool_sink_ = std::make_unique<SpoolSink>(o.url.text, *sink->spool_, [s = sink.get()] {
+  sink->spool_sink_ = std::make_unique<SpoolSink>(o.url.name, *sink->spool_, [s = sink.get()] {
     {
       std::lock_guard lock(s->mu_);
       s->appended_ = true;
@@ -96,7 +96,7 @@ void StreamExportSink::noteDown(const std::string& error) {
   down_since_ = std::chrono::steady_clock::now();
   down_since_ms_ = context_->clock().nowMillis();
   SinkFacts f;
-  f.sink = options_.url.text;
+  f.sink = options_.url.name;
   f.error = error;
   f.since = down_since_ms_;
   f.pending = spool_->lastSequence() - spool_->ackedSequence();
@@ -116,7 +116,7 @@ void StreamExportSink::noteUp() {
   if (!down_) return;
   down_ = false;
   SinkFacts f;
-  f.sink = options_.url.text;
+  f.sink = options_.url.name;
   f.since = down_since_ms_;
   f.down_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - down_since_).count());
@@ -155,7 +155,7 @@ void StreamExportSink::updateAcks(bool settle_waived) {
   }
   if (ack_to == 0) return;
   if (auto acked = spool_->ack(ack_to); !acked.ok()) {
-    context_->report(Level::kError, fmt::format("export {}: spool ack: {}", options_.url.text, acked.error().message()));
+    context_->report(Level::kError, fmt::format("export {}: spool ack: {}", options_.url.name, acked.error().message()));
   }
   std::lock_guard lock(mu_);
   stats_.delivered_sequence = spool_->ackedSequence();
@@ -175,6 +175,15 @@ void StreamExportSink::run() {
       auto connected = StreamConnection::connect(options_.url, tls_.get(), options_.connect_timeout);
       if (!connected.ok()) {
         noteDown(connected.error().message());
+        if (draining) {
+          // The session is over and the receiver still does not answer: the rest stays in the spool.
+          {
+            std::lock_guard lock(mu_);
+            drained_ = true;
+          }
+          wake_.notify_all();
+          break;
+        }
         waitWake(backoff);
         backoff = std::min(backoff * 2, options_.backoff_max);
         continue;
@@ -195,7 +204,7 @@ void StreamExportSink::run() {
       if (!spool_error_reported) {
         spool_error_reported = true;
         context_->report(Level::kError,
-                         fmt::format("export {}: reading its spool: {}", options_.url.text, pending.error().message()));
+                         fmt::format("export {}: reading its spool: {}", options_.url.name, pending.error().message()));
       }
       waitWake(options_.backoff_max);
       continue;
@@ -255,7 +264,7 @@ Result<void> StreamExportSink::close() {
     return okResult();
   }
   context_->report(Level::kError, fmt::format("export {}: {} events were not delivered; they are kept in {}",
-                                              options_.url.text, left, options_.spool_dir.string()));
+                                              options_.url.name, left, options_.spool_dir.string()));
   return okResult();
 }
 

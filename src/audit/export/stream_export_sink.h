@@ -31,7 +31,8 @@ struct StreamExportOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds connect_timeout{5000};
-  // close(): how long to keep delivering what is left (then it stays in the spool, reported).
+  // close(): how long to keep delivering what is left (then it stays in the spool, reported). A
+  // receiver that is unreachable then gets one more connection attempt, not the whole time.
   std::chrono::milliseconds drain{10000};
 };
 
@@ -51,7 +52,7 @@ struct StreamExportStats {
 // delivery thread, owned by the sink, connects with backoff, sends pending records in order from
 // the spool's cursor and acknowledges them (see StreamExportOptions::settle). A receiver that is
 // down is recorded once as LOG:SINK_UNREACHABLE and once as LOG:SINK_RECONNECTED when it is back.
-// close() drains for at most `drain`, stops the thread (a blocked write is interrupted) and
+// close() drains for at most `drain` (one more attempt when the receiver is down), stops the thread (a blocked write is interrupted) and
 // removes the spool when everything was delivered; what is left is reported and kept on disk.
 // Threads: Sink methods on the writer thread; stats() from any thread.
 class StreamExportSink final : public Sink {
@@ -60,7 +61,7 @@ class StreamExportSink final : public Sink {
   static Result<std::shared_ptr<StreamExportSink>> make(StreamExportOptions options);
   ~StreamExportSink() override;
 
-  std::string_view name() const override { return options_.url.text; }
+  std::string_view name() const override { return options_.url.name; }
   Result<void> open(SinkContext& context) override;
   void write(const SinkBatch& batch) override;
   void tick() override { spool_sink_->tick(); }

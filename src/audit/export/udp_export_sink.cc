@@ -25,7 +25,7 @@ Result<std::shared_ptr<UdpExportSink>> UdpExportSink::make(const ExportUrl& url)
   addrinfo* list = nullptr;
   const std::string port = std::to_string(url.port);
   if (const int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &list); rc != 0) {
-    return unavailable(fmt::format("export {}: resolve {}: {}", url.text, url.host, gai_strerror(rc)));
+    return unavailable(fmt::format("export {}: resolve {}: {}", url.name, url.host, gai_strerror(rc)));
   }
   std::shared_ptr<UdpExportSink> sink(new UdpExportSink(url));
   Error last = unavailable("no address");
@@ -42,7 +42,7 @@ Result<std::shared_ptr<UdpExportSink>> UdpExportSink::make(const ExportUrl& url)
     sink->fd_ = std::move(fd);
   }
   ::freeaddrinfo(list);
-  if (!sink->fd_.valid()) return last.withContext(fmt::format("export {}", url.text));
+  if (!sink->fd_.valid()) return last.withContext(fmt::format("export {}", url.name));
   return sink;
 }
 
@@ -87,12 +87,12 @@ void UdpExportSink::report(bool force) {
   if (!force && last_report_.time_since_epoch().count() != 0 && now - last_report_ < std::chrono::seconds(1)) return;
   last_report_ = now;
   SinkFacts f;
-  f.sink = url_.text;
+  f.sink = url_.name;
   f.error = error_;
   f.skipped = unreported_;
   f.first_seq = first_seq_;
   f.last_seq = last_seq_;
-  context_->report(Level::kWarn, fmt::format("{}: {} events (sequences {}-{}) not sent: {}", url_.text, unreported_,
+  context_->report(Level::kWarn, fmt::format("{}: {} events (sequences {}-{}) not sent: {}", url_.name, unreported_,
                                              first_seq_, last_seq_, error_));
   context_->record(sinkOverflowEvent(context_->session(), context_->clock().nowMillis(), f));
   unreported_ = 0;

@@ -25,7 +25,7 @@ class UdpExportSink final : public Sink {
   // Resolves the host (first address) and connects the socket; Unavailable when that fails.
   static Result<std::shared_ptr<UdpExportSink>> make(const ExportUrl& url);
 
-  std::string_view name() const override { return url_.text; }
+  std::string_view name() const override { return url_.name; }
   Result<void> open(SinkContext& context) override;
   void write(const SinkBatch& batch) override;
   void tick() override { report(false); }

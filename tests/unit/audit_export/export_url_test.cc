@@ -19,6 +19,7 @@ TEST(ExportUrlTest, ParsesTheThreeSyslogTransports) {
   EXPECT_EQ(tls->host, "127.0.0.1");
   ASSERT_TRUE(tls->ca_file.has_value());
   EXPECT_EQ(*tls->ca_file, "/etc/ssl/siem-ca.pem");
+  EXPECT_EQ(tls->name, "syslog+tls://127.0.0.1:6514") << "the name never carries the query";
 
   auto udp = ExportUrl::parse("syslog+udp://[::1]:514");
   ASSERT_TRUE(udp.ok()) << udp.error().toString();
@@ -26,6 +27,7 @@ TEST(ExportUrlTest, ParsesTheThreeSyslogTransports) {
   EXPECT_EQ(udp->host, "::1");
   EXPECT_EQ(udp->port, 514);
   EXPECT_EQ(udp->text, "syslog+udp://[::1]:514");
+  EXPECT_EQ(udp->name, "syslog+udp://[::1]:514");
 }
 
 TEST(ExportUrlTest, RejectsWhatIsNotAnExportUrlNamingTheUrlAndTheProblem) {
