@@ -81,10 +81,15 @@ std::unique_ptr<Rsyslog> Rsyslog::start(const Options& options, std::string* why
               : "module(load=\"imtcp\")\n";
   if (options.udp) conf += "module(load=\"imudp\")\n";
   conf += "template(name=\"msgonly\" type=\"string\" string=\"%msg%\\n\")\n";
+  conf += "template(name=\"timing\" type=\"string\" "
+          "string=\"%timegenerated:::date-rfc3339% %timereported:::date-rfc3339%\\n\")\n";
   conf += "ruleset(name=\"warden\") {\n";
   conf += "  action(type=\"omfile\" file=\"" + r->msgFile().string() + "\" template=\"msgonly\")\n";
   conf += "  action(type=\"omfile\" file=\"" + r->protocolFile().string() +
           "\" template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+  if (options.timing) {
+    conf += "  action(type=\"omfile\" file=\"" + r->timingFile().string() + "\" template=\"timing\")\n";
+  }
   conf += "}\n";
   const std::string port = std::to_string(r->port_);
   conf += "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" + port + "\" ruleset=\"warden\")\n";

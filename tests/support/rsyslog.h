@@ -25,6 +25,9 @@ class Rsyslog {
     bool udp = false;  // also imudp on the same port
     // TLS (imtcp with StreamDriver gtls, anonymous client auth): the server's certificate chain.
     std::filesystem::path tls_ca, tls_cert, tls_key;
+    // Also timingFile(): "<time received> <time reported>" per message (RFC 3339, rsyslog's
+    // timegenerated in microseconds and the message's TIMESTAMP) — for latency benchmarks.
+    bool timing = false;
   };
   // nullptr (and *why) when rsyslogd is not installed or does not accept connections in time.
   static std::unique_ptr<Rsyslog> start(const Options& options, std::string* why = nullptr);
@@ -35,6 +38,7 @@ class Rsyslog {
   uint16_t port() const { return port_; }
   std::filesystem::path msgFile() const { return dir_ / "msg.log"; }
   std::filesystem::path protocolFile() const { return dir_ / "rfc5424.log"; }
+  std::filesystem::path timingFile() const { return dir_ / "timing.log"; }
   // The lines of msgFile() so far (complete lines only).
   std::vector<std::string> messages() const;
   // SIGTERM and wait for the exit (rsyslog writes what it accepted before it goes).
