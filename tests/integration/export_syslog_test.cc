@@ -210,5 +210,25 @@ TEST_F(ExportSyslog, ABadExportUrlIsAUsageErrorNamingItAndStartsNothing) {
   EXPECT_FALSE(std::filesystem::exists(log_dir_));
 }
 
+TEST(ExportSyslogProxy, WardenProxyExportsItsEventsToo) {
+  std::string why;
+  auto rsyslog = Rsyslog::start({}, &why);
+  if (!rsyslog) GTEST_SKIP() << why;
+  TempDir dir;
+  writeFile(dir / "policy.yaml", "version: 1\nnetwork:\n");
+  ChildProcess::Options o;
+  o.argv = {wardenBinary().string(), "proxy", "--policy", (dir / "policy.yaml").string(), "--listen",
+            "127.0.0.1:0", "--log-dir", (dir / "log").string(), "--ocsf-json", "--export",
+            "syslog+tcp://127.0.0.1:" + std::to_string(rsyslog->port())};
+  auto proxy = ChildProcess::start(o, &why);
+  ASSERT_TRUE(proxy) << why;
+  ASSERT_NE(proxy->waitForLine("HTTPS_PROXY="), "") << proxy->output();
+  EXPECT_EQ(proxy->terminate(), 0) << proxy->output();
+  const auto written = completeLines(dir / "log" / "warden-ocsf.log");
+  ASSERT_FALSE(written.empty());
+  ASSERT_TRUE(waitFor([&] { return rsyslog->messages().size() >= written.size(); })) << proxy->output();
+  EXPECT_EQ(rsyslog->messages(), written);
+}
+
 }  // namespace
 }  // namespace warden::testing
