@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "audit/log_events.h"
+#include "common/clock.h"
 
 namespace warden::audit::exporting {
 namespace {
@@ -32,6 +33,16 @@ Result<std::shared_ptr<StreamExportSink>> StreamExportSink::make(StreamExportOpt
   spool_options.max_bytes = o.spool_max_bytes;
   // The session's own files are the durable record; this spool only has to survive the receiver.
   spool_options.fsync_each_batch = false;
+  // A spool left by an earlier session in the same log directory holds another session's
+  // sequences: it is moved aside (kept, and reported at open()), never appended to.
+  std::error_code ec;
+  if (std::filesystem::exists(o.spool_dir, ec)) {
+    const std::filesystem::path aside =
+        o.spool_dir.string() + fmt::format(".left-{}", SystemClock::instance().nowMillis());
+    std::filesystem::rename(o.spool_dir, aside, ec);
+    if (ec) return errnoError(fmt::format("export {}: move the earlier spool {} aside", o.url.name, o.spool_dir.string()), ec.value());
+    sink->earlier_spool_ = aside;
+  }
   auto spool = Spool::open(spool_options);
   if (!spool.ok()) return spool.error().withContext(fmt::format("export {} spool {}", o.url.name, o.spool_dir.string()));
   sink->spool_ = std::move(spool).value();
@@ -61,6 +72,11 @@ Result<void> StreamExportSink::open(SinkContext& context) {
   header_.session_id = context.session().session_id;
   header_.procid = static_cast<long>(::getpid());
   if (auto opened = spool_sink_->open(context); !opened.ok()) return opened;
+  if (!earlier_spool_.empty()) {
+    context.report(Level::kWarn, fmt::format("export {}: an earlier session's undelivered events are kept in {} "
+                                             "(not sent: this session starts a spool of its own)",
+                                             options_.url.name, earlier_spool_.string()));
+  }
   // Continue after whatever an earlier run left unacknowledged in this spool.
   cursor_ = spool_->ackedSequence();
   thread_ = std::thread([this] { run(); });

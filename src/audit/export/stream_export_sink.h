@@ -22,7 +22,8 @@ namespace warden::audit::exporting {
 
 struct StreamExportOptions {
   ExportUrl url;                       // syslog+tcp or syslog+tls
-  std::filesystem::path spool_dir;     // the sink's own spool (created 0700; removed when all is delivered)
+  std::filesystem::path spool_dir;     // the sink's own spool (created 0700; removed when all is delivered;
+                                       // one already there, an earlier session's, is moved aside to .left-<ms>)
   uint64_t spool_max_bytes = 256u << 20;  // the bound: beyond it batches are skipped and LOG:SINK_OVERFLOW recorded
   // An event counts as delivered (acknowledged in the spool) once the receiver's TCP has
   // acknowledged its bytes and the connection then stayed up this long; after a broken connection
@@ -83,6 +84,7 @@ class StreamExportSink final : public Sink {
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<SpoolSink> spool_sink_;
   SinkContext* context_ = nullptr;
+  std::filesystem::path earlier_spool_;  // where an earlier session's spool was moved (empty: none)
   SyslogHeader header_;
   // Writer thread: the rendered messages of the batch being appended.
   std::vector<std::string> rendered_;

@@ -242,5 +242,32 @@ TEST(StreamExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow) 
   EXPECT_TRUE(std::filesystem::exists(dir / "spool")) << "undelivered events stay on disk";
 }
 
+TEST(StreamExportSinkTest, AnEarlierSessionsSpoolInTheSameDirectoryIsMovedAsideNotAppendedTo) {
+  TempDir dir;
+  uint16_t port = 0;
+  { port = Receiver().port(); }
+  StreamExportOptions o = optionsFor(port, dir / "spool");
+  o.drain = std::chrono::milliseconds(50);
+  for (int session = 0; session < 2; ++session) {
+    auto sink = StreamExportSink::make(o);
+    ASSERT_TRUE(sink.ok()) << sink.error().toString();
+    ManualClock clock(kNoon);
+    PipelineOptions options = testOptions(dir / ("log" + std::to_string(session)), clock);
+    options.jsonl_enabled = true;
+    options.sinks.push_back(sink.value());
+    auto pipeline = Pipeline::start(std::move(options));
+    ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
+    for (int i = 0; i < 20; ++i) (*pipeline)->emit(testEvent(kNoon, "event " + std::to_string(i)));
+    ASSERT_TRUE((*pipeline)->close().ok());
+    EXPECT_EQ(sink.value()->stats().skipped, 0u) << "session " << session << " spooled every batch";
+  }
+  size_t aside = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    aside += entry.path().filename().string().starts_with("spool.left-");
+  }
+  EXPECT_EQ(aside, 1u);
+  EXPECT_TRUE(testutil::fileContains(dir / "log1" / "warden.log", "an earlier session's undelivered events are kept in"));
+}
+
 }  // namespace
 }  // namespace warden::audit::exporting
