@@ -1,5 +1,6 @@
 // SIEM export to a real rsyslog (issue 15 item 9; docs/export.md): the pipeline's sustained rate with
-// and without a syslog+tcp export (baseline in the same run), the export's end-to-end throughput
+// and without a syslog+tcp export (baseline in the same run; also to an in-process receiver that
+// drops everything, to separate Warden's own cost from rsyslog's), the export's end-to-end throughput
 // (until rsyslog has written every message), and event-to-rsyslog latency p50/p99 at 1,000 and
 // 50,000 events/s (target p99 < 1 s). Latency is rsyslog's receive time (timegenerated, µs) minus
 // the event's own time (the syslog TIMESTAMP, ms), so it includes the pipeline's queue, the writer,
@@ -7,8 +8,15 @@
 //
 //   build/bench/export_bench [events]     # default 200,000 for the throughput part
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include <algorithm>
 #include <chrono>
@@ -67,6 +75,56 @@ int64_t parseRfc3339Micros(const std::string& s) {
   return (static_cast<int64_t>(::timegm(&t)) - offset_s) * 1'000'000 + frac;
 }
 
+// A receiver on 127.0.0.1 that reads and drops everything: Warden's own cost without rsyslog's.
+class DiscardReceiver {
+ public:
+  DiscardReceiver() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0) std::abort();
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      std::vector<char> buf(1 << 20);
+      int conn = -1;
+      while (!stop_) {
+        pollfd p[2] = {{fd_, POLLIN, 0}, {conn, POLLIN, 0}};
+        if (::poll(p, conn >= 0 ? 2 : 1, 50) <= 0) continue;
+        if (p[0].revents & POLLIN) {
+          if (conn >= 0) ::close(conn);
+          conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        }
+        if (conn >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+          const ssize_t n = ::read(conn, buf.data(), buf.size());
+          if (n <= 0) {
+            ::close(conn);
+            conn = -1;
+          } else {
+            bytes_ += static_cast<uint64_t>(n);
+          }
+        }
+      }
+      if (conn >= 0) ::close(conn);
+    });
+  }
+  ~DiscardReceiver() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> bytes_{0};
+  std::thread thread_;
+};
+
 struct Result {
   double emit_seconds = 0;     // first emit until the last emit() returned
   double close_seconds = 0;    // until close() returned (the export drained)
@@ -76,7 +134,7 @@ struct Result {
   std::vector<double> latency_ms;
 };
 
-Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog) {
+Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint16_t discard_port = 0) {
   Result r;
   const auto dir = std::filesystem::temp_directory_path() / ("warden-export-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -87,9 +145,10 @@ Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog) {
   std::shared_ptr<exporting::StreamExportSink> sink;
   const size_t before = rsyslog ? lineCount(rsyslog->msgFile()) : 0;
   const size_t timing_before = rsyslog ? lineCount(rsyslog->timingFile()) : 0;
-  if (rsyslog) {
+  if (rsyslog || discard_port != 0) {
     exporting::StreamExportOptions o;
-    o.url = exporting::ExportUrl::parse("syslog+tcp://127.0.0.1:" + std::to_string(rsyslog->port())).value();
+    const uint16_t port = rsyslog ? rsyslog->port() : discard_port;
+    o.url = exporting::ExportUrl::parse("syslog+tcp://127.0.0.1:" + std::to_string(port)).value();
     o.spool_dir = dir / "spool";
     o.drain = std::chrono::seconds(60);
     auto made = exporting::StreamExportSink::make(o);
@@ -168,6 +227,12 @@ int main(int argc, char** argv) {
   const Result base = runSession(events, 0, nullptr);
   std::printf("%-28s %14.0f %14.2f %16s %6llu\n", "no export (baseline)", events / base.emit_seconds,
               base.close_seconds, "-", static_cast<unsigned long long>(base.shed));
+  {
+    DiscardReceiver discard;
+    const Result dropped = runSession(events, 0, nullptr, discard.port());
+    std::printf("%-28s %14.0f %14.2f %16s %6llu\n", "syslog+tcp to a discarder", events / dropped.emit_seconds,
+                dropped.close_seconds, "-", static_cast<unsigned long long>(dropped.shed));
+  }
   const Result with = runSession(events, 0, rsyslog.get());
   std::printf("%-28s %14.0f %14.2f %16.0f %6llu\n", "syslog+tcp to rsyslog", events / with.emit_seconds,
               with.close_seconds, static_cast<double>(with.sequences) / with.arrive_seconds,
