@@ -14,7 +14,10 @@ namespace warden::audit {
 std::string_view syslogMessageJson(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   constexpr std::string_view kSd = "[warden@32473 ";
-  if (const size_t sd = line.find(kSd); sd != std::string_view::npos) {
+  const size_t brace = line.find('{');
+  // Only a header's structured data counts: the same text inside the JSON (an agent can make an
+  // event carry any string) must not cut the message.
+  if (const size_t sd = line.substr(0, brace).find(kSd); sd != std::string_view::npos) {
     // PARAM-VALUEs escape '"', '\' and ']': the SD ends at the first unescaped ']' after it.
     bool in_value = false;
     for (size_t i = sd + kSd.size(); i < line.size(); ++i) {
@@ -31,7 +34,6 @@ std::string_view syslogMessageJson(std::string_view line) {
     }
     return line;
   }
-  const size_t brace = line.find('{');
   return brace == std::string_view::npos ? line : line.substr(brace);
 }
 

@@ -15,7 +15,8 @@ namespace warden::audit {
 
 // The event JSON of one line of a syslog receiver's output file (untrusted bytes; fuzzed):
 // - a line holding Warden's structured data (`[warden@32473 session="…" seq="…"]`, RFC 5424
-//   formats such as rsyslog's RSYSLOG_SyslogProtocol23Format): what follows its "] ";
+//   formats such as rsyslog's RSYSLOG_SyslogProtocol23Format) before its first '{': what follows
+//   the structured data's "] ";
 // - otherwise (a template writing %msg% alone, or a traditional "TIME HOST TAG: MSG" line): from
 //   the first '{' on.
 // A trailing '\r' is dropped. A line with neither comes back whole (the verifier then reports it

@@ -243,6 +243,10 @@ void StreamExportSink::run() {
     frame_.clear();
     for (const SpooledEvent& e : *pending) fmt::format_to(std::back_inserter(frame_), "{} {}", e.json.size(), e.json);
     if (auto written = conn_->write(frame_); !written.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) break;  // close() interrupted the write: not an outage
+      }
       breakConnection(written.error().message());
       continue;
     }

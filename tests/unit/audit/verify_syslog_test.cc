@@ -49,6 +49,10 @@ TEST(VerifySyslogTest, TheJsonIsWhatFollowsWardensStructuredDataOrTheFirstBrace)
   EXPECT_EQ(syslogMessageJson("{\"a\":1}\r"), "{\"a\":1}");
   EXPECT_EQ(syslogMessageJson("Nov 23 12:00:00 host1 warden[42]: {\"a\":1}"), "{\"a\":1}");
   EXPECT_EQ(syslogMessageJson("no json here"), "no json here");
+  // The structured data's text inside the JSON itself (an agent's command line) is not a header.
+  const std::string echoed = R"({"cmd_line":"echo [warden@32473 session="x" seq="1"] {}","seq":1})";
+  EXPECT_EQ(syslogMessageJson(echoed), echoed);
+  EXPECT_EQ(syslogMessageJson(R"(<110>1 T h warden 1 X [warden@32473 session="s" seq="2"] )" + echoed), echoed);
   EXPECT_EQ(syslogMessageJson("[warden@32473 session=\"unterminated"), "[warden@32473 session=\"unterminated");
 }
 
