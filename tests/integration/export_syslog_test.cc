@@ -22,12 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 size_t countContaining(const std::vector<std::string>& lines, std::string_view needle) {
   size_t n = 0;
   for (const auto& l : lines) n += l.find(needle) != std::string::npos;
@@ -54,7 +48,7 @@ class ExportSyslog : public ::testing::Test {
   std::string runArgs(const std::string& exports, const std::string& script) const {
     return "cd " + ws_.path().string() + " && exec " + wardenBinary().string() + " run --log-dir " +
            log_dir_.string() + " --ocsf-json --capture processes --rules-builtin off " + exports + " -- sh -c " +
-           quote(script);
+           shellQuote(script);
   }
   std::vector<std::string> jsonl() const { return completeLines(log_dir_ / "warden-ocsf.log"); }
   CommandResult verifySyslog(const std::filesystem::path& file) const {
