@@ -14,6 +14,7 @@ namespace {
 constexpr size_t kBatchRecords = 1024;
 constexpr size_t kBatchBytes = 1u << 20;
 constexpr std::chrono::milliseconds kIdlePoll{100};
+constexpr std::chrono::milliseconds kAckInterval{250};
 
 }  // namespace
 
@@ -149,28 +150,36 @@ void StreamExportSink::breakConnection(const std::string& error) {
   }
   conn_.reset();
   in_flight_.clear();
+  persistAck();                       // what had settled before the break stays delivered
   cursor_ = spool_->ackedSequence();  // everything not acknowledged is sent again
   noteDown(error);
 }
 
 void StreamExportSink::updateAcks(bool settle_waived) {
-  if (!conn_ || in_flight_.empty()) return;
+  if (!conn_) return;
   const uint64_t sent = conn_->bytesSent();
   const uint64_t unacked = std::min(conn_->unacknowledged(), sent);
   const uint64_t acked_bytes = sent - unacked;
   const auto now = std::chrono::steady_clock::now();
-  uint64_t ack_to = 0;
   for (InFlight& f : in_flight_) {
     if (f.end_bytes > acked_bytes) break;
     if (f.acked_at == std::chrono::steady_clock::time_point{}) f.acked_at = now;
   }
   while (!in_flight_.empty() && in_flight_.front().acked_at != std::chrono::steady_clock::time_point{} &&
          (settle_waived || now - in_flight_.front().acked_at >= options_.settle)) {
-    ack_to = in_flight_.front().last_sequence;
+    settled_ = in_flight_.front().last_sequence;
     in_flight_.pop_front();
   }
-  if (ack_to == 0) return;
-  if (auto acked = spool_->ack(ack_to); !acked.ok()) {
+  // Each Spool::ack() fdatasyncs its ack file: at most one every kAckInterval while streaming.
+  if (settled_ <= spool_->ackedSequence()) return;
+  if (!settle_waived && now - last_ack_ < kAckInterval) return;
+  persistAck();
+}
+
+void StreamExportSink::persistAck() {
+  if (settled_ <= spool_->ackedSequence()) return;
+  last_ack_ = std::chrono::steady_clock::now();
+  if (auto acked = spool_->ack(settled_); !acked.ok()) {
     context_->report(Level::kError, fmt::format("export {}: spool ack: {}", options_.url.name, acked.error().message()));
   }
   std::lock_guard lock(mu_);
@@ -271,6 +280,7 @@ Result<void> StreamExportSink::close() {
   }
   wake_.notify_all();
   thread_.join();
+  persistAck();
   conn_.reset();
   const uint64_t left = spool_->lastSequence() - spool_->ackedSequence();
   {

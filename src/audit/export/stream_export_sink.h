@@ -77,6 +77,7 @@ class StreamExportSink final : public Sink {
   void noteUp();
   void breakConnection(const std::string& error);
   void updateAcks(bool settle_waived);
+  void persistAck();
   void waitWake(std::chrono::milliseconds timeout);
 
   const StreamExportOptions options_;
@@ -109,6 +110,8 @@ class StreamExportSink final : public Sink {
   std::unique_ptr<StreamConnection> conn_;
   std::deque<InFlight> in_flight_;
   uint64_t cursor_ = 0;  // last sequence written on this connection
+  uint64_t settled_ = 0;  // highest sequence delivered (settled), acknowledged in the spool at most every 250 ms
+  std::chrono::steady_clock::time_point last_ack_{};
   bool down_ = false;
   int64_t down_since_ms_ = 0;
   std::chrono::steady_clock::time_point down_since_{};
