@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   using namespace warden::audit;
   const uint64_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000;
   std::string why;
-  auto rsyslog = warden::testing::Rsyslog::start({.udp = false, .tls_ca = {}, .tls_cert = {}, .tls_key = {}, .timing = true},
+  auto rsyslog = warden::testing::Rsyslog::start({.udp = false, .tls_ca = {}, .tls_cert = {}, .tls_key = {}, .timing = true, .protocol_file = false},
                                                  &why);
   if (!rsyslog) {
     std::printf("skipped: %s\n", why.c_str());

@@ -85,8 +85,10 @@ std::unique_ptr<Rsyslog> Rsyslog::start(const Options& options, std::string* why
           "string=\"%timegenerated:::date-rfc3339% %timereported:::date-rfc3339%\\n\")\n";
   conf += "ruleset(name=\"warden\") {\n";
   conf += "  action(type=\"omfile\" file=\"" + r->msgFile().string() + "\" template=\"msgonly\")\n";
-  conf += "  action(type=\"omfile\" file=\"" + r->protocolFile().string() +
-          "\" template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+  if (options.protocol_file) {
+    conf += "  action(type=\"omfile\" file=\"" + r->protocolFile().string() +
+            "\" template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+  }
   if (options.timing) {
     conf += "  action(type=\"omfile\" file=\"" + r->timingFile().string() + "\" template=\"timing\")\n";
   }
