@@ -15,6 +15,8 @@ pkgs=(
   curl nginx-light nftables iproute2 dnsmasq-base bind9-dnsutils postgresql procps python3 squid tinyproxy wrk git
   # package installs through the proxy (issue 14): pip's client, a local apt repository
   python3-pip apt-utils
+  # SIEM exports (issue 15): a real rsyslog receiving syslog over TCP, TLS (gtls) and UDP; openssl makes its test CA
+  rsyslog rsyslog-gnutls openssl
 )
 
 missing=()

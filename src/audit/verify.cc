@@ -794,6 +794,12 @@ void Verifier::addOverlongLine(uint64_t bytes) {
                             s_->opt.max_line_bytes));
 }
 
+void Verifier::skipLine() {
+  if (!s_->file_open) beginFile("-");
+  ++s_->line;
+  ++s_->total_lines;
+}
+
 void Verifier::endFile() {
   if (!s_->file_open) return;
   s_->file_open = false;

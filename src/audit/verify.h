@@ -31,6 +31,7 @@ enum class FindingKind {
   kGap,                // sequences not written while JSONL output was off
   kLoss,               // the writer reports events it had to shed
   kEmptyFile,          // an input file with no lines
+  kDuplicate,          // copies of lines already verified (a SIEM's at-least-once delivery), skipped
 };
 
 // "modified", "bad signature", … (text output) and "bad_signature" (JSON output).
@@ -117,6 +118,9 @@ class Verifier {
   void addLine(std::string_view line, bool terminated = true);
   // A line too long to hold (over VerifyOptions::max_line_bytes): reported, not parsed.
   void addOverlongLine(uint64_t bytes);
+  // A line of the current file left out on purpose (an exact copy of one already verified, from
+  // at-least-once delivery): counted for file:line positions, not verified.
+  void skipLine();
   // Ends the current file (beginFile() and finish() also do).
   void endFile();
   // Records a problem found outside the lines (a file that cannot be read).

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "audit/verify_line.h"
+#include "audit/verify_syslog.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 
@@ -27,9 +28,10 @@ using verify_line::ParsedLine;
 
 constexpr std::string_view kJsonlName = "warden-ocsf.log";
 
-// Reads `fd` line by line into `v`, never holding more than one line (up to the limit) and a
-// read chunk in memory.
-Result<void> readLines(int fd, Verifier& v, size_t max_line) {
+// Reads `fd` line by line into `v` (a Verifier, or a SyslogLineFeeder in front of one), never
+// holding more than one line (up to the limit) and a read chunk in memory.
+template <typename LineTarget>
+Result<void> readLines(int fd, LineTarget& v, size_t max_line) {
   constexpr size_t kChunk = 1u << 20;
   std::string buf;
   size_t begin = 0;
@@ -180,11 +182,11 @@ LogFileSet collectLogFiles(const std::vector<std::string>& paths) {
   return out;
 }
 
-VerifyReport verifyPaths(const std::vector<std::string>& paths, const VerifyOptions& options) {
-  Verifier v(options);
-  LogFileSet set = collectLogFiles(paths);
-  for (Finding& f : set.unreadable) v.addFinding(std::move(f));
-  for (const std::string& path : set.files) {
+namespace {
+
+// Streams each file through `v` (directly, or through a SyslogLineFeeder with `syslog`).
+void readFiles(Verifier& v, const std::vector<std::string>& files, const VerifyOptions& options, bool syslog) {
+  for (const std::string& path : files) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       const Error e = errnoError(path);
@@ -196,7 +198,14 @@ VerifyReport verifyPaths(const std::vector<std::string>& paths, const VerifyOpti
       continue;
     }
     v.beginFile(path);
-    const auto r = readLines(fd, v, options.max_line_bytes);
+    Result<void> r = okResult();
+    if (syslog) {
+      SyslogLineFeeder feeder(v);
+      r = readLines(fd, feeder, options.max_line_bytes);
+      feeder.finish(path);
+    } else {
+      r = readLines(fd, v, options.max_line_bytes);
+    }
     ::close(fd);
     if (!r.ok()) {
       Finding f;
@@ -207,6 +216,21 @@ VerifyReport verifyPaths(const std::vector<std::string>& paths, const VerifyOpti
     }
     v.endFile();
   }
+}
+
+}  // namespace
+
+VerifyReport verifyPaths(const std::vector<std::string>& paths, const VerifyOptions& options) {
+  Verifier v(options);
+  LogFileSet set = collectLogFiles(paths);
+  for (Finding& f : set.unreadable) v.addFinding(std::move(f));
+  readFiles(v, set.files, options, /*syslog=*/false);
+  return v.finish();
+}
+
+VerifyReport verifySyslogFiles(const std::vector<std::string>& files, const VerifyOptions& options) {
+  Verifier v(options);
+  readFiles(v, files, options, /*syslog=*/true);
   return v.finish();
 }
 

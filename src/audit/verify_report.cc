@@ -24,6 +24,7 @@ std::string_view findingKindName(FindingKind kind) {
     case FindingKind::kGap: return "gap";
     case FindingKind::kLoss: return "loss";
     case FindingKind::kEmptyFile: return "empty file";
+    case FindingKind::kDuplicate: return "duplicate";
   }
   return "unknown";
 }
@@ -47,12 +48,14 @@ std::string_view findingKindId(FindingKind kind) {
     case FindingKind::kGap: return "gap";
     case FindingKind::kLoss: return "loss";
     case FindingKind::kEmptyFile: return "empty_file";
+    case FindingKind::kDuplicate: return "duplicate";
   }
   return "unknown";
 }
 
 bool isProblem(FindingKind kind) {
-  return kind != FindingKind::kGap && kind != FindingKind::kLoss && kind != FindingKind::kEmptyFile;
+  return kind != FindingKind::kGap && kind != FindingKind::kLoss && kind != FindingKind::kEmptyFile &&
+         kind != FindingKind::kDuplicate;
 }
 
 size_t VerifyReport::problemCount() const {

@@ -1,6 +1,7 @@
 // `warden audit verify PATH... [--key PUBKEY] [--json]`: recomputes the hash chain of a session's
 // OCSF JSONL files, checks every signed checkpoint, and names each problem with its sequence
 // number and file:line (docs/verification.md says what this proves and what it cannot).
+// `warden audit verify --from-syslog FILE...` does the same on a SIEM's copy (audit/verify_syslog.h).
 // `warden audit verify --session ID [--gateway URL] [--key PUBKEY] [--json]` verifies the same way
 // the events a gateway stores for that session (gateway/client/verify_stored_session.h).
 
@@ -15,6 +16,7 @@
 #include "audit/verify.h"
 #include "audit/verify_files.h"
 #include "audit/verify_report.h"
+#include "audit/verify_syslog.h"
 #include "cli/audit_commands.h"
 #include "cli/dispatch.h"
 #include "cli/operator_flags.h"
@@ -26,6 +28,7 @@ namespace {
 
 struct VerifyCommandOptions {
   std::vector<std::string> paths;
+  std::vector<std::string> syslog_files;
   std::string key_file;
   bool json = false;
   std::string session;
@@ -54,8 +57,13 @@ int runVerify(const VerifyCommandOptions& o) {
   if (!o.session.empty() && !o.paths.empty()) {
     return usage("give log files (PATH...) or --session ID of a gateway, not both");
   }
+  if (!o.syslog_files.empty() && (!o.session.empty() || !o.paths.empty())) {
+    return usage("give --from-syslog FILE, log files (PATH...) or --session ID, not several");
+  }
   if (o.session.empty() && !o.gateway.gateway.empty()) return usage("--gateway needs --session ID");
-  if (o.session.empty() && o.paths.empty()) return usage("give log files (PATH...) or --session ID");
+  if (o.session.empty() && o.paths.empty() && o.syslog_files.empty()) {
+    return usage("give log files (PATH...), --from-syslog FILE or --session ID");
+  }
   audit::VerifyOptions options;
   if (!o.key_file.empty()) {
     auto key = audit::readPublicKeyFile(o.key_file);
@@ -67,7 +75,9 @@ int runVerify(const VerifyCommandOptions& o) {
     options.key_origin = o.key_file;
   }
   audit::VerifyReport report;
-  if (o.session.empty()) {
+  if (!o.syslog_files.empty()) {
+    report = audit::verifySyslogFiles(o.syslog_files, options);
+  } else if (o.session.empty()) {
     report = audit::verifyPaths(o.paths, options);
   } else {
     bool usage_error = false;
@@ -100,6 +110,10 @@ AuditSubcommand addAuditVerifyCommand(CLI::App& audit) {
                      "warden-ocsf.log files, or a session's log directory (its warden-ocsf.log* files, oldest first)");
   verify->add_option("--session", options->session,
                      "verify this session as the gateway stores it (id, name or id prefix) instead of files");
+  verify->add_option("--from-syslog", options->syslog_files,
+                     "a syslog receiver's file of an exported session (repeatable, in order): the JSON of each "
+                     "message's MSG is verified; duplicate deliveries are skipped (docs/export.md)")
+      ->check(CLI::ExistingFile);
   addOperatorFlags(verify, &options->gateway);
   verify->add_option("--key", options->key_file,
                      "the session's public key (64 hex digits or a PEM public key); without it the key registered "

@@ -1,5 +1,5 @@
 // `warden proxy --policy FILE [--listen ADDR:PORT] [--log-dir DIR] [--ocsf-json]
-//  [--allow-loopback-upstream] [--max-connections N] [--threads N]`: the egress proxy alone, as an
+//  [--allow-loopback-upstream] [--max-connections N] [--threads N] [--export URL]...`: the egress proxy alone, as an
 // explicit HTTP/HTTPS proxy for processes on this host (product.md). Runs until SIGINT/SIGTERM;
 // SIGHUP (or an edit of the policy file) reloads the policy. Exit 0 after a clean stop, 1 when it
 // cannot start (bad policy, address in use, log directory), 2 on a usage error.
@@ -23,6 +23,7 @@
 #include "audit/pipeline.h"
 #include "audit/spool_sink.h"
 #include "cli/dispatch.h"
+#include "cli/export_option.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/host_name.h"
@@ -115,6 +116,7 @@ int proxyCommand(int argc, char** argv) {
   int threads = 0;
   std::vector<std::string> rule_files;
   std::string rules_builtin = "on";
+  std::vector<std::string> exports;
   app.add_option("--policy", policy_file, "the policy file (YAML)")->required();
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--log-dir", log_dir, "log directory (default: /var/log/warden/proxy-<timestamp>)");
@@ -132,12 +134,15 @@ int proxyCommand(int argc, char** argv) {
                  "are recorded, not acted on: the proxy has no session to stop)");
   app.add_option("--rules-builtin", rules_builtin, "the built-in detection rules: on (default) or off")
       ->check(CLI::IsMember({"on", "off"}));
+  addExportOption(app, &exports);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  const auto export_urls = checkExportUrls("warden proxy", exports);
+  if (!export_urls) return kExitUsage;
   proxy::ServerOptions options;
   if (!parseListen(listen, &options.listen_address, &options.listen_port)) {
     std::fprintf(stderr, "warden proxy: --listen '%s': expected ADDR:PORT, e.g. 127.0.0.1:3128\n", listen.c_str());
@@ -199,6 +204,12 @@ int proxyCommand(int argc, char** argv) {
   pipeline_options.session.session_id = uuidV7(now);
   pipeline_options.session.session_name = "warden-proxy";
   pipeline_options.jsonl_enabled = ocsf_json;
+  if (auto sinks = makeExports(*export_urls, log_dir); sinks.ok()) {
+    pipeline_options.sinks = std::move(sinks).value();
+  } else {
+    std::fprintf(stderr, "warden proxy: --export: %s\n", sinks.error().toString().c_str());
+    return kExitFailure;
+  }
   const ocsf::SessionContext session = pipeline_options.session;
   // Findings while the proxy runs: every written event is evaluated beside the writer (never
   // blocking it); a kill or pause action has no session here, so only its finding is written.

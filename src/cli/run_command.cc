@@ -1,4 +1,4 @@
-// `warden run [--policy FILE] [--name NAME] [--log-dir DIR] [--ocsf-json] [--gateway URL] [--timeout DUR]
+// `warden run [--policy FILE] [--name NAME] [--log-dir DIR] [--ocsf-json] [--gateway URL] [--export URL]... [--timeout DUR]
 //  [--memory BYTES] [--pids N] [--tmp-size BYTES] [--workspace DIR] [--env NAME[=VALUE]]... -- CMD [ARG...]`:
 // runs CMD in a new sandbox session (product.md) and
 // returns its exit status; 124 on a timeout, 125 when the sandbox could not be set up, 126/127 when
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/dispatch.h"
+#include "cli/export_option.h"
 #include "cli/gateway_uplink.h"
 #include "common/encoding.h"
 #include "gateway/client/channel.h"
@@ -37,6 +38,7 @@ int runCommand(int argc, char** argv) {
   bool stream = false;
   std::string kill_grace;
   std::string gateway_ca, gateway_poll, gateway_drain, spool_dir;
+  std::vector<std::string> exports;
   app.add_option("--policy", policy_file, "the policy file (YAML); default: no egress, system dirs read-only");
   app.add_option("--name", options.name, "a name for the session (default: its id)");
   app.add_option("--log-dir", log_dir, "log directory (default: /var/log/warden/<session-id>)");
@@ -72,6 +74,7 @@ int runCommand(int argc, char** argv) {
   app.add_option("--gateway-drain", gateway_drain,
                  "at the end, how long to wait for the gateway to acknowledge the last events (default 10s)");
   app.add_option("--spool-dir", spool_dir, "where unacknowledged events wait (default /var/lib/warden/spool)");
+  addExportOption(app, &exports);
   std::vector<std::string> command;
   app.add_option("command", command, "CMD [ARG...] (after --)")->required();
   app.positionals_at_end();
@@ -82,6 +85,11 @@ int runCommand(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   options.argv = std::move(command);
+  if (!exports.empty()) {
+    auto urls = checkExportUrls("warden run", exports);
+    if (!urls) return kExitUsage;
+    options.exports = [urls = std::move(*urls)](const std::filesystem::path& dir) { return makeExports(urls, dir); };
+  }
   if (!policy_file.empty()) options.policy_file = policy_file;
   if (!log_dir.empty()) options.log_dir = log_dir;
   if (!timeout.empty()) {

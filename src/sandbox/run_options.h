@@ -5,10 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "audit/sink.h"
+#include "common/result.h"
 #include "sandbox/session_uplink.h"
 
 namespace warden::sandbox {
@@ -51,6 +55,10 @@ struct RunOptions {
   // Where the record goes besides the files and where live config comes from (session_uplink.h):
   // `warden run --gateway` sets the gateway link; empty: standalone.
   UplinkFactory uplink;
+  // `--export URL` (detect.md "Delivery (exports)", docs/export.md): makes the export sinks once the
+  // session's log directory is known (their spools live under it); empty: no exports. An error
+  // fails the session's setup.
+  std::function<Result<std::vector<std::shared_ptr<audit::Sink>>>(const std::filesystem::path& log_dir)> exports;
 };
 
 // Limits a session gets when neither the policy nor a flag sets them (sandbox.md "Isolation": no

@@ -150,6 +150,11 @@ Result<void> Session::startRecord() {
     pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
         "detection rules", [detector = detector_.get()](const audit::SinkBatch& batch) { detector->submit(batch); }));
   }
+  if (options_.exports) {
+    auto exports = options_.exports(log_dir_);
+    if (!exports.ok()) return exports.error().withContext("--export");
+    for (auto& sink : exports.value()) pipeline_options.sinks.push_back(std::move(sink));
+  }
   if (uplink_) {
     // Every written batch, from LOG:START on, goes to the uplink (the gateway's spool) too.
     pipeline_options.sinks.push_back(std::make_shared<audit::CallbackSink>(
