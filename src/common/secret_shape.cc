@@ -1,5 +1,6 @@
 #include "common/secret_shape.h"
 
+#include <algorithm>
 #include <array>
 
 namespace warden {
@@ -31,16 +32,22 @@ bool allTokenChars(std::string_view s) {
 }
 
 // "a long run of token characters mixing letters and digits": random API keys, hex digests of
-// secrets, base64 blobs. Words (only letters) and numbers are not.
+// secrets, base64 blobs. Words (only letters) and numbers are not; nor are paths and dotted names
+// ("/var/tmp/build-2024/src/module_v2/file_01.py"): a secret has a long stretch without '/' or '.'
+// (24 bytes; base64 puts a '/' in every 64 characters on average), a path is short segments.
 bool isHighEntropyToken(std::string_view s) {
   if (s.size() < 32 || !allTokenChars(s)) return false;
   size_t letters = 0;
   size_t digits = 0;
+  size_t stretch = 0;
+  size_t longest = 0;
   for (char c : s) {
     letters += isAlpha(c) ? 1 : 0;
     digits += isDigit(c) ? 1 : 0;
+    stretch = (c == '/' || c == '.') ? 0 : stretch + 1;
+    longest = std::max(longest, stretch);
   }
-  return letters >= 4 && digits >= 4;
+  return letters >= 4 && digits >= 4 && longest >= 24;
 }
 
 bool isJwt(std::string_view s) {

@@ -36,6 +36,18 @@ TEST(SecretShapeTest, KeysAndValuesThatLookLikeSecrets) {
   EXPECT_EQ(redactSecrets("pass the session along"), "pass the session along");
 }
 
+TEST(SecretShapeTest, PathsAndDottedNamesAreNotSecretsButLongRandomStretchesAre) {
+  // Command lines are full of these: long, letters and digits, yet no secret.
+  EXPECT_FALSE(looksLikeSecret("/var/tmp/warden-demo.4F191P/workspace/report2024_01.txt"));
+  EXPECT_FALSE(looksLikeSecret("/home/agent/project/src/module_v2/file_2024_01.py"));
+  EXPECT_FALSE(looksLikeSecret("org.example.build2024.module77.Main"));
+  EXPECT_EQ(redactSecrets("--output=/var/tmp/build-2024/out/v2/result_0001.json"),
+            "--output=/var/tmp/build-2024/out/v2/result_0001.json");
+  // A random key, hex digest or base64 blob: a long stretch without '/' or '.'.
+  EXPECT_TRUE(looksLikeSecret("9f8e7d6c5b4a39281716a5b4c3d2e1f0a9b8c7d6"));
+  EXPECT_TRUE(looksLikeSecret("q7Zk2Lr9Xw4Vb8Nm3Pt6Hs1Jd5Gf0Ky7Ua2Ci9Oe4/x"));
+}
+
 TEST(ToolInputTest, EveryLevelAndSecretsRedactedAtEachOne) {
   const json args = {{"path", "/workspace/a.txt"}, {"api_key", "plain-looking"}, {"opts", {{"x", 1}, {"y", 2}}},
                      {"list", {1, 2, 3}}, {"body", std::string(100, 'b')}, {"t", "ghp_0123456789abcdefghij"}};
