@@ -383,15 +383,16 @@ TEST_F(LauncherTest, InitForwardsSigtermToAnAgentThatIgnoresNothing) {
 }
 
 TEST_F(LauncherTest, InitReapsOrphansSoNoZombiesPileUp) {
-  // Five background sleeps whose parent shell exits at once: orphans, re-parented to init. The agent
-  // waits (bounded) until no process named sleep is left — a zombie still counts — then reports.
-  const auto out = run(spec(sh("sh -c 'for i in 1 2 3 4 5; do sleep 0.1 & done'; "
-                               "for i in $(seq 100); do "
-                               "  grep -qs '^Name:.*sleep' /proc/[0-9]*/status || break; sleep 0.1; done; "
-                               "grep -ls '^Name:.*sleep' /proc/[0-9]*/status | wc -l; "
-                               "grep -ls '^State:.*Z' /proc/[0-9]*/status | wc -l")));
+  // Five background sleeps whose parent shell exits at once: orphans, re-parented to init. Their
+  // pids are known at once ($!); the agent waits (bounded) until none of them is in /proc any more —
+  // a zombie still is — then reports how many are left, and how many zombies there are.
+  const auto out = run(spec(sh("orphans=$(sh -c 'for i in 1 2 3 4 5; do sleep 0.1 >/dev/null 2>&1 & echo $!; done'); "
+                               "left() { n=0; for p in $orphans; do [ -e /proc/$p ] && n=$((n+1)); done; echo $n; }; "
+                               "echo $orphans | wc -w; "
+                               "for i in $(seq 100); do [ \"$(left)\" = 0 ] && break; sleep 0.1; done; "
+                               "left; grep -ls '^State:.*Z' /proc/[0-9]*/status | wc -l")));
   ASSERT_TRUE(out.release.ok()) << out.release.error().toString();
-  EXPECT_EQ(out.output, "0\n0\n");
+  EXPECT_EQ(out.output, "5\n0\n0\n");
 }
 
 TEST_F(LauncherTest, SignalsTheAgentSendsToPidOneOnlyDecideItsOwnFate) {
