@@ -127,6 +127,55 @@ TEST_F(RunInspect, AptInsideASessionDownloadsAVerifiedDebAndATamperedOneIsRefuse
   expectVerified();
 }
 
+TEST_F(RunInspect, NpmInsideASessionInstallsAVerifiedTarballAndATamperedOneIsCaught) {
+  std::string why;
+  if (!ensureInspectNodePackages(&why)) GTEST_SKIP() << why;
+  // A real registry (verdaccio) in the upstream's network namespace, seeded with a good and a
+  // tampered package.
+  const auto storage = tmp_ / "verdaccio" / "storage";
+  ASSERT_TRUE(seedVerdaccioPackage(storage, "wardenpad", "1.0.0", false, &why)) << why;
+  ASSERT_TRUE(seedVerdaccioPackage(storage, "wardenbadpad", "1.0.0", true, &why)) << why;
+  writeFile(tmp_ / "verdaccio" / "config.yaml",
+            fmt::format("storage: {}\nlisten: http://{}:4873\nauth:\n  htpasswd:\n    file: {}\n    max_users: -1\n"
+                        "uplinks: {{}}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\n"
+                        "log: {{ type: stdout, format: pretty, level: info }}\n",
+                        storage.string(), upstream_->ip(), (tmp_ / "verdaccio" / "htpasswd").string()));
+  ChildProcess::Options o;
+  o.argv = {"ip", "netns", "exec", upstream_->netns(), "node",
+            (inspectNodeDir() / "node_modules" / "verdaccio" / "bin" / "verdaccio").string(), "--config",
+            (tmp_ / "verdaccio" / "config.yaml").string()};
+  o.working_directory = tmp_ / "verdaccio";
+  auto registry = ChildProcess::start(o, &why);
+  ASSERT_TRUE(registry) << why;
+  ASSERT_TRUE(waitFor([&] {
+    return runCommand(fmt::format("ip netns exec {} curl -sf http://{}:4873/-/ping", upstream_->netns(), upstream_->ip()))
+               .status == 0;
+  }, std::chrono::seconds(30)))
+      << registry->output();
+  const std::string policy = writePolicy(fmt::format("audit:\n  package_sources: [\"{}\"]\n", upstream_->ip()), {4873},
+                                         ", protocol: rest, access: read-only");
+  const std::string ws = ws_.path().string();
+  const std::string npm = fmt::format(
+      "mkdir -p {0}/project && HOME={0} timeout 120 npm install --prefix {0}/project --registry http://{1}:4873/ "
+      "--proxy $http_proxy --cache {0}/npm-cache --no-audit --no-fund --ignore-scripts --fetch-retries 0 "
+      "--loglevel error",
+      ws, upstream_->ip());
+  const auto r = run("", policy, npm + " wardenpad@^1.0.0 && echo GOOD-INSTALLED; " + npm +
+                                     " wardenbadpad@1.0.0 && echo BAD-INSTALLED || echo BAD-REFUSED");
+  EXPECT_THAT(r.output, HasSubstr("GOOD-INSTALLED"));
+  EXPECT_THAT(r.output, HasSubstr("BAD-REFUSED"));
+  EXPECT_TRUE(std::filesystem::exists(ws_ / "project" / "node_modules" / "wardenpad" / "index.js")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(ws_ / "project" / "node_modules" / "wardenbadpad" / "index.js")) << r.output;
+  const std::string text = log();
+  EXPECT_THAT(text, HasSubstr(fmt::format("PKG:INSTALL [INFO] npm wardenpad 1.0.0 [source:http://{}:4873/wardenpad/-/"
+                                          "wardenpad-1.0.0.tgz",
+                                          upstream_->ip())))
+      << r.output;
+  EXPECT_THAT(text, ::testing::ContainsRegex("PKG:INSTALL \\[INFO\\] npm wardenpad 1\\.0\\.0 [^\n]*verdict:verified\\]"));
+  EXPECT_THAT(text, HasSubstr("PKG:INSTALL [HIGH] DENIED npm wardenbadpad 1.0.0"));
+  expectVerified();
+}
+
 TEST_F(RunInspect, TheAgentHoldsOnlyAPlaceholderAndItBecomesTheValueOnlyForItsInjectEndpoint) {
   std::string why;
   uint16_t port = 0;
