@@ -459,16 +459,20 @@ Result<CallerIdentity> CallerIdentityResolver::identifyOwner(uint64_t inode, Soc
   identity->socket_inode = inode;
   identity->socket_source = source;
   identity->other_holders = std::move(others);
-  if (options_.report_pid) {
-    auto report = [&](int& pid) {
-      if (const int host = options_.report_pid(pid); host > 0) pid = host;
+  if (options_.report_pids) {
+    std::vector<int*> pids;
+    auto collect = [&](CallerIdentity& id) {
+      pids.push_back(&id.pid);
+      for (auto& a : id.ancestors) pids.push_back(&a.pid);
     };
-    auto reportAll = [&](CallerIdentity& id) {
-      report(id.pid);
-      for (auto& a : id.ancestors) report(a.pid);
-    };
-    reportAll(*identity);
-    for (auto& other : identity->other_holders) reportAll(other);
+    collect(*identity);
+    for (auto& other : identity->other_holders) collect(other);
+    std::vector<int> wanted;
+    for (const int* p : pids) wanted.push_back(*p);
+    const auto host = options_.report_pids(wanted);
+    for (int* p : pids) {
+      if (auto it = host.find(*p); it != host.end() && it->second > 0) *p = it->second;
+    }
   }
   return std::move(*identity);
 }

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -53,9 +54,10 @@ struct CallerLookupOptions {
   std::chrono::milliseconds sock_diag_timeout{1000};
   size_t max_ancestors = 64;
   // How pids are reported: when proc_root is a sandbox's /proc, its pids are the sandbox's; this maps
-  // one to the host's (0: unknown, the pid is kept), so proxy events name the pids the kernel capture
-  // names (sandbox::sandboxPidToHost). Empty: pids as proc_root shows them.
-  std::function<int(int)> report_pid;
+  // every pid of one lookup (caller, ancestors, other holders) to the host's in one call (a pid
+  // missing from the result is kept), so proxy events name the pids the kernel capture names
+  // (sandbox::sandboxPidsToHost). Empty: pids as proc_root shows them.
+  std::function<std::unordered_map<int, int>(const std::vector<int>&)> report_pids;
   // Bounds on the fd scan; exceeding one without a match is ResourceExhausted.
   size_t max_processes = 1 << 16;
   size_t max_fd_entries = 1 << 21;

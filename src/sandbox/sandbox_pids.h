@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <unordered_map>
 #include <vector>
 
 namespace warden::sandbox {
@@ -15,5 +16,8 @@ namespace warden::sandbox {
 // NSpid in /proc/<pid>/status) is `sandbox_pid`; 0 when none is (it exited). Cost: one status read
 // per process listed until the match.
 int sandboxPidToHost(const std::vector<pid_t>& host_pids, int sandbox_pid);
+// The same for several sandbox pids at once: each of `host_pids`' status read once. Pids not found
+// (exited) are absent from the result.
+std::unordered_map<int, int> sandboxPidsToHost(const std::vector<pid_t>& host_pids, const std::vector<int>& sandbox_pids);
 
 }  // namespace warden::sandbox

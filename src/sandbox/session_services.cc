@@ -54,7 +54,9 @@ Result<void> Session::startProxy() {
   stack.caller.net_pid = "1";
   stack.caller.stop_pid = 1;
   // The cgroup outlives the proxy (stopped at teardown; destroyed first).
-  stack.caller.report_pid = [cgroup = cgroup_.get()](int pid) { return sandboxPidToHost(cgroup->processes(), pid); };
+  stack.caller.report_pids = [cgroup = cgroup_.get()](const std::vector<int>& pids) {
+    return sandboxPidsToHost(cgroup->processes(), pids);
+  };
   stack.ca = ca_;
   stack.server.credentials = credentials_;
   proxy::DnsResolverOptions dns;
