@@ -45,12 +45,9 @@ void FleetDetector::run() {
   uint64_t seen = signal_.generation();
   while (!closing_ && !signal_.closed()) {
     scan();
-    // The next wake: a change of the store's generation, at most every min_interval; a short
-    // deadline so close() is honoured promptly.
-    const auto not_before = std::chrono::steady_clock::now() + options_.min_interval;
-    while (!closing_ && std::chrono::steady_clock::now() < not_before) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pacing between scans, not synchronisation
-    }
+    // The next wake: a change of the store's generation, at most every min_interval (pacing between
+    // scans, not synchronisation); the waits' short deadline keeps close() prompt.
+    std::this_thread::sleep_for(options_.min_interval);
     while (!closing_ && !signal_.closed()) {
       const uint64_t now = signal_.waitChange(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(250));
       if (now != seen) {
