@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "audit/export/stream_export_sink.h"
+#include "audit/export/spooled_export_sink.h"
 #include "audit/generator.h"
 #include "audit/pipeline.h"
 #include "common/clock.h"
@@ -142,16 +142,16 @@ Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint1
   options.log_dir = dir / "log";
   options.session = benchSession();
   options.jsonl_enabled = true;
-  std::shared_ptr<exporting::StreamExportSink> sink;
+  std::shared_ptr<exporting::SpooledExportSink> sink;
   const size_t before = rsyslog ? lineCount(rsyslog->msgFile()) : 0;
   const size_t timing_before = rsyslog ? lineCount(rsyslog->timingFile()) : 0;
   if (rsyslog || discard_port != 0) {
-    exporting::StreamExportOptions o;
+    exporting::SpooledExportOptions o;
     const uint16_t port = rsyslog ? rsyslog->port() : discard_port;
     o.url = exporting::ExportUrl::parse("syslog+tcp://127.0.0.1:" + std::to_string(port)).value();
     o.spool_dir = dir / "spool";
     o.drain = std::chrono::seconds(60);
-    auto made = exporting::StreamExportSink::make(o);
+    auto made = exporting::SpooledExportSink::make(o);
     if (!made.ok()) {
       std::fprintf(stderr, "export: %s\n", made.error().toString().c_str());
       std::exit(1);

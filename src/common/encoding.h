@@ -52,6 +52,8 @@ std::optional<int64_t> parseDurationMillis(std::string_view text);
 std::optional<uint64_t> parseByteSize(std::string_view text);
 // The value of a hex digit (0-9, a-f, A-F), or -1 for any other byte.
 int hexDigitValue(char c);
+// "%3a" -> ":"; invalid escapes are kept as they are.
+std::string percentDecode(std::string_view s);
 
 // A portable environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes.
 bool isEnvironmentName(std::string_view name);

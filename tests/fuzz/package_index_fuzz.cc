@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/encoding.h"
 #include "inspect_fuzz_util.h"
 #include "proxy/inspect/decompress.h"
 #include "proxy/inspect/package_index.h"
@@ -57,6 +58,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string resolved = resolveUrl(base, text.substr(0, 1024));
   (void)artifactKey(resolved);
   (void)artifactKey(text.substr(0, 1024));
-  (void)percentDecode(text.substr(0, 1024));
+  (void)warden::percentDecode(text.substr(0, 1024));
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace warden::testing {
 
@@ -15,7 +16,10 @@ namespace warden::testing {
 // connections. The destructor stops it (SIGQUIT, then SIGKILL) and reaps it. Not thread-safe.
 //
 // Locations: / serves files from docRoot(); /echo answers "echo <method> <uri>"; /big serves
-// `big.bin` (1 MiB); everything else 404.
+// `big.bin` (1 MiB); /ingest/ takes POSTed bodies (an HTTP export's receiver: each body is appended
+// to ingest.log, answered 200 with an Elasticsearch-style `{"errors":false}`), /ingest-small/ the
+// same with bodies over 16 KiB refused (413), /ingest-auth/ the same but 401 unless
+// `Authorization: Splunk s3cret-token`; everything else 404.
 class NginxServer {
  public:
   // TLS: serve HTTPS with this certificate and key (PEM files) instead of plain HTTP.
@@ -33,9 +37,15 @@ class NginxServer {
   const std::filesystem::path& docRoot() const { return www_; }
   // access.log: one line per request ("$request $status $connection").
   std::string accessLog() const;
+  // The non-empty lines of every body /ingest*/ accepted, in order.
+  std::vector<std::string> ingestLines() const;
+  // Stops nginx (a receiver going down); restart() brings it back on the same port and files.
+  void stop();
+  bool restart();
 
  private:
   NginxServer() = default;
+  bool launch();  // starts the process; true once it accepts connections (or it exited: pid_ = -1)
 
   std::filesystem::path root_;
   std::filesystem::path www_;

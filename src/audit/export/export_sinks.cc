@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "audit/export/stream_export_sink.h"
+#include "audit/export/spooled_export_sink.h"
 #include "audit/export/udp_export_sink.h"
 
 namespace warden::audit::exporting {
@@ -14,7 +14,12 @@ Result<std::vector<ExportUrl>> parseExportUrls(const std::vector<std::string>& u
     auto url = ExportUrl::parse(text);
     if (!url.ok()) return url.error();
     if (url->ca_file && ::access(url->ca_file->c_str(), R_OK) != 0) {
-      return invalidArgument(fmt::format("export URL '{}': cannot read the CA file {}", text, *url->ca_file));
+      return invalidArgument(fmt::format("export URL '{}': cannot read the CA file {}", url->name, *url->ca_file));
+    }
+    if (url->header_file) {
+      if (auto headers = readHeaderFile(*url->header_file); !headers.ok()) {
+        return invalidArgument(fmt::format("export URL '{}': {}", url->name, headers.error().message()));
+      }
     }
     out.push_back(std::move(url).value());
   }
@@ -31,10 +36,10 @@ Result<std::vector<std::shared_ptr<Sink>>> makeExportSinks(const std::vector<Exp
       sinks.push_back(std::move(sink).value());
       continue;
     }
-    StreamExportOptions options;
+    SpooledExportOptions options;
     options.url = urls[i];
     options.spool_dir = spool_root / fmt::format(".export-{}", i + 1);
-    auto sink = StreamExportSink::make(std::move(options));
+    auto sink = SpooledExportSink::make(std::move(options));
     if (!sink.ok()) return sink.error();
     sinks.push_back(std::move(sink).value());
   }

@@ -165,6 +165,35 @@ Result<void> StreamConnection::write(std::string_view bytes) {
   return okResult();
 }
 
+Result<size_t> StreamConnection::read(char* buf, size_t max, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (ssl_ == nullptr || SSL_pending(ssl_) == 0) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      const int n = ::poll(&p, 1, msLeft(deadline));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errnoError("poll");
+      if (n == 0) return deadlineExceeded("read: the receiver did not answer in time");
+    }
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      size_t got = 0;
+      if (SSL_read_ex(ssl_, buf, max, &got) == 1) return got;
+      const int saved = errno;
+      const int err = SSL_get_error(ssl_, 0);
+      if (err == SSL_ERROR_ZERO_RETURN) return size_t{0};
+      if (err == SSL_ERROR_WANT_READ) continue;  // a record without application data (a ticket)
+      if (err == SSL_ERROR_SYSCALL && saved == 0) return size_t{0};  // EOF without close_notify
+      if (err == SSL_ERROR_SYSCALL) return errnoError("TLS read", saved);
+      return unavailable("TLS read: " + sslErrors());
+    }
+    const ssize_t n = ::recv(fd_.get(), buf, max, MSG_DONTWAIT);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+    return errnoError("read");
+  }
+}
+
 uint64_t StreamConnection::bytesSent() const {
   if (ssl_ != nullptr) return BIO_number_written(SSL_get_wbio(ssl_));
   return plain_sent_;

@@ -33,9 +33,9 @@ class TlsClientContext {
   SSL_CTX* ctx_;
 };
 
-// One TCP (optionally TLS) connection to a syslog receiver: connect with a deadline, write whole
-// buffers, and tell how many of the written bytes the peer's TCP has not acknowledged yet
-// (SIOCOUTQ) — what the export's at-least-once cursor is built on.
+// One TCP (optionally TLS) connection to an export's receiver: connect with a deadline, write whole
+// buffers, read what an HTTP receiver answers, and tell how many of the written bytes the peer's TCP
+// has not acknowledged yet (SIOCOUTQ) — what the syslog export's at-least-once cursor is built on.
 //
 // Owns the socket and the SSL object. One thread (the sink's delivery thread) does everything
 // except interrupt(), which any thread may call to make a blocked write() or connect return.
@@ -53,6 +53,10 @@ class StreamConnection {
   // Writes all of `bytes` (blocking; a stall longer than the send timeout, 10 s, is an error).
   // An error means the connection is unusable.
   Result<void> write(std::string_view bytes);
+  // Reads what is there (at most `max` bytes), waiting up to `timeout` for the first byte. 0 bytes:
+  // the peer closed its side. DeadlineExceeded when nothing came in time; other errors mean the
+  // connection is unusable.
+  Result<size_t> read(char* buf, size_t max, std::chrono::milliseconds timeout);
   // Bytes handed to the kernel (after TLS framing) so far.
   uint64_t bytesSent() const;
   // Of those, how many the peer has not acknowledged yet (SIOCOUTQ); bytesSent() on error.

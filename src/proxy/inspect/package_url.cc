@@ -73,24 +73,6 @@ std::optional<PackageManager> managerFromUserAgent(std::string_view ua) {
   return std::nullopt;
 }
 
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hexDigitValue(s[i + 1]);
-      const int lo = hexDigitValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>((hi << 4) | lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 std::string normalizePipName(std::string_view name) {
   std::string out;
   out.reserve(name.size());

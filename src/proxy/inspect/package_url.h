@@ -56,7 +56,4 @@ std::string artifactKey(std::string_view host, uint16_t port, std::string_view c
 // `reference` resolved against `base` (RFC 3986 section 5, without the fragment).
 std::string resolveUrl(std::string_view base, std::string_view reference);
 
-// "%3a" -> ":"; invalid escapes are kept as they are.
-std::string percentDecode(std::string_view s);
-
 }  // namespace warden::proxy::inspect

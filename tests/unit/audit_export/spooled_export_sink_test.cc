@@ -1,7 +1,7 @@
 // The syslog TCP export against a receiver the test runs on loopback: what arrives, in what
 // framing, across an outage, and what a full spool records.
 
-#include "audit/export/stream_export_sink.h"
+#include "audit/export/spooled_export_sink.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -119,8 +119,8 @@ std::vector<std::string> messages(const std::string& bytes) {
   return out;
 }
 
-StreamExportOptions optionsFor(uint16_t port, const std::filesystem::path& spool) {
-  StreamExportOptions o;
+SpooledExportOptions optionsFor(uint16_t port, const std::filesystem::path& spool) {
+  SpooledExportOptions o;
   o.url = ExportUrl::parse("syslog+tcp://127.0.0.1:" + std::to_string(port)).value();
   o.spool_dir = spool;
   o.settle = std::chrono::milliseconds(50);
@@ -135,10 +135,10 @@ size_t countLines(const std::filesystem::path& path, std::string_view needle) {
   return n;
 }
 
-TEST(StreamExportSinkTest, EveryEventArrivesOctetCountedWithMsgExactlyTheJsonlLine) {
+TEST(SpooledExportSinkTest, EveryEventArrivesOctetCountedWithMsgExactlyTheJsonlLine) {
   TempDir dir;
   Receiver receiver;
-  auto sink = StreamExportSink::make(optionsFor(receiver.port(), dir / "spool"));
+  auto sink = SpooledExportSink::make(optionsFor(receiver.port(), dir / "spool"));
   ASSERT_TRUE(sink.ok()) << sink.error().toString();
   ManualClock clock(kNoon);
   PipelineOptions options = testOptions(dir / "log", clock);
@@ -160,11 +160,11 @@ TEST(StreamExportSinkTest, EveryEventArrivesOctetCountedWithMsgExactlyTheJsonlLi
   EXPECT_FALSE(std::filesystem::exists(dir / "spool")) << "a spool whose events were all delivered is removed";
 }
 
-TEST(StreamExportSinkTest, AReceiverDownAtTheStartIsRecordedOnceEachWayAndGetsEverythingWhenItComes) {
+TEST(SpooledExportSinkTest, AReceiverDownAtTheStartIsRecordedOnceEachWayAndGetsEverythingWhenItComes) {
   TempDir dir;
   uint16_t port = 0;
   { port = Receiver().port(); }  // a free port, closed again
-  auto sink = StreamExportSink::make(optionsFor(port, dir / "spool"));
+  auto sink = SpooledExportSink::make(optionsFor(port, dir / "spool"));
   ASSERT_TRUE(sink.ok()) << sink.error().toString();
   ManualClock clock(kNoon);
   PipelineOptions options = testOptions(dir / "log", clock);
@@ -191,14 +191,14 @@ TEST(StreamExportSinkTest, AReceiverDownAtTheStartIsRecordedOnceEachWayAndGetsEv
   EXPECT_EQ(sink.value()->stats().outages, 1u);
 }
 
-TEST(StreamExportSinkTest, AReceiverThatDropsTheConnectionGetsTheUnacknowledgedEventsAgain) {
+TEST(SpooledExportSinkTest, AReceiverThatDropsTheConnectionGetsTheUnacknowledgedEventsAgain) {
   TempDir dir;
   uint16_t port = 0;
   auto first = std::make_unique<Receiver>();
   port = first->port();
-  StreamExportOptions o = optionsFor(port, dir / "spool");
+  SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.settle = std::chrono::seconds(30);  // nothing counts as delivered while the first receiver lives
-  auto sink = StreamExportSink::make(o);
+  auto sink = SpooledExportSink::make(o);
   ASSERT_TRUE(sink.ok()) << sink.error().toString();
   ManualClock clock(kNoon);
   PipelineOptions options = testOptions(dir / "log", clock);
@@ -218,14 +218,14 @@ TEST(StreamExportSinkTest, AReceiverThatDropsTheConnectionGetsTheUnacknowledgedE
   EXPECT_EQ(messages(second.bytes()), jsonl);
 }
 
-TEST(StreamExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow) {
+TEST(SpooledExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow) {
   TempDir dir;
   uint16_t port = 0;
   { port = Receiver().port(); }
-  StreamExportOptions o = optionsFor(port, dir / "spool");
+  SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.spool_max_bytes = 8192;
   o.drain = std::chrono::milliseconds(100);
-  auto sink = StreamExportSink::make(o);
+  auto sink = SpooledExportSink::make(o);
   ASSERT_TRUE(sink.ok()) << sink.error().toString();
   ManualClock clock(kNoon);
   PipelineOptions options = testOptions(dir / "log", clock);
@@ -242,14 +242,14 @@ TEST(StreamExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow) 
   EXPECT_TRUE(std::filesystem::exists(dir / "spool")) << "undelivered events stay on disk";
 }
 
-TEST(StreamExportSinkTest, AnEarlierSessionsSpoolInTheSameDirectoryIsMovedAsideNotAppendedTo) {
+TEST(SpooledExportSinkTest, AnEarlierSessionsSpoolInTheSameDirectoryIsMovedAsideNotAppendedTo) {
   TempDir dir;
   uint16_t port = 0;
   { port = Receiver().port(); }
-  StreamExportOptions o = optionsFor(port, dir / "spool");
+  SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.drain = std::chrono::milliseconds(50);
   for (int session = 0; session < 2; ++session) {
-    auto sink = StreamExportSink::make(o);
+    auto sink = SpooledExportSink::make(o);
     ASSERT_TRUE(sink.ok()) << sink.error().toString();
     ManualClock clock(kNoon);
     PipelineOptions options = testOptions(dir / ("log" + std::to_string(session)), clock);

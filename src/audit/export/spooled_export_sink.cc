@@ -1,0 +1,151 @@
+#include "audit/export/spooled_export_sink.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+namespace warden::audit::exporting {
+
+// The sink's spool as the delivery loop's backlog: marks are sequences.
+class SpooledExportSink::SpoolBacklog final : public ExportBacklog {
+ public:
+  explicit SpoolBacklog(Spool& spool) : spool_(spool) {}
+  Result<ExportBatch> next(uint64_t after, size_t max_records, size_t max_bytes) override {
+    auto pending = spool_.pending(after, max_records, max_bytes);
+    if (!pending.ok()) return pending.error();
+    ExportBatch batch;
+    batch.payloads.reserve(pending->size());
+    for (SpooledEvent& e : *pending) {
+      batch.mark = e.sequence;
+      batch.payloads.push_back(std::move(e.json));
+    }
+    return batch;
+  }
+  uint64_t acknowledgedMark() const override { return spool_.ackedSequence(); }
+  Result<void> acknowledge(uint64_t mark) override { return spool_.ack(mark); }
+  uint64_t unacknowledged() const override { return spool_.lastSequence() - spool_.ackedSequence(); }
+
+ private:
+  Spool& spool_;
+};
+
+SpooledExportSink::SpooledExportSink(SpooledExportOptions options) : options_(std::move(options)) {}
+
+Result<std::shared_ptr<SpooledExportSink>> SpooledExportSink::make(SpooledExportOptions options) {
+  auto receiver = ExportReceiver::make(options.url, options.settle);
+  if (!receiver.ok()) return receiver.error();
+  std::shared_ptr<SpooledExportSink> sink(new SpooledExportSink(std::move(options)));
+  sink->receiver_ = std::move(receiver).value();
+  const SpooledExportOptions& o = sink->options_;
+  SpoolOptions spool_options;
+  spool_options.dir = o.spool_dir;
+  spool_options.max_bytes = o.spool_max_bytes;
+  // The session's own files are the durable record; this spool only has to survive the receiver.
+  spool_options.fsync_each_batch = false;
+  // A spool left by an earlier session in the same log directory holds another session's
+  // sequences: it is moved aside (kept, and reported at open()), never appended to.
+  std::error_code ec;
+  if (std::filesystem::exists(o.spool_dir, ec)) {
+    const std::filesystem::path aside =
+        o.spool_dir.string() + fmt::format(".left-{}", SystemClock::instance().nowMillis());
+    std::filesystem::rename(o.spool_dir, aside, ec);
+    if (ec) return errnoError(fmt::format("export {}: move the earlier spool {} aside", o.url.name, o.spool_dir.string()), ec.value());
+    sink->earlier_spool_ = aside;
+  }
+  auto spool = Spool::open(spool_options);
+  if (!spool.ok()) return spool.error().withContext(fmt::format("export {} spool {}", o.url.name, o.spool_dir.string()));
+  sink->spool_ = std::move(spool).value();
+  sink->backlog_ = std::make_unique<SpoolBacklog>(*sink->spool_);
+  sink->spool_sink_ = std::make_unique<SpoolSink>(o.url.name, *sink->spool_, [s = sink.get()] {
+    if (s->delivery_) s->delivery_->wake();
+  });
+  return sink;
+}
+
+SpooledExportSink::~SpooledExportSink() {
+  if (delivery_) delivery_->stop();
+}
+
+Result<void> SpooledExportSink::open(SinkContext& context) {
+  context_ = &context;
+  origin_.hostname = context.session().hostname;
+  origin_.session_id = context.session().session_id;
+  origin_.procid = static_cast<long>(::getpid());
+  if (auto opened = spool_sink_->open(context); !opened.ok()) return opened;
+  if (!earlier_spool_.empty()) {
+    context.report(Level::kWarn, fmt::format("export {}: an earlier session's undelivered events are kept in {} "
+                                             "(not sent: this session starts a spool of its own)",
+                                             options_.url.name, earlier_spool_.string()));
+  }
+  ExportDeliveryOptions d;
+  d.connect_timeout = options_.connect_timeout;
+  d.backoff_min = options_.backoff_min;
+  d.backoff_max = options_.backoff_max;
+  ExportObserver observer;
+  observer.down = [this](const SinkFacts& f) { context_->record(sinkUnreachableEvent(context_->session(), f.since, f)); };
+  observer.up = [this](const SinkFacts& f) {
+    context_->record(sinkReconnectedEvent(context_->session(), context_->clock().nowMillis(), f));
+  };
+  observer.report = [this](Level level, const std::string& message) { context_->report(level, message); };
+  observer.now_ms = [this] { return context_->clock().nowMillis(); };
+  delivery_ = std::make_unique<ExportDelivery>(receiver_, *backlog_, d, std::move(observer));
+  delivery_->start();
+  return okResult();
+}
+
+void SpooledExportSink::write(const SinkBatch& batch) {
+  if (batch.events.empty()) return;
+  rendered_.resize(batch.events.size());
+  records_.resize(batch.events.size());
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    rendered_[i].clear();
+    receiver_->render(rendered_[i], origin_, batch.events[i]);
+    records_[i] = batch.events[i];
+    records_[i].json = rendered_[i];  // the spool keeps the event as it will be sent
+  }
+  SinkBatch copy = batch;
+  copy.events = records_;
+  spool_sink_->write(copy);
+  std::lock_guard lock(mu_);
+  skipped_ = spool_sink_->skipped();
+}
+
+Result<void> SpooledExportSink::close() {
+  if (auto closed = spool_sink_->close(); !closed.ok()) return closed;
+  if (!delivery_) return okResult();
+  delivery_->drain(options_.drain);
+  const uint64_t left = spool_->lastSequence() - spool_->ackedSequence();
+  const SpooledExportStats last = stats();
+  {
+    std::lock_guard lock(mu_);
+    final_ = last;
+    closed_ = true;
+    delivery_.reset();
+  }
+  spool_.reset();
+  if (left == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(options_.spool_dir, ec);
+    return okResult();
+  }
+  context_->report(Level::kError, fmt::format("export {}: {} events were not delivered; they are kept in {}",
+                                              options_.url.name, left, options_.spool_dir.string()));
+  return okResult();
+}
+
+SpooledExportStats SpooledExportSink::stats() const {
+  std::lock_guard lock(mu_);
+  if (closed_) return final_;
+  SpooledExportStats out;
+  if (delivery_) {
+    const ExportDeliveryStats d = delivery_->stats();
+    out.delivered_sequence = d.delivered_mark;
+    out.connections = d.connections;
+    out.outages = d.outages;
+  }
+  out.skipped = skipped_;
+  return out;
+}
+
+}  // namespace warden::audit::exporting
