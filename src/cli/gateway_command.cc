@@ -1,7 +1,7 @@
 // `warden gateway [--config FILE] [--listen ADDR:PORT] [--db URL] [--ocsf-logging] [--log-dir DIR]
 //  [--policy FILE] [--retention DUR] [--retention-max-bytes SIZE] [--retention-interval DUR]
 //  [--operator-socket PATH|none] [--operator-group GROUP] [--operator-tokens FILE]
-//  [--rules FILE]... [--rules-builtin on|off]`: runs the
+//  [--rules FILE]... [--rules-builtin on|off] [--export URL]...`: runs the
 // gateway (product.md "Gateway", docs/gateway.md) in the foreground until SIGINT or SIGTERM. Prints
 // "warden gateway: listening on ADDR:PORT" once it serves (the chosen port when PORT is 0), then
 // "warden gateway: operator socket PATH" (when there is one) and "warden gateway: session ID, audit
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/export/export_sinks.h"
 #include "cli/dispatch.h"
 #include "common/encoding.h"
 #include "gateway/service/gateway_server.h"
@@ -44,7 +45,7 @@ int gatewayCommand(int argc, char** argv) {
   CLI::App app{"Runs the Warden gateway: session config, event store, logs and queries.", "warden gateway"};
   std::string config, listen, db, log_dir, policy, retention, retention_max_bytes, retention_interval;
   std::string operator_socket, operator_group, operator_tokens;
-  std::vector<std::string> rules;
+  std::vector<std::string> rules, exports;
   std::string rules_builtin = "off";
   bool ocsf_logging = false;
   app.add_option("--config", config, "YAML config file (docs/gateway-settings.md); flags win over it");
@@ -71,6 +72,9 @@ int gatewayCommand(int argc, char** argv) {
   app.add_option("--rules-builtin", rules_builtin,
                  "also run the built-in pack here: on or off (default; sessions run it live)")
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--export", exports,
+                 "send every stored event of every session to a SIEM: syslog+tcp://, syslog+tls://, https:// "
+                 "(docs/export.md); resumes from a cursor kept in the store (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,6 +94,11 @@ int gatewayCommand(int argc, char** argv) {
   options.ocsf_logging_flag = ocsf_logging;
   for (const auto& file : rules) options.rules_files.emplace_back(file);
   options.rules_builtin = rules_builtin == "on";
+  options.exports = exports;
+  if (auto urls = audit::exporting::parseExportUrls(exports); !urls.ok()) {
+    std::fprintf(stderr, "warden gateway: %s\n", urls.error().message().c_str());
+    return kExitUsage;
+  }
   if (const char* env = std::getenv(std::string(gateway::kOcsfLoggingEnv).c_str())) options.ocsf_logging_env = env;
   if (!durationFlag("--retention", retention, &options.retention_max_age_ms) ||
       !durationFlag("--retention-interval", retention_interval, &options.retention_interval_ms)) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/child_process.h"
+#include "support/nginx.h"
 #include "support/rsyslog.h"
 #include "support/sandbox_fixtures.h"
 #include "support/test_env.h"
@@ -200,6 +201,32 @@ TEST_F(ExportSyslog, OverUdpEachEventIsOneDatagramOnLoopback) {
   ASSERT_TRUE(waitFor([&] { return rsyslog->messages().size() >= written.size(); }))
       << rsyslog->messages().size() << " of " << written.size();
   EXPECT_EQ(rsyslog->messages(), written);
+}
+
+TEST_F(ExportSyslog, OverHttpsEveryEventArrivesAsNdjsonThatVerifiesAndTheTokenStaysOutOfTheRecord) {
+  const NginxServer::Tls tls{tmp_ / "cert.pem", tmp_ / "key.pem"};
+  ASSERT_TRUE(makeSelfSignedCertificate(tls.certificate, tls.key));
+  std::string why;
+  auto nginx = NginxServer::start(&why, &tls);
+  if (!nginx) GTEST_SKIP() << why;
+  const std::string url = "https://127.0.0.1:" + std::to_string(nginx->port()) +
+                          "/ingest-auth/services/collector/raw?ca=" + tls.certificate.string() +
+                          "&header=Authorization:Splunk%20s3cret-token";
+  const auto r = runCommand(runArgs("--export " + shellQuote(url), "echo hello; /bin/true") + " 2>&1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto written = jsonl();
+  ASSERT_GT(written.size(), 3u);
+  // The session waited for the export to drain: the receiver has everything, once, in order.
+  EXPECT_EQ(nginx->ingestLines(), written);
+  const auto copy = tmp_ / "siem-copy.jsonl";
+  std::string text;
+  for (const auto& l : nginx->ingestLines()) text += l + "\n";
+  writeFile(copy, text);
+  const auto ok = runCommand(wardenBinary().string() + " audit verify " + copy.string() + " 2>&1");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_EQ(readFile(log_dir_ / "warden.log").find("s3cret"), std::string::npos);
+  for (const auto& l : written) EXPECT_EQ(l.find("s3cret"), std::string::npos);
+  EXPECT_EQ(r.output.find("s3cret"), std::string::npos);
 }
 
 TEST_F(ExportSyslog, ABadExportUrlIsAUsageErrorNamingItAndStartsNothing) {

@@ -16,7 +16,9 @@
 #include "detect/rule_set.h"
 #include "gateway/service/append_signal.h"
 #include "gateway/service/audit_trail.h"
+#include "audit/export/export_sinks.h"
 #include "gateway/service/fleet_detector.h"
+#include "gateway/service/fleet_export.h"
 #include "gateway/service/gateway_service.h"
 #include "gateway/service/operator_socket.h"
 #include "gateway/service/operator_tokens.h"
@@ -121,6 +123,19 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
                              (diagnostics.empty() ? loaded.error().message() : diagnostics.toString()));
     }
     fleet_rules = std::move(loaded).value();
+  }
+
+  // 0b. Exports: a bad URL starts nothing and says which.
+  std::vector<std::string> export_texts = config.exports.value_or(std::vector<std::string>{});
+  export_texts.insert(export_texts.end(), options.exports.begin(), options.exports.end());
+  auto export_urls = audit::exporting::parseExportUrls(export_texts);
+  if (!export_urls.ok()) return export_urls.error();
+  for (const auto& url : *export_urls) {
+    if (url.transport == audit::exporting::ExportUrl::Transport::kUdp) {
+      return invalidArgument(fmt::format("export URL '{}': the gateway exports over syslog+tcp, syslog+tls, https or "
+                                         "http (UDP could lose the fleet's events without anyone knowing)",
+                                         url.name));
+    }
   }
 
   // 1. The policy to serve: refused before anything else starts when it does not load.
@@ -263,6 +278,19 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(const GatewayServerO
     change.message = fmt::format("fleet rules: {} rule{} evaluated over every pushed event", count, count == 1 ? "" : "s");
     emitter.emit(ocsf::configChange(s->trail_->session(), SystemClock::instance().nowMillis(), change));
   }
+
+  // 10. Exports of every stored event, from each export's persisted cursor.
+  for (const auto& url : *export_urls) {
+    FleetExportOptions eo;
+    eo.drain = options.export_drain;
+    auto exporter = FleetExport::start(*s->store_, *s->appended_, emitter, s->trail_->session(), url, eo);
+    if (!exporter.ok()) return exporter.error();
+    s->exports_.push_back(std::move(*exporter));
+    ocsf::ConfigChange change;
+    change.state = std::string(ocsf::kConfigLoaded);
+    change.message = fmt::format("export {}: every stored event, from its cursor", url.name);
+    emitter.emit(ocsf::configChange(s->trail_->session(), SystemClock::instance().nowMillis(), change));
+  }
   return s;
 }
 
@@ -330,6 +358,9 @@ void GatewayServer::stop() {
     if (operator_socket_) operator_socket_->stop();  // no new operator connections
     if (appended_) appended_->close();  // FollowLogs streams end instead of holding up the shutdown
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    // No more pushes: each export delivers what is stored (bounded), its cursor saved; what is
+    // stored after this (the trail's last events) is exported after the next start.
+    for (auto& e : exports_) e->close();
     if (trail_) trail_->close();
   });
 }

@@ -21,6 +21,7 @@ namespace warden::gateway {
 
 class AppendSignal;
 class FleetDetector;
+class FleetExport;
 class GatewayAuditTrail;
 class GatewayService;
 class OperatorSocket;
@@ -63,6 +64,11 @@ struct GatewayServerOptions {
   // pushed event, and whether the built-in pack runs here too (off by default: sessions run it live).
   std::vector<std::filesystem::path> rules_files;
   bool rules_builtin = false;
+  // Exports (docs/export.md "At the gateway"): every stored event of every session to each URL
+  // (syslog+tcp/tls, https/http; not syslog+udp), resuming from the cursor the store keeps. The
+  // flags' URLs come after the config file's `exports`.
+  std::vector<std::string> exports;
+  std::chrono::milliseconds export_drain{5000};  // stop(): how long each export keeps delivering
 };
 
 // A store URL split: SQLite path or PostgreSQL URL. InvalidArgument for an empty URL, an empty
@@ -106,6 +112,8 @@ class GatewayServer {
   const std::filesystem::path& gatewayLogDir() const;
   // nullptr when no retention limit is set / no policy is served / no fleet rules are given.
   FleetDetector* fleet() { return fleet_.get(); }
+  // The exports, in the order of their URLs (config file first, then flags).
+  const std::vector<std::unique_ptr<FleetExport>>& exports() const { return exports_; }
   RetentionTask* retention() { return retention_.get(); }
   PolicySource* policy() { return policy_.get(); }
   // The operators' unix socket; empty when there is none.
@@ -136,6 +144,7 @@ class GatewayServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionTask> retention_;
   std::unique_ptr<FleetDetector> fleet_;  // null without fleet rules
+  std::vector<std::unique_ptr<FleetExport>> exports_;
   std::string listen_;
   int port_ = 0;
   std::once_flag stopped_;

@@ -19,7 +19,7 @@ namespace {
 
 const YamlReader::Keys kTopKeys = {"listen",          "db",             "ocsf_logging",   "retention",
                                        "policy",          "log_dir",        "poll_interval",  "tls",
-                                       "operator_socket", "operator_group", "operator_tokens"};
+                                       "operator_socket", "operator_group", "operator_tokens", "exports"};
 const YamlReader::Keys kTlsKeys = {"cert", "key", "client_ca"};
 const YamlReader::Keys kRetentionKeys = {"max_age", "max_bytes", "interval"};
 
@@ -54,6 +54,12 @@ class ConfigWalker {
         config.operator_group = path(v, key, at);
       } else if (key == "tls") {
         config.tls = tls(v, at);
+      } else if (key == "exports") {
+        std::vector<std::string> urls;
+        r_.forEachItem(v, key, at, [&](size_t, const std::string& item_path, const YAML::Node& item) {
+          if (auto url = scalar(item, item_path, at, "an export URL")) urls.push_back(*url);
+        });
+        config.exports = std::move(urls);
       }
     });
   }

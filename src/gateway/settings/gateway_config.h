@@ -37,6 +37,7 @@ struct GatewayTlsConfig {
 //   operator_socket: /run/warden/gateway.sock      # the operators' unix socket; "" for none
 //   operator_group: warden                          # besides root, this group's members are operators there
 //   operator_tokens: /etc/warden/operator-tokens    # "ID TOKEN" lines; root-only (mode 0600)
+//   exports: [https://siem.example/ingest?header_file=/etc/warden/siem-headers]  # URLs (docs/export.md)
 struct GatewayConfig {
   std::optional<std::string> listen;
   std::optional<std::string> db;
@@ -51,6 +52,7 @@ struct GatewayConfig {
   std::optional<std::string> operator_socket;
   std::optional<std::string> operator_group;
   std::optional<std::string> operator_tokens;
+  std::optional<std::vector<std::string>> exports;  // checked when the gateway starts
 };
 
 // Larger config files are rejected before parsing.

@@ -125,4 +125,16 @@ Result<void> validateQuery(const EventQuery& q) {
   return okResult();
 }
 
+Result<void> validateExportCursors(std::string_view export_name,
+                                   const std::vector<std::pair<std::string, uint64_t>>& cursors) {
+  if (export_name.empty() || export_name.size() > kMaxSettingKeyBytes) {
+    return invalidArgument("an export cursor needs an export name of 1-256 bytes");
+  }
+  for (const auto& [session, sequence] : cursors) {
+    if (!isValidSessionId(session)) return invalidArgument("export cursor: invalid session id");
+    if (sequence > static_cast<uint64_t>(INT64_MAX)) return invalidArgument("export cursor: sequence out of range");
+  }
+  return okResult();
+}
+
 }  // namespace warden::gateway

@@ -148,7 +148,19 @@ class EventStore {
   // The version and hash of the policy the gateway serves (so its version survives a restart).
   virtual Result<void> savePolicyState(uint64_t policy_version, std::string_view policy_hash) = 0;
   virtual Result<PersistedSettings> loadSettings() = 0;
+
+  // The cursors of the gateway's exports (schema migration 4; gateway/service/fleet_export.h): per
+  // export (its URL's name, never its query) and session, the highest sequence the receiver took.
+  // saveExportCursors writes a batch in one transaction; a cursor never goes down (max(stored,
+  // given)). Export names over kMaxSettingKeyBytes or invalid session ids are InvalidArgument.
+  virtual Result<void> saveExportCursors(std::string_view export_name,
+                                         const std::vector<std::pair<std::string, uint64_t>>& cursors) = 0;
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) = 0;
 };
+
+// The checks saveExportCursors() makes before touching the database (shared by both backends).
+Result<void> validateExportCursors(std::string_view export_name,
+                                   const std::vector<std::pair<std::string, uint64_t>>& cursors);
 
 // The stop reason as a session record keeps it: cut at the first NUL and to 256 bytes (on a UTF-8
 // boundary), so that any event's bytes fit a TEXT column. The event itself keeps the exact bytes.

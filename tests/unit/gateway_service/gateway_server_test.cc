@@ -3,12 +3,14 @@
 // record, and the served policy. Everything goes through a real gRPC channel: the gateway's operator
 // socket in the temp dir, on which this test (root) is the operator.
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,12 +20,14 @@
 #include "audit/verify.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "gateway/service/fleet_export.h"
 #include "gateway/service/gateway_server.h"
 #include "gateway/service/policy_source.h"
 #include "gateway/service/retention_task.h"
 #include "ocsf/builders.h"
 #include "ocsf/jsonl_formatter.h"
 #include "ocsf/shorthand.h"
+#include "support/nginx.h"
 #include "support/shared_postgres.h"
 #include "support/test_env.h"
 #include "warden/v1/gateway.grpc.pb.h"
@@ -496,6 +500,69 @@ TEST_P(GatewayServerTest, ThePolicyVersionSurvivesARestartAndMovesOnWhenTheFileC
   served = sandboxPolicy("s1", token);
   EXPECT_EQ(served.policy_version(), 2u);
   EXPECT_EQ(served.policy_hash(), sha256Hex(kPolicyV2));
+}
+
+// ---- 6. The fleet export resumes from its persisted cursor -----------------------------------------
+
+// Each exported line's (session, sequence), from a real nginx's record of the POSTed NDJSON.
+std::map<std::pair<std::string, uint64_t>, int> exportedCounts(const testing::NginxServer& nginx) {
+  std::map<std::pair<std::string, uint64_t>, int> out;
+  for (const auto& line : nginx.ingestLines()) {
+    const json j = json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    out[{j["metadata"]["correlation_uid"].get<std::string>(), j["metadata"]["sequence"].get<uint64_t>()}]++;
+  }
+  return out;
+}
+
+TEST_P(GatewayServerTest, AnExportSendsEveryStoredEventOnceAndAfterARestartGoesOnFromItsCursor) {
+  std::string why;
+  auto nginx = testing::NginxServer::start(&why);
+  if (!nginx) GTEST_SKIP() << why;
+  GatewayServerOptions o = baseOptions();
+  o.exports = {fmt::format("http://127.0.0.1:{}/ingest/fleet", nginx->port())};
+  start(o);
+  ASSERT_EQ(server_->exports().size(), 1u);
+  const std::string first_gateway = server_->gatewaySessionId();
+  const std::string ta = registerSession("sess-a");
+  const std::string tb = registerSession("sess-b");
+  const int64_t t = nowMs();
+  std::vector<v1::StoredEvent> a, b;
+  a.push_back(logStart("sess-a", t));
+  b.push_back(logStart("sess-b", t));
+  for (uint64_t seq = 2; seq <= 40; ++seq) {
+    a.push_back(opEvent("sess-a", seq, t));
+    b.push_back(opEvent("sess-b", seq, t));
+  }
+  ASSERT_EQ(push(ta, "sess-a", a), 40u);
+  ASSERT_EQ(push(tb, "sess-b", b), 40u);
+  auto delivered = [&](const std::string& session, uint64_t last) {
+    const auto counts = exportedCounts(*nginx);
+    for (uint64_t seq = 1; seq <= last; ++seq) {
+      if (!counts.contains({session, seq})) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(waitFor([&] { return delivered("sess-a", 40) && delivered("sess-b", 40); }));
+  ASSERT_TRUE(waitFor([&] { return server_->exports()[0]->cursor("sess-a") == 40; }))
+      << "the cursor is saved once the receiver took the events";
+  shutDown();
+
+  // A restart: the export goes on after its cursor; the events pushed now arrive, the ones it had
+  // delivered are not sent again, and what the first gateway stored last (its own final checkpoint,
+  // after its export stopped) is not skipped.
+  start(o);
+  const std::vector<v1::StoredEvent> more{opEvent("sess-a", 41, t), opEvent("sess-a", 42, t)};
+  ASSERT_EQ(push(ta, "sess-a", more), 42u);
+  ASSERT_TRUE(waitFor([&] { return delivered("sess-a", 42); }));
+  const uint64_t first_gateway_events = storedSequences(server_->store(), first_gateway).size();
+  ASSERT_GT(first_gateway_events, 1u);
+  ASSERT_TRUE(waitFor([&] { return delivered(first_gateway, first_gateway_events); }))
+      << "the first gateway's own trail, up to its final checkpoint";
+  shutDown();
+  for (const auto& [key, count] : exportedCounts(*nginx)) {
+    EXPECT_EQ(count, 1) << key.first << " " << key.second << " was sent " << count << " times";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GatewayServerTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),

@@ -50,6 +50,13 @@ class FailingStore final : public EventStore {
     return inner_->savePolicyState(version, hash);
   }
   Result<PersistedSettings> loadSettings() override { return inner_->loadSettings(); }
+  Result<void> saveExportCursors(std::string_view name,
+                                 const std::vector<std::pair<std::string, uint64_t>>& cursors) override {
+    return inner_->saveExportCursors(name, cursors);
+  }
+  Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view name) override {
+    return inner_->loadExportCursors(name);
+  }
 
  private:
   std::unique_ptr<EventStore> inner_;

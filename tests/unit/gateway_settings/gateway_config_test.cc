@@ -76,6 +76,20 @@ tls:
   EXPECT_THAT(problems("tls: {cert: a, key: b, client_cert: c}\n"), ::testing::ElementsAre(HasSubstr("client_cert")));
 }
 
+TEST(GatewayConfigTest, ExportsAreAListOfUrls) {
+  const auto config = parseGatewayConfig(R"(exports:
+  - https://siem.example/ingest?header_file=/etc/warden/siem-headers
+  - syslog+tls://siem.example:6514
+)",
+                                         "gw.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_TRUE(config->exports.has_value());
+  EXPECT_EQ(*config->exports, (std::vector<std::string>{"https://siem.example/ingest?header_file=/etc/warden/siem-headers",
+                                                        "syslog+tls://siem.example:6514"}));
+  EXPECT_THAT(problems("exports: https://one.example/x\n"), ::testing::ElementsAre(HasSubstr("exports: expected a list")));
+  EXPECT_THAT(problems("exports: [[a]]\n"), ::testing::ElementsAre(HasSubstr("exports[0]: expected an export URL")));
+}
+
 TEST(GatewayConfigTest, EmptyFileLeavesEverythingUnset) {
   const auto config = parseGatewayConfig("", "gw.yaml");
   ASSERT_TRUE(config.ok());

@@ -525,6 +525,27 @@ TEST_P(EventStoreTest, InvalidSettingWritesAreRefusedAndChangeNothing) {
   EXPECT_EQ(p.revision, 0u);
 }
 
+TEST_P(EventStoreTest, ExportCursorsArePerExportAndSessionAndNeverGoDown) {
+  auto empty = store_->loadExportCursors("https://siem.example:443/ingest");
+  ASSERT_TRUE(empty.ok()) << empty.error().toString();
+  EXPECT_TRUE(empty->empty());
+  ASSERT_TRUE(store_->saveExportCursors("https://siem.example:443/ingest", {{"sess-b", 7}, {"sess-a", 3}}).ok());
+  ASSERT_TRUE(store_->saveExportCursors("syslog+tcp://siem.example:514", {{"sess-a", 9}}).ok());
+  ASSERT_TRUE(store_->saveExportCursors("https://siem.example:443/ingest", {{"sess-a", 5}, {"sess-b", 2}}).ok());
+  auto https = store_->loadExportCursors("https://siem.example:443/ingest");
+  ASSERT_TRUE(https.ok());
+  const std::vector<std::pair<std::string, uint64_t>> want{{"sess-a", 5}, {"sess-b", 7}};
+  EXPECT_EQ(*https, want) << "ordered by session; sess-b's cursor did not go back to 2";
+  auto syslog = store_->loadExportCursors("syslog+tcp://siem.example:514");
+  ASSERT_TRUE(syslog.ok());
+  ASSERT_EQ(syslog->size(), 1u);
+  EXPECT_EQ((*syslog)[0].second, 9u);
+  auto bad = store_->saveExportCursors("x", {{"bad id with spaces", 1}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(store_->saveExportCursors("", {{"sess-a", 1}}).ok());
+}
+
 TEST_P(EventStoreTest, PolicyStateRoundTripsWithoutTouchingTheRevision) {
   ASSERT_TRUE(store_->saveRevision(7).ok());
   ASSERT_TRUE(store_->savePolicyState(3, "ab12").ok());

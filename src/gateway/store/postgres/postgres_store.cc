@@ -88,6 +88,12 @@ DROP TABLE events;
 DROP TABLE session_progress;
 ANALYZE event_rows;
 )sql",
+    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h).
+    R"sql(
+CREATE TABLE export_cursors (
+  export TEXT NOT NULL, session_id TEXT NOT NULL, sequence BIGINT NOT NULL,
+  PRIMARY KEY (export, session_id));
+)sql",
 };
 
 constexpr size_t kFactRowsPerInsert = 1000;  // 4 parameters each, under libpq's 65535
@@ -408,6 +414,39 @@ ON CONFLICT (id) DO NOTHING RETURNING id)sql",
       return okResult();
     });
     if (!r.ok()) return r.error().withContext("postgres loadSettings");
+    return out;
+  }
+
+  Result<void> saveExportCursors(std::string_view export_name,
+                                 const std::vector<std::pair<std::string, uint64_t>>& cursors) override {
+    WARDEN_RETURN_IF_ERROR(validateExportCursors(export_name, cursors));
+    std::lock_guard lock(mu_);
+    auto r = transaction("saveExportCursors", [&]() -> Result<void> {
+      for (const auto& [session, sequence] : cursors) {
+        auto w = conn_.exec("saveExportCursors",
+                            "INSERT INTO export_cursors (export, session_id, sequence) VALUES ($1, $2, $3) "
+                            "ON CONFLICT (export, session_id) DO UPDATE SET sequence = "
+                            "GREATEST(export_cursors.sequence, excluded.sequence)",
+                            {P::text(std::string(export_name)), P::text(session),
+                             P::integer(static_cast<int64_t>(sequence))});
+        if (!w.ok()) return w.error();
+      }
+      return okResult();
+    });
+    if (!r.ok()) return r.error().withContext("postgres saveExportCursors (nothing was changed)");
+    return okResult();
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) override {
+    std::lock_guard lock(mu_);
+    auto rows = conn_.exec("loadExportCursors",
+                           "SELECT session_id, sequence FROM export_cursors WHERE export = $1 ORDER BY session_id",
+                           {P::text(std::string(export_name))});
+    if (!rows.ok()) return rows.error().withContext("postgres loadExportCursors");
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (int i = 0; i < PQntuples(rows->get()); ++i) {
+      out.emplace_back(text(rows->get(), i, 0), static_cast<uint64_t>(pg::toInt(rows->get(), i, 1)));
+    }
     return out;
   }
 

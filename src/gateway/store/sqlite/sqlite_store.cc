@@ -94,6 +94,12 @@ CREATE TABLE event_dicts (id INTEGER PRIMARY KEY, dict BLOB NOT NULL, created_ms
 DROP TABLE events;
 DROP TABLE session_progress;
 )sql",
+    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h).
+    R"sql(
+CREATE TABLE export_cursors (
+  export TEXT NOT NULL, session_id TEXT NOT NULL, sequence INTEGER NOT NULL,
+  PRIMARY KEY (export, session_id)) WITHOUT ROWID;
+)sql",
 };
 
 // A newly stored SESSION stop marks the session's record (no row: nothing to mark).
@@ -402,6 +408,46 @@ ON CONFLICT (id) DO NOTHING)sql");
       out.revision = static_cast<uint64_t>(cs->int64(0));
       out.policy_version = static_cast<uint64_t>(cs->int64(1));
       out.policy_hash = cs->text(2);
+      return okResult();
+    });
+    if (!r.ok()) return r.error();
+    return out;
+  }
+
+  Result<void> saveExportCursors(std::string_view export_name,
+                                 const std::vector<std::pair<std::string, uint64_t>>& cursors) override {
+    WARDEN_RETURN_IF_ERROR(validateExportCursors(export_name, cursors));
+    std::lock_guard lock(mu_);
+    return writeTransaction("sqlite saveExportCursors", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "INSERT INTO export_cursors (export, session_id, sequence) VALUES (?1, ?2, ?3) "
+                                        "ON CONFLICT (export, session_id) DO UPDATE SET sequence = "
+                                        "MAX(sequence, excluded.sequence)");
+      if (!st.ok()) return st.error();
+      for (const auto& [session, sequence] : cursors) {
+        st->reset();
+        st->bind(1, export_name);
+        st->bind(2, std::string_view(session));
+        st->bind(3, static_cast<int64_t>(sequence));
+        auto done = st->step();
+        if (!done.ok()) return done.error();
+      }
+      return okResult();
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<std::string, uint64_t>> out;
+    auto r = writeTransaction("sqlite loadExportCursors", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "SELECT session_id, sequence FROM export_cursors WHERE export = ?1 ORDER BY session_id");
+      if (!st.ok()) return st.error();
+      st->bind(1, export_name);
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        out.emplace_back(st->text(0), static_cast<uint64_t>(st->int64(1)));
+      }
       return okResult();
     });
     if (!r.ok()) return r.error();
