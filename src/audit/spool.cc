@@ -149,7 +149,8 @@ Result<void> Spool::recover(std::vector<std::string>& notes) {
     const std::string name = entry.path().filename().string();
     if (const uint64_t first = parseSegmentName(name); first != 0) {
       found.push_back(Segment{entry.path(), first, 0, 0, {}});
-    } else if (name != kAckFile && name != kLockFile) {
+    } else if (name != kAckFile && name != kLockFile &&
+               std::find(options_.owner_files.begin(), options_.owner_files.end(), name) == options_.owner_files.end()) {
       notes.push_back(fmt::format("ignoring unexpected file {}", entry.path().string()));
     }
   }

@@ -49,6 +49,9 @@ struct SpoolOptions {
   // are in the kernel's page cache: an Ok batch survives the supervisor being killed, not a
   // kernel crash or power loss. Segment rolls and the ack file are always synced.
   bool fsync_each_batch = true;
+  // Files the spool's owner keeps in the directory (an export's `receiver`): not reported as
+  // unexpected.
+  std::vector<std::string> owner_files;
 };
 
 // An append-only, crash-safe queue of (sequence, json, shorthand) records on disk: the session's

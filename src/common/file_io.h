@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 #include "common/result.h"
 
 namespace warden {
@@ -23,5 +25,9 @@ Result<std::string> readAll(int fd, std::string_view what, size_t max_bytes, Ove
 
 // open(path, O_RDONLY | O_CLOEXEC) and readAll(); an open error is errnoError("open <path>").
 Result<std::string> readFileBounded(const std::filesystem::path& path, size_t max_bytes, OverLimit over);
+
+// Writes `content` to `path` with `mode` via a temporary file beside it and rename(), so readers
+// never see a partial file (O_NOFOLLOW: a link planted at the temporary name is refused).
+Result<void> writeFileAtomically(const std::filesystem::path& path, std::string_view content, mode_t mode);
 
 }  // namespace warden

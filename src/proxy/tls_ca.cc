@@ -93,37 +93,6 @@ Result<std::string> toPem(X509* cert) {
   return std::string(data, static_cast<size_t>(length));
 }
 
-// Writes `content` to `path` with mode 0644 via a temporary file and rename(), so readers never see
-// a partial file.
-Result<void> writeFileAtomically(const std::filesystem::path& path, std::string_view content) {
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp{}", ::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!fd.valid()) return errnoError(fmt::format("create {}", tmp.string()));
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return errnoError(fmt::format("write {}", tmp.string()), err);
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd.get(), 0644) != 0 || ::close(fd.release()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return errnoError(fmt::format("finish {}", tmp.string()), err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return errnoError(fmt::format("rename {} -> {}", tmp.string(), path.string()), err);
-  }
-  return okResult();
-}
-
 // The system roots, or "" if the file does not exist.
 Result<std::string> readRoots(const std::filesystem::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -295,8 +264,8 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::create(const
 
   const std::filesystem::path cert_path = dir / "ca.pem";
   const std::filesystem::path bundle_path = dir / "ca-bundle.pem";
-  WARDEN_RETURN_IF_ERROR(writeFileAtomically(cert_path, *pem));
-  WARDEN_RETURN_IF_ERROR(writeFileAtomically(bundle_path, bundle));
+  WARDEN_RETURN_IF_ERROR(writeFileAtomically(cert_path, *pem, 0644));
+  WARDEN_RETURN_IF_ERROR(writeFileAtomically(bundle_path, bundle, 0644));
 
   std::shared_ptr<CertificateAuthority> authority(new CertificateAuthority(std::move(impl)));
   authority->cert_path_ = cert_path;

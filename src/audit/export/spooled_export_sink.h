@@ -21,7 +21,8 @@ namespace warden::audit::exporting {
 struct SpooledExportOptions {
   ExportUrl url;                       // syslog+tcp, syslog+tls, https or http
   std::filesystem::path spool_dir;     // the sink's own spool (created 0700; removed when all is delivered;
-                                       // one already there, an earlier session's, is moved aside to .left-<ms>)
+                                       // one already there, an earlier session's, is moved aside to .left-<ms>
+                                       // and, when it was written for the same receiver, delivered too)
   uint64_t spool_max_bytes = 256u << 20;  // the bound: beyond it batches are skipped and LOG:SINK_OVERFLOW recorded
   // Syslog: an event counts as delivered (acknowledged in the spool) once the receiver's TCP has
   // acknowledged its bytes and the connection then stayed up this long; after a broken connection
@@ -55,6 +56,11 @@ struct SpooledExportStats {
 // LOG:SINK_UNREACHABLE and once as LOG:SINK_RECONNECTED when it is back. close() drains for at most
 // `drain` (one more attempt when the receiver is down), stops the thread and removes the spool when
 // everything was delivered; what is left is reported and kept on disk.
+// Leftovers: a spool an earlier session left in the same place (`<spool_dir>` or
+// `<spool_dir>.left-*`) that was written for the same receiver (its `receiver` file: the URL's name
+// and format) is delivered beside this session's events by a delivery thread of its own — its
+// outages only reported in warden.log (this session's own delivery records them) — and removed
+// once delivered; one written for another receiver is kept and reported.
 // Threads: Sink methods on the writer thread; stats() from any thread.
 class SpooledExportSink final : public Sink {
  public:
@@ -72,7 +78,17 @@ class SpooledExportSink final : public Sink {
 
  private:
   class SpoolBacklog;
+  struct Leftover {
+    std::filesystem::path dir;
+    std::unique_ptr<Spool> spool;
+    std::unique_ptr<SpoolBacklog> backlog;
+    std::unique_ptr<ExportDelivery> delivery;
+    uint64_t pending = 0;  // undelivered when this session started
+  };
   explicit SpooledExportSink(SpooledExportOptions options);
+  Result<void> adoptLeftovers();
+  ExportDeliveryOptions deliveryOptions() const;
+  void closeLeftovers(std::chrono::steady_clock::time_point deadline);
 
   const SpooledExportOptions options_;
   std::shared_ptr<const ExportReceiver> receiver_;
@@ -82,6 +98,8 @@ class SpooledExportSink final : public Sink {
   std::unique_ptr<ExportDelivery> delivery_;
   SinkContext* context_ = nullptr;
   std::filesystem::path earlier_spool_;  // where an earlier session's spool was moved (empty: none)
+  std::vector<Leftover> leftovers_;      // earlier sessions' spools for this receiver, being delivered
+  std::vector<std::filesystem::path> foreign_;  // earlier spools written for another receiver: kept
   SyslogHeader origin_;
   // Writer thread: the rendered events of the batch being appended.
   std::vector<std::string> rendered_;

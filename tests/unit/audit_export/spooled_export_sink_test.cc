@@ -31,7 +31,7 @@ using testutil::testOptions;
 using warden::testing::TempDir;
 using warden::testing::waitFor;
 
-// A TCP receiver on 127.0.0.1: accepts connections one after another and keeps every byte.
+// A TCP receiver on 127.0.0.1: accepts connections (several at once) and keeps every byte of each.
 class Receiver {
  public:
   explicit Receiver(uint16_t port = 0) {
@@ -56,31 +56,45 @@ class Receiver {
     thread_.join();
   }
   uint16_t port() const { return port_; }
+  // Every connection's bytes, one after the other (in the order the connections were accepted).
   std::string bytes() {
     std::lock_guard lock(mu_);
-    return bytes_;
+    std::string out;
+    for (const auto& s : streams_) out += s;
+    return out;
+  }
+  // Each connection's bytes.
+  std::vector<std::string> streams() {
+    std::lock_guard lock(mu_);
+    return streams_;
   }
   int connections() const { return connections_; }
 
  private:
   void run() {
-    UniqueFd conn;
+    std::vector<std::pair<UniqueFd, size_t>> conns;  // (socket, index in streams_)
     while (!stop_) {
-      pollfd p[2] = {{fd_.get(), POLLIN, 0}, {conn.get(), POLLIN, 0}};
-      if (::poll(p, conn.valid() ? 2 : 1, 20) <= 0) continue;
-      if (p[0].revents & POLLIN) {
-        conn = UniqueFd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        ++connections_;
-      }
-      if (conn.valid() && (p[1].revents & (POLLIN | POLLHUP))) {
+      std::vector<pollfd> p{{fd_.get(), POLLIN, 0}};
+      for (const auto& c : conns) p.push_back({c.first.get(), POLLIN, 0});
+      if (::poll(p.data(), p.size(), 20) <= 0) continue;
+      for (size_t i = conns.size(); i-- > 0;) {
+        if (!(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         char buf[65536];
-        const ssize_t n = ::read(conn.get(), buf, sizeof buf);
+        const ssize_t n = ::read(conns[i].first.get(), buf, sizeof buf);
         if (n <= 0) {
-          conn.reset();
+          conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
           continue;
         }
         std::lock_guard lock(mu_);
-        bytes_.append(buf, static_cast<size_t>(n));
+        streams_[conns[i].second].append(buf, static_cast<size_t>(n));
+      }
+      if (p[0].revents & POLLIN) {
+        UniqueFd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn.valid()) continue;
+        ++connections_;
+        std::lock_guard lock(mu_);
+        streams_.emplace_back();
+        conns.emplace_back(std::move(conn), streams_.size() - 1);
       }
     }
   }
@@ -89,7 +103,7 @@ class Receiver {
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
   std::mutex mu_;
-  std::string bytes_;
+  std::vector<std::string> streams_;  // Guarded by mu_.
   std::thread thread_;
 };
 
@@ -242,31 +256,59 @@ TEST(SpooledExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow)
   EXPECT_TRUE(std::filesystem::exists(dir / "spool")) << "undelivered events stay on disk";
 }
 
-TEST(SpooledExportSinkTest, AnEarlierSessionsSpoolInTheSameDirectoryIsMovedAsideNotAppendedTo) {
+TEST(SpooledExportSinkTest, AnEarlierSessionsSpoolIsMovedAsideNotAppendedToAndDeliveredWhenTheReceiverIsBack) {
   TempDir dir;
   uint16_t port = 0;
   { port = Receiver().port(); }
   SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.drain = std::chrono::milliseconds(50);
-  for (int session = 0; session < 2; ++session) {
+  std::vector<std::vector<std::string>> written;
+  auto session = [&](int n) {
     auto sink = SpooledExportSink::make(o);
     ASSERT_TRUE(sink.ok()) << sink.error().toString();
     ManualClock clock(kNoon);
-    PipelineOptions options = testOptions(dir / ("log" + std::to_string(session)), clock);
+    PipelineOptions options = testOptions(dir / ("log" + std::to_string(n)), clock);
     options.jsonl_enabled = true;
     options.sinks.push_back(sink.value());
     auto pipeline = Pipeline::start(std::move(options));
     ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-    for (int i = 0; i < 20; ++i) (*pipeline)->emit(testEvent(kNoon, "event " + std::to_string(i)));
+    for (int i = 0; i < 20; ++i) (*pipeline)->emit(testEvent(kNoon, "session " + std::to_string(n) + " event " + std::to_string(i)));
     ASSERT_TRUE((*pipeline)->close().ok());
-    EXPECT_EQ(sink.value()->stats().skipped, 0u) << "session " << session << " spooled every batch";
+    EXPECT_EQ(sink.value()->stats().skipped, 0u) << "session " << n << " spooled every batch";
+    written.push_back(fileLines(dir / ("log" + std::to_string(n)) / "warden-ocsf.log").lines);
+  };
+  auto aside = [&] {
+    size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      n += entry.path().filename().string().starts_with("spool.left-");
+    }
+    return n;
+  };
+  // Two sessions while the receiver is down: the first one's spool is moved aside by the second,
+  // which tries to deliver it too (in vain) and leaves its own.
+  session(0);
+  session(1);
+  EXPECT_EQ(aside(), 1u);
+  EXPECT_TRUE(testutil::fileContains(dir / "log1" / "warden.log", "delivering the 22 events an earlier session left in"));
+  EXPECT_TRUE(testutil::fileContains(dir / "log1" / "warden.log", "an earlier session left are still in"));
+  // The receiver is back for a third session: it gets the third session's events and both earlier
+  // sessions' leftovers, each in order; nothing is left behind.
+  Receiver receiver(port);
+  o.drain = std::chrono::seconds(10);
+  session(2);
+  std::vector<std::string> got;
+  for (const auto& stream : receiver.streams()) {
+    for (auto& m : messages(stream)) got.push_back(std::move(m));
   }
-  size_t aside = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    aside += entry.path().filename().string().starts_with("spool.left-");
+  for (int n = 0; n < 3; ++n) {
+    std::vector<std::string> of_session;
+    for (const auto& m : got) {
+      if (std::find(written[n].begin(), written[n].end(), m) != written[n].end()) of_session.push_back(m);
+    }
+    EXPECT_EQ(of_session.size(), written[n].size()) << "session " << n << "\n" << warden::testing::readFile(dir / "log2" / "warden.log");
   }
-  EXPECT_EQ(aside, 1u);
-  EXPECT_TRUE(testutil::fileContains(dir / "log1" / "warden.log", "an earlier session's undelivered events are kept in"));
+  EXPECT_EQ(aside(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "spool"));
 }
 
 }  // namespace
