@@ -6,6 +6,8 @@
 // the event's own time (the syslog TIMESTAMP, ms), so it includes the pipeline's queue, the writer,
 // the export's spool and the network; the clocks are the same host's.
 //
+// Also the HTTPS NDJSON export's throughput to a real nginx (until every batch was answered 2xx).
+//
 //   build/bench/export_bench [events]     # default 200,000 for the throughput part
 
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@
 #include "audit/pipeline.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "support/nginx.h"
 #include "support/rsyslog.h"
 #include "support/test_env.h"
 
@@ -134,7 +137,8 @@ struct Result {
   std::vector<double> latency_ms;
 };
 
-Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint16_t discard_port = 0) {
+Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint16_t discard_port = 0,
+                  const std::string& https_url = "") {
   Result r;
   const auto dir = std::filesystem::temp_directory_path() / ("warden-export-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -145,10 +149,11 @@ Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint1
   std::shared_ptr<exporting::SpooledExportSink> sink;
   const size_t before = rsyslog ? lineCount(rsyslog->msgFile()) : 0;
   const size_t timing_before = rsyslog ? lineCount(rsyslog->timingFile()) : 0;
-  if (rsyslog || discard_port != 0) {
+  if (rsyslog || discard_port != 0 || !https_url.empty()) {
     exporting::SpooledExportOptions o;
     const uint16_t port = rsyslog ? rsyslog->port() : discard_port;
-    o.url = exporting::ExportUrl::parse("syslog+tcp://127.0.0.1:" + std::to_string(port)).value();
+    o.url = exporting::ExportUrl::parse(https_url.empty() ? "syslog+tcp://127.0.0.1:" + std::to_string(port) : https_url)
+                .value();
     o.spool_dir = dir / "spool";
     o.drain = std::chrono::seconds(60);
     auto made = exporting::SpooledExportSink::make(o);
@@ -177,6 +182,15 @@ Result runSession(uint64_t events, double rate, testing::Rsyslog* rsyslog, uint1
   const auto stats = (*pipeline)->stats();
   r.sequences = stats.last_sequence;
   r.shed = stats.shed;
+  if (!https_url.empty()) {
+    // close() drained the export: every batch the receiver answered 2xx is acknowledged.
+    r.arrive_seconds = r.close_seconds;
+    if (sink->stats().delivered_sequence < r.sequences) {
+      std::fprintf(stderr, "https: only %llu of %llu delivered\n",
+                   static_cast<unsigned long long>(sink->stats().delivered_sequence),
+                   static_cast<unsigned long long>(r.sequences));
+    }
+  }
   if (rsyslog) {
     testing::waitFor([&] { return lineCount(rsyslog->msgFile()) >= before + r.sequences; }, std::chrono::seconds(120));
     r.arrive_seconds = std::chrono::duration<double>(Clk::now() - t0).count();
@@ -223,7 +237,7 @@ int main(int argc, char** argv) {
 
   std::printf("== throughput, %llu events from 2 producers as fast as emit() accepts, both files on\n",
               static_cast<unsigned long long>(events));
-  std::printf("%-28s %14s %14s %16s %6s\n", "", "emit events/s", "close s", "in rsyslog ev/s", "shed");
+  std::printf("%-28s %14s %14s %16s %6s\n", "", "emit events/s", "close s", "delivered ev/s", "shed");
   const Result base = runSession(events, 0, nullptr);
   std::printf("%-28s %14.0f %14.2f %16s %6llu\n", "no export (baseline)", events / base.emit_seconds,
               base.close_seconds, "-", static_cast<unsigned long long>(base.shed));
@@ -237,6 +251,30 @@ int main(int argc, char** argv) {
   std::printf("%-28s %14.0f %14.2f %16.0f %6llu\n", "syslog+tcp to rsyslog", events / with.emit_seconds,
               with.close_seconds, static_cast<double>(with.sequences) / with.arrive_seconds,
               static_cast<unsigned long long>(with.shed));
+
+  {
+    // HTTPS NDJSON batches to a real nginx on loopback (it logs each body: tests/support/nginx.h).
+    const auto dir = std::filesystem::temp_directory_path() / ("warden-export-bench-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const warden::testing::NginxServer::Tls tls{dir / "cert.pem", dir / "key.pem"};
+    std::string nginx_why;
+    std::unique_ptr<warden::testing::NginxServer> nginx;
+    if (warden::testing::makeSelfSignedCertificate(tls.certificate, tls.key)) {
+      nginx = warden::testing::NginxServer::start(&nginx_why, &tls);
+    }
+    if (nginx) {
+      const std::string url = "https://127.0.0.1:" + std::to_string(nginx->port()) + "/ingest/bench?ca=" +
+                              tls.certificate.string();
+      const Result h = runSession(events, 0, nullptr, 0, url);
+      std::printf("%-28s %14.0f %14.2f %16.0f %6llu\n", "https NDJSON to nginx", events / h.emit_seconds,
+                  h.close_seconds, static_cast<double>(h.sequences) / h.arrive_seconds,
+                  static_cast<unsigned long long>(h.shed));
+    } else {
+      std::printf("%-28s skipped: %s\n", "https NDJSON to nginx", nginx_why.c_str());
+    }
+    nginx.reset();
+    std::filesystem::remove_all(dir);
+  }
 
   std::printf("\n== event-to-rsyslog latency (ms; target p99 < 1000)\n");
   // messages: what rsyslog received (the events written: identical denials are coalesced).
