@@ -559,6 +559,25 @@ TEST_F(GatewayFleetRulesE2E, ADomainIsNewOnceForTheWholeFleetNotOncePerSession) 
   EXPECT_EQ(countOf(trail(), "[rule:new-domain-in-the-fleet"), new_domains) << trail();
 }
 
+TEST_F(GatewayFleetRulesE2E, WhatTheFleetHasSeenSurvivesAGatewayRestart) {
+  const GeneratedSession first = storedSession(200, "first");
+  ASSERT_TRUE(waitFor([&] { return trail().find("sealed " + first.id) != std::string::npos; },
+                      std::chrono::seconds(30)))
+      << trail();
+  const size_t new_domains = countOf(trail(), "[rule:new-domain-in-the-fleet");
+  ASSERT_GT(new_domains, 0u) << trail();
+
+  // A new gateway process on the same store: its first_seen() memory is the store's.
+  ASSERT_EQ(gateway_->terminate(), 0) << gateway_->output();
+  SetUp();
+  const GeneratedSession second = storedSession(200, "second");
+  ASSERT_TRUE(waitFor([&] { return trail().find("sealed " + second.id) != std::string::npos; },
+                      std::chrono::seconds(30)))
+      << trail();
+  EXPECT_EQ(countOf(trail(), "[rule:new-domain-in-the-fleet"), new_domains)
+      << "the destinations the first session contacted are not new after the restart";
+}
+
 TEST(GatewayFleetRulesStart, ARuleFileWithAProblemStartsNothingAndSaysWhere) {
   TempDir dir;
   writeFile(dir / "bad.yaml", "rules:\n  - name: broken\n    condition: process.nmae = \"x\"\n");

@@ -74,6 +74,8 @@ std::unique_ptr<NginxServer> NginxServer::start(std::string* why, const Tls* tls
         "proxy_pass {s}://127.0.0.1:{port}/accepted; access_log {r}/ingest.log body; access_log {r}/access.log; }}\n"
         "    location /ingest-small/ {{ client_max_body_size 16k; client_body_buffer_size 16k; "
         "proxy_pass {s}://127.0.0.1:{port}/accepted; access_log {r}/ingest.log body; access_log {r}/access.log; }}\n"
+        "    location /ingest-short/ {{ keepalive_requests 2; client_max_body_size 64m; client_body_buffer_size 64m; "
+        "proxy_pass {s}://127.0.0.1:{port}/accepted; access_log {r}/ingest.log body; access_log {r}/access.log; }}\n"
         "    location /ingest-auth/ {{ if ($http_authorization != \"Splunk s3cret-token\") {{ return 401; }} "
         "client_max_body_size 64m; client_body_buffer_size 64m; "
         "proxy_pass {s}://127.0.0.1:{port}/accepted; access_log {r}/ingest.log body; access_log {r}/access.log; }}\n"

@@ -18,7 +18,8 @@ namespace warden::testing {
 // Locations: / serves files from docRoot(); /echo answers "echo <method> <uri>"; /big serves
 // `big.bin` (1 MiB); /ingest/ takes POSTed bodies (an HTTP export's receiver: each body is appended
 // to ingest.log, answered 200 with an Elasticsearch-style `{"errors":false}`), /ingest-small/ the
-// same with bodies over 16 KiB refused (413), /ingest-auth/ the same but 401 unless
+// same with bodies over 16 KiB refused (413), /ingest-short/ the same but a connection ends after 2
+// requests (`Connection: close`), /ingest-auth/ the same but 401 unless
 // `Authorization: Splunk s3cret-token`; everything else 404.
 class NginxServer {
  public:

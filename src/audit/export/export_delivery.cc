@@ -143,6 +143,12 @@ void ExportDelivery::run() {
     }
     delivered_ = std::max(delivered_, link_->delivered(draining));
     acknowledge(draining);
+    if (link_->idleCloseIsNormal() && link_->settled() && link_->peerGone()) {
+      // The receiver ended the connection between batches (an HTTP server's keep-alive limit or
+      // `Connection: close`): a new link, not an outage.
+      dropLink("", false);
+      continue;
+    }
     auto batch = backlog_.next(cursor_, batch_records_, options_.batch_bytes);
     if (!batch.ok()) {
       if (!backlog_error_reported) {

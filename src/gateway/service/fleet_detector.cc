@@ -1,5 +1,7 @@
 #include "gateway/service/fleet_detector.h"
 
+#include "gateway/service/store_fleet_state.h"
+
 #include <fmt/format.h>
 
 #include <utility>
@@ -27,7 +29,11 @@ Result<std::unique_ptr<FleetDetector>> FleetDetector::start(EventStore& store, c
 
 FleetDetector::FleetDetector(EventStore& store, const AppendSignal& signal, audit::Emitter& trail,
                              std::shared_ptr<const detect::RuleSet> rules, FleetDetectorOptions options)
-    : store_(store), signal_(signal), trail_(trail), options_(std::move(options)), engine_(std::move(rules)) {}
+    : store_(store),
+      signal_(signal),
+      trail_(trail),
+      options_(std::move(options)),
+      engine_(std::move(rules), detect::EngineOptions{std::make_shared<StoreFleetState>(store), std::nullopt, {}}) {}
 
 FleetDetector::~FleetDetector() { close(); }
 

@@ -9,9 +9,9 @@
 // `min_interval`), it reads each session's new events after its cursor (EventQuery::after_sequence,
 // up to the session's highest contiguous sequence, so a gap is never skipped) and evaluates them.
 // Sessions that exist when it starts are followed from their current end (history is not replayed:
-// a restart repeats no finding); first_seen() memory lives in this process (a restart forgets what
-// was seen — documented). The gateway's own session is never evaluated (its findings would feed
-// the rules).
+// a restart repeats no finding); first_seen() memory is kept in the store (StoreFleetState), so a
+// restart does not forget what the fleet has seen. The gateway's own session is never evaluated
+// (its findings would feed the rules).
 //
 // Threads: its own. start() reads the cursors and starts it; close() (idempotent; the destructor
 // calls it) stops it after the scan in progress and joins. Borrows the store, the signal and the

@@ -125,6 +125,14 @@ Result<void> validateQuery(const EventQuery& q) {
   return okResult();
 }
 
+bool isValidSightingKey(std::string_view key) {
+  if (key.size() != 64) return false;
+  for (const char c : key) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 Result<void> validateExportCursors(std::string_view export_name,
                                    const std::vector<std::pair<std::string, uint64_t>>& cursors) {
   if (export_name.empty() || export_name.size() > kMaxSettingKeyBytes) {

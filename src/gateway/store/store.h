@@ -156,7 +156,15 @@ class EventStore {
   virtual Result<void> saveExportCursors(std::string_view export_name,
                                          const std::vector<std::pair<std::string, uint64_t>>& cursors) = 0;
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) = 0;
+
+  // The fleet rules' memory (schema migration 4; gateway/service/store_fleet_state.h): records the
+  // sighting `key` (64 lower-case hex digits: a SHA-256) and says whether it is new — true exactly
+  // once per key, whichever of several concurrent callers wins. Another key shape is InvalidArgument.
+  virtual Result<bool> recordFleetSighting(std::string_view key) = 0;
 };
+
+// The check recordFleetSighting() makes: 64 lower-case hex digits.
+bool isValidSightingKey(std::string_view key);
 
 // The checks saveExportCursors() makes before touching the database (shared by both backends).
 Result<void> validateExportCursors(std::string_view export_name,

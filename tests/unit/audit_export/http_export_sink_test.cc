@@ -203,6 +203,20 @@ TEST(HttpExportSinkTest, ABatchTheReceiverRefusesAsTooLargeIsSplitUntilItFitsWit
   EXPECT_NE(receiver.nginx->accessLog().find(" 413 "), std::string::npos) << receiver.nginx->accessLog();
 }
 
+TEST(HttpExportSinkTest, AServerEndingKeepAliveConnectionsIsNotAnOutage) {
+  HttpsReceiver receiver;
+  if (!receiver.nginx) GTEST_SKIP() << receiver.why;
+  TempDir dir;
+  Session s(dir, optionsFor(receiver.url("/ingest-short/"), dir / "spool"));
+  ASSERT_TRUE(s.pipeline);
+  // Five batches or more: nginx closes each connection after its second request.
+  for (int i = 0; i < 5000; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
+  ASSERT_TRUE(s.pipeline->close().ok());
+  EXPECT_EQ(receiver.nginx->ingestLines(), s.jsonl());
+  EXPECT_EQ(s.sink->stats().outages, 0u) << warden::testing::readFile(dir / "log" / "warden.log");
+  EXPECT_GE(s.sink->stats().connections, 3u) << "new connections were opened after nginx ended the old ones";
+}
+
 TEST(HttpExportSinkTest, EsBulkPutsACreateActionNamingSessionAndSequenceBeforeEachEvent) {
   TempDir dir;
   std::string why;

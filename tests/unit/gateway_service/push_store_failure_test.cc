@@ -57,6 +57,7 @@ class FailingStore final : public EventStore {
   Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view name) override {
     return inner_->loadExportCursors(name);
   }
+  Result<bool> recordFleetSighting(std::string_view key) override { return inner_->recordFleetSighting(key); }
 
  private:
   std::unique_ptr<EventStore> inner_;

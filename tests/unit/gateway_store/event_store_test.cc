@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "audit/log_events.h"
+#include "common/encoding.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 #include "gateway/store/store.h"
@@ -544,6 +545,24 @@ TEST_P(EventStoreTest, ExportCursorsArePerExportAndSessionAndNeverGoDown) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
   EXPECT_FALSE(store_->saveExportCursors("", {{"sess-a", 1}}).ok());
+}
+
+TEST_P(EventStoreTest, AFleetSightingIsNewExactlyOnce) {
+  const std::string key = sha256Hex("rule-a\napi.example.com");
+  auto first = store_->recordFleetSighting(key);
+  ASSERT_TRUE(first.ok()) << first.error().toString();
+  EXPECT_TRUE(*first);
+  auto again = store_->recordFleetSighting(key);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto other = store_->recordFleetSighting(sha256Hex("rule-b\napi.example.com"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(*other);
+  for (const std::string& bad : {std::string("api.example.com"), std::string(64, 'G'), key.substr(1)}) {
+    auto refused = store_->recordFleetSighting(bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code(), Code::kInvalidArgument);
+  }
 }
 
 TEST_P(EventStoreTest, PolicyStateRoundTripsWithoutTouchingTheRevision) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/clock.h"
 #include "gateway/store/event_codec.h"
 #include "gateway/store/postgres/pg_conn.h"
 #include "gateway/store/query_sql.h"
@@ -88,11 +89,13 @@ DROP TABLE events;
 DROP TABLE session_progress;
 ANALYZE event_rows;
 )sql",
-    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h).
+    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h), and
+    // the fleet rules' memory (gateway/service/store_fleet_state.h).
     R"sql(
 CREATE TABLE export_cursors (
   export TEXT NOT NULL, session_id TEXT NOT NULL, sequence BIGINT NOT NULL,
   PRIMARY KEY (export, session_id));
+CREATE TABLE fleet_sightings (key TEXT PRIMARY KEY, first_ms BIGINT NOT NULL);
 )sql",
 };
 
@@ -435,6 +438,17 @@ ON CONFLICT (id) DO NOTHING RETURNING id)sql",
     });
     if (!r.ok()) return r.error().withContext("postgres saveExportCursors (nothing was changed)");
     return okResult();
+  }
+
+  Result<bool> recordFleetSighting(std::string_view key) override {
+    if (!isValidSightingKey(key)) return invalidArgument("a fleet sighting key is 64 lower-case hex digits");
+    std::lock_guard lock(mu_);
+    auto rows = conn_.exec("recordFleetSighting",
+                           "INSERT INTO fleet_sightings (key, first_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+                           "RETURNING key",
+                           {P::text(std::string(key)), P::integer(SystemClock::instance().nowMillis())});
+    if (!rows.ok()) return rows.error().withContext("postgres recordFleetSighting");
+    return PQntuples(rows->get()) == 1;
   }
 
   Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) override {

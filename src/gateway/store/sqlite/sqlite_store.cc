@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/clock.h"
 #include "gateway/store/event_codec.h"
 #include "gateway/store/query_sql.h"
 #include "gateway/store/sqlite/sqlite_db.h"
@@ -94,11 +95,13 @@ CREATE TABLE event_dicts (id INTEGER PRIMARY KEY, dict BLOB NOT NULL, created_ms
 DROP TABLE events;
 DROP TABLE session_progress;
 )sql",
-    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h).
+    // 4: where each of the gateway's exports is, per session (gateway/service/fleet_export.h), and
+    // the fleet rules' memory (gateway/service/store_fleet_state.h).
     R"sql(
 CREATE TABLE export_cursors (
   export TEXT NOT NULL, session_id TEXT NOT NULL, sequence INTEGER NOT NULL,
   PRIMARY KEY (export, session_id)) WITHOUT ROWID;
+CREATE TABLE fleet_sightings (key TEXT PRIMARY KEY, first_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
 };
 
@@ -433,6 +436,24 @@ ON CONFLICT (id) DO NOTHING)sql");
       }
       return okResult();
     });
+  }
+
+  Result<bool> recordFleetSighting(std::string_view key) override {
+    if (!isValidSightingKey(key)) return invalidArgument("a fleet sighting key is 64 lower-case hex digits");
+    std::lock_guard lock(mu_);
+    bool inserted = false;
+    auto r = writeTransaction("sqlite recordFleetSighting", [&]() -> Result<void> {
+      auto st = Statement::prepare(db_, "INSERT INTO fleet_sightings (key, first_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
+      if (!st.ok()) return st.error();
+      st->bind(1, key);
+      st->bind(2, SystemClock::instance().nowMillis());
+      auto done = st->step();
+      if (!done.ok()) return done.error();
+      inserted = sqlite3_changes(db_) == 1;
+      return okResult();
+    });
+    if (!r.ok()) return r.error();
+    return inserted;
   }
 
   Result<std::vector<std::pair<std::string, uint64_t>>> loadExportCursors(std::string_view export_name) override {
