@@ -128,8 +128,12 @@ Result<std::shared_ptr<SpooledExportSink>> SpooledExportSink::make(SpooledExport
   // sequences: it is moved aside (kept, and reported at open()), never appended to.
   std::error_code ec;
   if (std::filesystem::exists(o.spool_dir, ec)) {
-    const std::filesystem::path aside =
-        o.spool_dir.string() + fmt::format(".left-{}", SystemClock::instance().nowMillis());
+    // Named by the time it was moved (sorting by name is oldest first); two moves in one
+    // millisecond get a counter.
+    std::filesystem::path aside = o.spool_dir.string() + fmt::format(".left-{}", SystemClock::instance().nowMillis());
+    for (int n = 1; std::filesystem::exists(aside, ec); ++n) {
+      aside = o.spool_dir.string() + fmt::format(".left-{}-{}", SystemClock::instance().nowMillis(), n);
+    }
     std::filesystem::rename(o.spool_dir, aside, ec);
     if (ec) return errnoError(fmt::format("export {}: move the earlier spool {} aside", o.url.name, o.spool_dir.string()), ec.value());
     sink->earlier_spool_ = aside;

@@ -117,7 +117,7 @@ TEST(GatewayConfigTest, RejectsUnknownKeyWithPosition) {
   EXPECT_EQ(problems("colour: red\n"),
             std::vector<std::string>{"gw.yaml:1:1: unknown key 'colour' at the top level (expected one of: "
                                      "listen, db, ocsf_logging, retention, policy, log_dir, poll_interval, tls, "
-                                     "operator_socket, operator_group, operator_tokens)"});
+                                     "operator_socket, operator_group, operator_tokens, exports)"});
   EXPECT_EQ(problems("tls:\n  cert: a\n  key: b\n  ca: c\n"),
             std::vector<std::string>{"gw.yaml:4:3: unknown key 'ca' in tls (expected one of: cert, key, client_ca)"});
 }
