@@ -322,6 +322,20 @@ class RunAttribution : public ::testing::Test {
     return fd;
   }
 
+  // Whether every thread of `pid` is stopped (state T): a SIGSTOP takes effect as each thread next
+  // enters the kernel, not when kill() returns.
+  static bool allThreadsStopped(pid_t pid) {
+    std::error_code ec;
+    size_t threads = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      const std::string stat = readFile(task.path() / "stat");  // "" for a thread that just ended: not yet
+      const size_t paren = stat.rfind(") ");
+      if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'T') return false;
+      ++threads;
+    }
+    return !ec && threads > 0;
+  }
+
   static std::vector<nlohmann::json> jsonLines(const std::filesystem::path& path) {
     std::vector<nlohmann::json> out;
     std::istringstream lines(readFile(path));
@@ -371,6 +385,9 @@ TEST_F(RunAttribution, ClientsGoneBeforeTheirLookupAreNamedByTheCaptureAndABinar
   const int go_fd = openFifo(go, O_WRONLY);
   ASSERT_GE(go_fd, 0) << "the agent never opened the FIFO: " << warden->output();
   ASSERT_EQ(::kill(warden->pid(), SIGSTOP), 0);
+  const bool stopped = waitFor([&] { return allThreadsStopped(warden->pid()); }, std::chrono::seconds(30));
+  if (!stopped) ::kill(warden->pid(), SIGCONT);
+  ASSERT_TRUE(stopped) << "the supervisor did not stop";
   ::close(go_fd);
   // Once dig and the first curl have given up and exited, the agent says so.
   const int gone_fd = openFifo(gone, O_RDONLY);
