@@ -1,6 +1,7 @@
 // The kernel capture's cost and capacity (issue 13), on the real kernel; needs root.
 //
 //   capture_bench [--rounds N]
+//   capture_bench --attribution [--rounds N]   (section 3 only)
 //
 // 1. Overhead: the same workloads with the eBPF capture's programs detached (off) and attached (on),
 //    alternating every batch over N rounds (default 31), medians per operation:
@@ -11,9 +12,18 @@
 // 2. Capacity: file creates paced at rising rates for 2 s each into the default 16 MiB ring; the
 //    first rate whose kernel drop counter moved is where loss starts; the reader's CPU (this process's
 //    CPU time: it runs only the reader) per rate.
-// Figures and the command go into BENCHMARKS.md ("Kernel capture").
+// 3. Attribution (docs/capture.md "Attribution"): UDP connect(2)+close in batches of 2,000, programs
+//    detached vs attached, alternating over N rounds (both connect records: the attempt at sys_enter,
+//    the connected socket's ends at sys_exit); then the latency of ProcessTable::bySource for a client
+//    that connected and exited just before (the lookup asks the reader for a pass and waits for it)
+//    and for a source nobody connected from (a true miss: answered after that pass, not at the 200 ms
+//    bound), 300 of each, median and 99th percentile.
+// Figures and the command go into BENCHMARKS.md ("Kernel capture"; attribution under its own heading).
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +43,7 @@
 
 #include "audit/emitter.h"
 #include "capture/ebpf/ebpf_source.h"
+#include "common/clock.h"
 #include "ocsf/samples.h"
 
 namespace {
@@ -145,12 +156,133 @@ struct Workload {
   std::function<void()> run;
 };
 
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// A UDP socket connected to 127.0.0.1:`port`, closed at once; the local port the connect bound.
+int udpConnect(uint16_t port) {
+  const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return 0;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int local = 0;
+  if (connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    sockaddr_in me{};
+    socklen_t len = sizeof me;
+    if (getsockname(s, reinterpret_cast<sockaddr*>(&me), &len) == 0) local = ntohs(me.sin_port);
+  }
+  close(s);
+  return local;
+}
+
+// Section 3 (see the top).
+int attribution(const std::string& cg, const capture::CaptureOptions& options, const ocsf::SessionContext& ctx,
+                int rounds) {
+  CountingEmitter emitter;
+  auto table = std::make_shared<capture::ProcessTable>();
+  auto s = capture::EbpfSource::create(options, emitter, ctx, table);
+  if (!s.ok()) {
+    std::printf("capture_bench: eBPF unavailable: %s\n", s.error().message().c_str());
+    return 1;
+  }
+  auto src = std::move(*s);
+  if (!src->start().ok()) return 1;
+  constexpr int kBatch = 2000;
+  // [workload][detached, attached]: the same syscalls without the connect (what the raw syscall
+  // tracepoints cost any syscall of the session), then with it (plus the two connect records).
+  std::vector<Workload> workloads = {
+      {"UDP socket+close", kBatch,
+       [] {
+         for (int i = 0; i < kBatch; ++i) close(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+       }},
+      {"UDP socket+connect+close", kBatch,
+       [] {
+         for (int i = 0; i < kBatch; ++i) udpConnect(9);
+       }},
+  };
+  std::vector<std::vector<std::vector<double>>> t(workloads.size(), std::vector<std::vector<double>>(2));
+  for (int r = 0; r < rounds; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const int attached = (r + k) % 2;
+      if (!src->setAttached(attached != 0).ok()) return 1;
+      for (size_t w = 0; w < workloads.size(); ++w) {
+        t[w][attached].push_back(inChild(cg, workloads[w].run) / workloads[w].ops);
+      }
+    }
+  }
+  if (!src->setAttached(true).ok()) return 1;
+  std::printf("\n%-28s %14s %14s %14s\n", "workload", "off us/op", "on us/op", "on - off us");
+  double deltas[2] = {0, 0};
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    const double off_us = median(t[w][0]) * 1e6;
+    const double on_us = median(t[w][1]) * 1e6;
+    deltas[w] = on_us - off_us;
+    std::printf("%-28s %14.2f %14.2f %14.2f\n", workloads[w].name, off_us, on_us, on_us - off_us);
+  }
+  std::printf("the connect's own capture cost (both records): %.2f us\n", deltas[1] - deltas[0]);
+
+  constexpr int kLookups = 300;
+  std::vector<double> hit_us;
+  std::vector<double> miss_us;
+  int found = 0;
+  int wrong = 0;
+  for (int i = 0; i < kLookups; ++i) {
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      const int fd = open((cg + "/cgroup.procs").c_str(), O_WRONLY);
+      const std::string me = std::to_string(getpid());
+      if (fd < 0 || write(fd, me.data(), me.size()) < 0) _exit(1);
+      close(fd);
+      const int local = udpConnect(53);
+      _exit(write(fds[1], &local, sizeof local) == sizeof local ? 0 : 1);
+    }
+    close(fds[1]);
+    int local = 0;
+    if (read(fds[0], &local, sizeof local) != sizeof local) local = 0;
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);  // gone and reaped: what the proxy's /proc lookup could not see
+    const capture::ProcessTable::SocketEnds ends{capture::ProcessTable::Protocol::kUdp, "127.0.0.1", local,
+                                                 "127.0.0.1", 53};
+    double t0 = nowSec();
+    const auto who = table->bySource(ends, SystemClock::instance().nowMillis(), std::chrono::milliseconds(200));
+    hit_us.push_back((nowSec() - t0) * 1e6);
+    if (who && who->pid == pid) {
+      ++found;
+    } else if (who) {
+      ++wrong;
+    }
+    capture::ProcessTable::SocketEnds nobody = ends;
+    nobody.remote_port = 54;
+    t0 = nowSec();
+    (void)table->bySource(nobody, SystemClock::instance().nowMillis(), std::chrono::milliseconds(200));
+    miss_us.push_back((nowSec() - t0) * 1e6);
+  }
+  src->stop();
+  std::printf("\n%-44s %10s %10s %10s\n", "bySource after the client exited", "median us", "p99 us", "found");
+  std::printf("%-44s %10.1f %10.1f %6d/%d%s\n", "a client that connected (UDP), exited, reaped", percentile(hit_us, 0.5),
+              percentile(hit_us, 0.99), found, kLookups, wrong > 0 ? " (some named the wrong pid)" : "");
+  std::printf("%-44s %10.1f %10.1f %10s\n", "a source nobody connected from", percentile(miss_us, 0.5),
+              percentile(miss_us, 0.99), "-");
+  return found == kLookups ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = 31;
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
+  bool only_attribution = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--attribution") == 0) only_attribution = true;
+  }
   if (geteuid() != 0) {
     std::puts("capture_bench: skipped (needs root)");
     return 0;
@@ -174,6 +306,17 @@ int main(int argc, char** argv) {
   options.home = "/root";
   const ocsf::SessionContext ctx = ocsf::sampleContext();
 
+  if (only_attribution) {
+    std::printf("machine: %ld cores, load ", sysconf(_SC_NPROCESSORS_ONLN));
+    std::ifstream load("/proc/loadavg");
+    std::string a, b, c;
+    load >> a >> b >> c;
+    std::printf("%s %s %s\n", a.c_str(), b.c_str(), c.c_str());
+    const int rc = attribution(cg, options, ctx, rounds);
+    std::filesystem::remove_all(dir);
+    rmdir(cg.c_str());
+    return rc;
+  }
   // Batches, so that capture on and off alternate every second or so (the machine's load drifts).
   std::vector<Workload> workloads = {
       {"fork+exec", 40, [] { forkExec(40); }},

@@ -2,10 +2,17 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <memory>
 
 namespace warden::capture {
+
+uint64_t monotonicNs() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 std::string baseName(std::string_view path) {
   const size_t slash = path.rfind('/');
@@ -111,6 +118,68 @@ std::optional<ocsf::Process> ProcessTable::connector(std::string_view ip, int po
     return p;
   }
   return std::nullopt;
+}
+
+void ProcessTable::connected(uint32_t pid, std::string_view comm, uint32_t uid, SocketEnds ends, int64_t time_ms) {
+  std::lock_guard lock(mu_);
+  connected_.push_back(Connected{pid, std::string(comm), uid, std::move(ends), time_ms});
+  while (connected_.size() > kMaxConnects) connected_.pop_front();
+}
+
+std::optional<ocsf::Process> ProcessTable::bySource(const SocketEnds& ends, int64_t time_ms,
+                                                    std::chrono::milliseconds wait, int64_t window_ms) const {
+  std::unique_lock lock(mu_);
+  if (feeding_ && wait.count() > 0) {
+    // Everything the kernel recorded before now: a client whose socket is already closed made its
+    // connect before that (the record is written before connect(2) returns).
+    const uint64_t asked_ns = monotonicNs();
+    if (caught_up_ns_ < asked_ns && request_pass_) request_pass_();
+    caught_up_cv_.wait_for(lock, wait, [&] { return !feeding_ || caught_up_ns_ >= asked_ns; });
+  }
+  for (auto it = connected_.rbegin(); it != connected_.rend(); ++it) {
+    const SocketEnds& e = it->ends;
+    if (e.protocol != ends.protocol || e.local_port != ends.local_port || e.remote_port != ends.remote_port ||
+        e.remote_ip != ends.remote_ip || it->time_ms > time_ms + 1000) {
+      continue;
+    }
+    if (!ends.local_ip.empty() && e.local_ip != ends.local_ip) continue;
+    if (time_ms - it->time_ms > window_ms) break;
+    // The table's richer entry, unless the pid now names a process started after this connect.
+    auto known = procs_.find(it->pid);
+    if (known != procs_.end() && (known->second.start_ms == 0 || known->second.start_ms <= it->time_ms + 1000)) {
+      return actorLocked(it->pid, 1);
+    }
+    ocsf::Process p;
+    p.name = it->comm;
+    p.pid = it->pid;
+    p.uid = it->uid;
+    return p;
+  }
+  return std::nullopt;
+}
+
+void ProcessTable::attachConnectFeed(std::function<void()> request_pass) {
+  std::lock_guard lock(mu_);
+  request_pass_ = std::move(request_pass);
+  feeding_ = true;
+}
+
+void ProcessTable::detachConnectFeed() {
+  {
+    std::lock_guard lock(mu_);
+    request_pass_ = nullptr;
+    feeding_ = false;
+  }
+  caught_up_cv_.notify_all();
+}
+
+void ProcessTable::caughtUp(uint64_t monotonic_ns) {
+  {
+    std::lock_guard lock(mu_);
+    if (monotonic_ns <= caught_up_ns_) return;
+    caught_up_ns_ = monotonic_ns;
+  }
+  caught_up_cv_.notify_all();
 }
 
 std::optional<ocsf::Process> ProcessTable::lastKilled(int64_t since_ms) const {

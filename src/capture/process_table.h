@@ -1,8 +1,11 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,6 +63,37 @@ class ProcessTable {
   std::optional<ocsf::Process> connector(std::string_view ip, int port, int64_t time_ms,
                                          int64_t window_ms = 10000) const;
 
+  // A connect(2) that completed (or is completing: EINPROGRESS), with both ends of the socket as the
+  // kernel holds them (the eBPF capture's WCP_CONNECTED records; the last 4,096 are kept). Addresses
+  // are canonical text, IPv4-mapped IPv6 as IPv4.
+  enum class Protocol : uint8_t { kTcp, kUdp };
+  struct SocketEnds {
+    Protocol protocol = Protocol::kTcp;
+    std::string local_ip;
+    int local_port = 0;
+    std::string remote_ip;
+    int remote_port = 0;
+  };
+  void connected(uint32_t pid, std::string_view comm, uint32_t uid, SocketEnds ends, int64_t time_ms);
+  // Who connected a `ends.protocol` socket from ends.local to ends.remote, at most `window_ms` before
+  // `time_ms` (the newest such connect): the client of a connection the proxy or the DNS resolver
+  // accepted, named after the client is gone. The table's actor when it knows the pid (and the pid
+  // was not reused since), else name, pid and uid from the connect itself. A local_ip of "" matches
+  // any. While a source feeds these records (attachConnectFeed), first waits — at most `wait`, on a
+  // condition — until the source's reader has consumed everything the kernel recorded before this
+  // call, so a connect the kernel already saw is found; without a feed, answers at once.
+  std::optional<ocsf::Process> bySource(const SocketEnds& ends, int64_t time_ms,
+                                        std::chrono::milliseconds wait = std::chrono::milliseconds(0),
+                                        int64_t window_ms = 30000) const;
+  // The source that feeds connected(): `request_pass` asks its reader for a pass over the ring now
+  // (called under the table's mutex: it must not block or call back). Until detachConnectFeed(),
+  // bySource() waits for caughtUp(). One feed at a time.
+  void attachConnectFeed(std::function<void()> request_pass);
+  void detachConnectFeed();
+  // The feed's reader has consumed every record the kernel wrote before `monotonic_ns`
+  // (CLOCK_MONOTONIC, the BPF programs' clock).
+  void caughtUp(uint64_t monotonic_ns);
+
   // The process most recently ended by SIGKILL at or after `since_ms` (the OOM killer's victim, named
   // in LIMIT:OOM): its actor, or nullopt when none is known.
   std::optional<ocsf::Process> lastKilled(int64_t since_ms) const;
@@ -95,8 +129,23 @@ class ProcessTable {
   };
   std::deque<Connect> connects_;  // Guarded by mu_: oldest first, at most kMaxConnects.
   static constexpr size_t kMaxConnects = 4096;
+  struct Connected {
+    uint32_t pid;
+    std::string comm;
+    uint32_t uid;
+    SocketEnds ends;
+    int64_t time_ms;
+  };
+  std::deque<Connected> connected_;          // Guarded by mu_: oldest first, at most kMaxConnects.
+  std::function<void()> request_pass_;       // Guarded by mu_: the feed's, while attached.
+  bool feeding_ = false;                     // Guarded by mu_.
+  uint64_t caught_up_ns_ = 0;                // Guarded by mu_.
+  mutable std::condition_variable caught_up_cv_;  // signalled by caughtUp() and detachConnectFeed()
   uint64_t refused_ = 0;                              // Guarded by mu_.
 };
+
+// CLOCK_MONOTONIC now, in ns: the clock of the BPF programs' record times (bpf_ktime_get_ns).
+uint64_t monotonicNs();
 
 // "name" of a path: what follows the last '/'.
 std::string baseName(std::string_view path);

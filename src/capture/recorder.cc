@@ -351,6 +351,12 @@ void Recorder::onConnect(uint32_t pid, std::string_view comm, uint32_t uid, std:
   account(RecordKind::kConnect).filtered++;  // attribution only
 }
 
+void Recorder::onConnected(uint32_t pid, std::string_view comm, uint32_t uid, ProcessTable::SocketEnds ends,
+                           int64_t time_ms) {
+  table_->connected(pid, comm, uid, std::move(ends), time_ms);
+  account(RecordKind::kConnect).filtered++;  // attribution only
+}
+
 void Recorder::tick(int64_t now_ms) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (now_ms - it->second.fact.time_ms >= kPathSearchHoldMs) {

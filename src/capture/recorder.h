@@ -51,6 +51,9 @@ class Recorder {
   void onFile(FileFact&& fact);
   // A connect(2): into the process table (ProcessTable::connector), never an event.
   void onConnect(uint32_t pid, std::string_view comm, uint32_t uid, std::string ip, int port, int64_t time_ms);
+  // A connect(2) that completed, with the socket's local end: into the process table
+  // (ProcessTable::bySource), never an event.
+  void onConnected(uint32_t pid, std::string_view comm, uint32_t uid, ProcessTable::SocketEnds ends, int64_t time_ms);
   // Emits failed launches held back for a possible PATH search once they are older than 500 ms.
   void tick(int64_t now_ms);
   // Emits everything held back (at stop).

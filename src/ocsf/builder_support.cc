@@ -64,4 +64,9 @@ Process withFileName(Process p) {
   return p;
 }
 
+void setActor(Event& e, const Process& actor) {
+  e.actor = withFileName(actor);
+  if (!actor.attribution.empty()) e.unmapped.set("actor_source", actor.attribution);
+}
+
 }  // namespace warden::ocsf::detail

@@ -18,5 +18,8 @@ void applyDecision(Event& e, const Decision& d);
 File withName(File f);
 // A Process with every file name (its own and its ancestors') derived from the path when missing.
 Process withFileName(Process p);
+// e.actor = withFileName(actor), and unmapped.actor_source when the actor says how it was named
+// (Process::attribution).
+void setActor(Event& e, const Process& actor);
 
 }  // namespace warden::ocsf::detail

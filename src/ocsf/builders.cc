@@ -14,7 +14,7 @@ namespace {
 
 using detail::applyDecision;
 using detail::lower;
-using detail::withFileName;
+using detail::setActor;
 using detail::withName;
 
 // Caps on what a builder copies from agent-influenced text into a field Warden composes.
@@ -52,7 +52,7 @@ std::string hostPort(const Endpoint& e) {
 // NET events: the shared shape of a proxied connection.
 Event netEvent(const SessionContext& ctx, int64_t time, int activity, const Connection& conn) {
   Event e = newEvent(ctx, Kind::kNet, ClassUid::kNetworkActivity, activity, time);
-  if (conn.actor) e.actor = withFileName(*conn.actor);
+  if (conn.actor) setActor(e, *conn.actor);
   if (hasAddress(conn.src)) e.src_endpoint = conn.src;
   e.dst_endpoint = conn.dst;
   if (hasAddress(ctx.proxy)) e.proxy_endpoint = ctx.proxy;
@@ -303,7 +303,7 @@ Event httpRequest(const SessionContext& ctx, int64_t time, const HttpExchange& x
   req.user_agent = x.user_agent;
   e.http_request = std::move(req);
   if (x.response_code) e.http_response = HttpResponse{*x.response_code};
-  if (x.actor) e.actor = withFileName(*x.actor);
+  if (x.actor) setActor(e, *x.actor);
   if (hasAddress(x.src)) e.src_endpoint = x.src;
   Endpoint dst;
   dst.hostname = url.hostname;
@@ -322,7 +322,7 @@ Event httpRequest(const SessionContext& ctx, int64_t time, const HttpExchange& x
 namespace {
 Event dnsEvent(const SessionContext& ctx, int64_t time, int activity, const DnsLookup& l) {
   Event e = newEvent(ctx, Kind::kDns, ClassUid::kDnsActivity, activity, time);
-  if (l.actor) e.actor = withFileName(*l.actor);
+  if (l.actor) setActor(e, *l.actor);
   if (hasAddress(l.src)) e.src_endpoint = l.src;
   if (hasAddress(l.resolver)) {
     e.dst_endpoint = l.resolver;
@@ -368,7 +368,7 @@ Event sshActivity(const SessionContext& ctx, int64_t time, SshActivity activity,
   if (activity == SshActivity::kOther) e.activity_name = ssh.other_name;  // empty: no name beyond 99
   if (hasAddress(ssh.src)) e.src_endpoint = ssh.src;
   if (hasAddress(ssh.dst)) e.dst_endpoint = ssh.dst;
-  if (ssh.actor) e.actor = withFileName(*ssh.actor);
+  if (ssh.actor) setActor(e, *ssh.actor);
   e.auth_type = ssh.auth_type;
   e.connection_info = ConnectionInfo{"tcp", Direction::kInbound};
   e.status = Status::kSuccess;
@@ -412,7 +412,7 @@ Event finding(const SessionContext& ctx, int64_t time, const FindingInput& in) {
   e.risk_level = in.risk_level;
   e.severity = in.severity;
   e.disposition = in.disposition;
-  if (in.actor) e.actor = withFileName(*in.actor);
+  if (in.actor) setActor(e, *in.actor);
   e.firewall_rule = in.rule;
   e.message = in.message.empty() ? in.title : in.message;
   applyProfiles(e);
@@ -563,7 +563,7 @@ Event pkgInstall(const SessionContext& ctx, int64_t time, const PackageInstall& 
   app.version = pkg.version;
   if (!pkg.source_url.empty()) app.url_string = redactUrl(pkg.source_url);
   e.app = std::move(app);
-  if (pkg.actor) e.actor = withFileName(*pkg.actor);
+  if (pkg.actor) setActor(e, *pkg.actor);
   Value package = Value::object();
   if (!pkg.manager.empty()) package.set("manager", pkg.manager);
   if (!pkg.requested_version.empty()) package.set("requested_version", pkg.requested_version);
@@ -600,11 +600,14 @@ Endpoint sourceOrSandbox(const SessionContext& ctx, const Endpoint& src) {
 }
 
 // actor is required on API Activity: the process when known, else an unnamed one.
-Process actorOrUnknown(const std::optional<Process>& p) {
-  if (p) return withFileName(*p);
+void setActorOrUnknown(Event& e, const std::optional<Process>& p) {
+  if (p) {
+    setActor(e, *p);
+    return;
+  }
   Process unknown;
   unknown.name = "unknown";
-  return unknown;
+  e.actor = std::move(unknown);
 }
 }  // namespace
 
@@ -612,7 +615,7 @@ Event toolCall(const SessionContext& ctx, int64_t time, const ToolCall& call) {
   Event e = newEvent(ctx, Kind::kTool, ClassUid::kApiActivity, 99, time);
   e.activity_name = "Call";
   e.api = Api{call.tool.empty() ? std::string("-") : cut(call.tool, kMaxSummaryBytes), call.service};
-  e.actor = actorOrUnknown(call.actor);
+  setActorOrUnknown(e, call.actor);
   e.src_endpoint = sourceOrSandbox(ctx, call.src);
   if (call.dst && hasAddress(*call.dst)) e.dst_endpoint = *call.dst;
   e.status = call.status;
@@ -643,7 +646,7 @@ Event modelCall(const SessionContext& ctx, int64_t time, const ModelCall& call) 
   Event e = newEvent(ctx, Kind::kModel, ClassUid::kApiActivity, 99, time);
   e.activity_name = "Call";
   e.api = Api{call.operation.empty() ? std::string("-") : call.operation, call.provider};
-  e.actor = actorOrUnknown(call.actor);
+  setActorOrUnknown(e, call.actor);
   e.src_endpoint = sourceOrSandbox(ctx, call.src);
   if (hasAddress(call.dst)) e.dst_endpoint = call.dst;
   if (call.http_status) e.http_response = HttpResponse{*call.http_status};
@@ -738,7 +741,7 @@ Event resourceLimit(const SessionContext& ctx, int64_t time, const LimitHit& hit
   limit.set("limit", hit.limit);
   if (!hit.action.empty()) limit.set("action", hit.action);
   e.unmapped.set("limit", std::move(limit));
-  if (hit.process) e.actor = withFileName(*hit.process);
+  if (hit.process) setActor(e, *hit.process);
   e.severity = hit.action == "kill" ? Severity::kCritical : Severity::kLow;
   e.message = hit.type + " limit reached" + (hit.action.empty() ? "" : ", " + hit.action);
   applyProfiles(e);

@@ -43,6 +43,10 @@ struct Process {
   // The executables above it up to the session's first process, nearest first (OCSF `ancestry`;
   // the older `lineage` of paths is deprecated since OCSF 1.4.0).
   std::vector<ProcessEntity> ancestry;
+  // How an event's actor was named when not by the event's own source: "kernel capture" (the proxy's
+  // or the DNS resolver's /proc lookup missed; docs/capture.md "Attribution"). Not an OCSF attribute:
+  // the builders write it as unmapped.actor_source. Empty: named by the source itself.
+  std::string attribution;
 };
 
 struct Container {

@@ -155,6 +155,9 @@ class Session {
   capture::LimitWatcher* limit_watcher_ = nullptr;  // one of sources_: asked for a late OOM verdict
   // The kernel capture's process table (null without capture): names actors by pid after the fact.
   std::shared_ptr<capture::ProcessTable> process_table_;
+  // The table the kernel capture will feed, made before the proxy so the proxy's attribution hook
+  // can hold it (process_table_ is this object once the capture runs; empty and unfed without one).
+  std::shared_ptr<capture::ProcessTable> capture_table_ = std::make_shared<capture::ProcessTable>();
   bool kernel_processes_ = false;  // the kernel capture records every exec/exit, the first one too
   std::unique_ptr<ControlServer> control_;
   ocsf::Process main_process_;

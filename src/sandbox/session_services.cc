@@ -16,6 +16,7 @@
 #include "proxy/server/dns_resolver.h"
 #include "sandbox/session.h"
 #include "sandbox/sandbox_pids.h"
+#include "sandbox/session_attribution.h"
 
 namespace warden::sandbox {
 
@@ -57,6 +58,9 @@ Result<void> Session::startProxy() {
   stack.caller.report_pids = [cgroup = cgroup_.get()](const std::vector<int>& pids) {
     return sandboxPidsToHost(cgroup->processes(), pids);
   };
+  // A client gone before that lookup (a short-lived curl, a one-shot query): the kernel capture's
+  // record of its connect names it, for the record only (docs/capture.md "Attribution").
+  stack.capture_attribution = captureAttribution(capture_table_);
   stack.ca = ca_;
   stack.server.credentials = credentials_;
   proxy::DnsResolverOptions dns;
@@ -137,7 +141,7 @@ void Session::startKernelCapture() {
   // The fallback marks filesystems from here: the workspace, and the agent's private /tmp through
   // its root.
   o.fanotify_mounts = {workspace_.path, fmt::format("/proc/{}/root/tmp", child_->pid())};
-  auto made = capture::createKernelCapture(o, *pipeline_, ctx_, preloaded.get());
+  auto made = capture::createKernelCapture(o, *pipeline_, ctx_, preloaded.get(), capture_table_);
   if (!made.ok()) {
     config(ocsf::kConfigDegraded, "kernel capture unavailable: " + made.error().toString() +
                                       "; processes and files of the session are not recorded");

@@ -589,6 +589,7 @@ int BPF_PROG(on_exit, struct task_struct *p) {
 #define FMODE_CREATED_ 0x100000
 #define S_IFMT_ 0170000
 #define S_IFREG_ 0100000
+#define S_IFSOCK_ 0140000
 #define AT_REMOVEDIR_ 0x200
 
 static __always_inline int is_last_ref(struct file *f) {
@@ -651,6 +652,7 @@ static __always_inline void on_connect(const void *uaddr, unsigned long len) {
   c.h.size = sizeof(c);
   c.family = family;
   c.port = (__u16)((port_be >> 8) | (port_be << 8));
+  c.phase = WCP_ATTEMPT;
   send(&c, sizeof(c), WK_CONNECT);
 }
 
@@ -954,6 +956,48 @@ static __always_inline void path_op_done(struct stash *st, long ret, struct task
   send(buf, off, WK_FILE);
 }
 
+#define AF_INET_ 2
+#define AF_INET6_ 10
+#define EINPROGRESS_ 115
+
+/* A connect(2) of an IPv4/IPv6 socket that succeeded or is under way (EINPROGRESS): both ends as the
+ * kernel socket now holds them — the local port was bound by the connect itself — so the process
+ * table can name the client of a connection by its source address once the client is gone (the
+ * proxy's and the DNS resolver's /proc lookup missed). TCP and connected UDP; a UDP socket that only
+ * ever uses sendto(2) is not seen. Not an event. */
+static __always_inline void inet_connect_done(struct stash *st, long ret, struct task_struct *t) {
+  if (ret != 0 && ret != -EINPROGRESS_) return;
+  struct file *f = fd_file(t, (long)st->args[0]);
+  if (!f) return;
+  unsigned short imode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((imode & S_IFMT_) != S_IFSOCK_) return;
+  struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
+  if (!sock) return;
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk) return;
+  unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != AF_INET_ && family != AF_INET6_) return;
+  struct wire_connect c = {};
+  fill_hdr(&c.h, WK_CONNECT, 0);
+  c.h.size = sizeof(c);
+  c.phase = WCP_CONNECTED;
+  c.family = family;
+  c.sock_type = (__u8)BPF_CORE_READ(sock, type);
+  c.local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+  __u16 dport_be = BPF_CORE_READ(sk, __sk_common.skc_dport);
+  c.port = (__u16)((dport_be >> 8) | (dport_be << 8));
+  if (family == AF_INET_) {
+    __be32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __builtin_memcpy(c.addr, &a, 4);
+    __builtin_memcpy(c.local_addr, &l, 4);
+  } else {
+    bpf_core_read(c.addr, 16, &sk->__sk_common.skc_v6_daddr);
+    bpf_core_read(c.local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+  }
+  send(&c, sizeof(c), WK_CONNECT);
+}
+
 /* connect(2) to a pathname unix socket: the sandbox's view holds only the sockets the policy names
  * (a host socket is simply not there), so each connection to one is recorded, as are the refused
  * ones (ECONNREFUSED: nobody listens; EACCES/EPERM). Abstract and unnamed addresses are not files;
@@ -1033,6 +1077,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
       return 0;
     case NR_connect:
       if (capture_files) unix_connect_done(&st, ret, t);
+      if (capture_processes) inet_connect_done(&st, ret, t);
       return 0;
     default:
       if (!capture_files) return 0;

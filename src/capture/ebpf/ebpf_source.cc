@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -76,6 +77,14 @@ RecordKind kindOf(uint16_t wire_kind) {
     case WK_CONNECT: return RecordKind::kConnect;
     default: return RecordKind::kCount;
   }
+}
+
+// An address from a connect record: 4 bytes for AF_INET, 16 for AF_INET6 (network order).
+IpAddress addressOf(uint16_t family, const uint8_t (&raw)[16]) {
+  std::array<uint8_t, 16> b{};
+  std::memcpy(b.data(), raw, 16);
+  if (family == 2) return IpAddress::v4((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]);
+  return IpAddress::v6(b);
 }
 
 std::string commOf(const wire_hdr& h) {
@@ -315,11 +324,21 @@ Result<void> EbpfSource::start() {
   if (started_) return failedPrecondition("ebpf capture already started");
   wake_ = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (wake_.get() < 0) return errnoError("eventfd");
+  pass_ = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (pass_.get() < 0) return errnoError("eventfd");
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &EbpfSource::onRecord, this, nullptr);
   if (ring_ == nullptr) return errnoError("ring_buffer__new");
   last_loss_check_ms_ = clock_.nowMillis();
   started_ = true;
   thread_ = std::thread([this] { run(); });
+  if (options_.processes) {
+    // Connect records feed ProcessTable::bySource: a lookup may ask the reader for a pass now.
+    recorder_.table()->attachConnectFeed([fd = pass_.get()] {
+      const uint64_t one = 1;
+      if (write(fd, &one, sizeof one) < 0) {
+      }  // EAGAIN: a pass is already asked for
+    });
+  }
   return {};
 }
 
@@ -331,13 +350,25 @@ void EbpfSource::run() {
   epoll_ctl(ep.get(), EPOLL_CTL_ADD, ring_buffer__epoll_fd(ring_), &ev);
   ev.data.u32 = 2;
   epoll_ctl(ep.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
+  ev.data.u32 = 3;
+  epoll_ctl(ep.get(), EPOLL_CTL_ADD, pass_.get(), &ev);
   const int timeout = static_cast<int>(std::max<int64_t>(10, options_.loss_check.count()));
   for (;;) {
-    epoll_event got[2];
-    const int n = epoll_wait(ep.get(), got, 2, timeout);
+    epoll_event got[3];
+    const int n = epoll_wait(ep.get(), got, 3, timeout);
     bool stopping = false;
-    for (int i = 0; i < n; ++i) stopping = stopping || got[i].data.u32 == 2;
+    for (int i = 0; i < n; ++i) {
+      stopping = stopping || got[i].data.u32 == 2;
+      if (got[i].data.u32 == 3) {
+        uint64_t asked = 0;
+        if (read(pass_.get(), &asked, sizeof asked) < 0) {
+        }  // EAGAIN: already reset
+      }
+    }
+    // Every record committed before this instant is in the ring now, and consumed below.
+    const uint64_t pass_ns = monotonicNs();
     ring_buffer__consume(ring_);
+    recorder_.table()->caughtUp(pass_ns);
     const int64_t now = clock_.nowMillis();
     if (now - last_loss_check_ms_ >= options_.loss_check.count()) checkLoss(false);
     recorder_.tick(now);
@@ -447,12 +478,22 @@ void EbpfSource::handle(std::span<const uint8_t> bytes) {
   }
   if (auto* c = std::get_if<ConnectRecord>(&rec)) {
     const wire_connect& x = c->fixed;
-    std::array<uint8_t, 16> b{};
-    std::memcpy(b.data(), x.addr, 16);
-    const IpAddress addr =
-        x.family == 2 ? IpAddress::v4((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3])
-                      : IpAddress::v6(b);
-    recorder_.onConnect(x.h.pid, commOf(x.h), x.h.uid, addr.toString(), x.port, epochMs(x.h.time_ns));
+    if (x.phase == WCP_CONNECTED) {
+      if (x.sock_type != SOCK_STREAM && x.sock_type != SOCK_DGRAM) {
+        recorder_.account(kind).filtered++;  // a raw or SCTP-style socket: no proxy or resolver client
+        return;
+      }
+      ProcessTable::SocketEnds ends;
+      ends.protocol = x.sock_type == SOCK_STREAM ? ProcessTable::Protocol::kTcp : ProcessTable::Protocol::kUdp;
+      ends.local_ip = addressOf(x.family, x.local_addr).unmapped().toString();
+      ends.local_port = x.local_port;
+      ends.remote_ip = addressOf(x.family, x.addr).unmapped().toString();
+      ends.remote_port = x.port;
+      recorder_.onConnected(x.h.pid, commOf(x.h), x.h.uid, std::move(ends), epochMs(x.h.time_ns));
+      return;
+    }
+    recorder_.onConnect(x.h.pid, commOf(x.h), x.h.uid, addressOf(x.family, x.addr).toString(), x.port,
+                        epochMs(x.h.time_ns));
     return;
   }
   if (auto* e = std::get_if<FileRecord>(&rec)) {
@@ -540,6 +581,7 @@ void EbpfSource::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (skel_ == nullptr) return;
+  if (started_ && options_.processes) recorder_.table()->detachConnectFeed();  // before pass_ can close
   if (started_) {
     const uint64_t one = 1;
     if (write(wake_.get(), &one, sizeof one) < 0) {

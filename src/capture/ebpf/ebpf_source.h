@@ -117,6 +117,7 @@ class EbpfSource final : public Source {
   struct capture* skel_ = nullptr;
   struct ring_buffer* ring_ = nullptr;
   UniqueFd wake_;               // eventfd: stop() writes, the reader polls
+  UniqueFd pass_;               // eventfd: ProcessTable::bySource asks the reader for a pass now
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;

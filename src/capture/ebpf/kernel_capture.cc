@@ -9,9 +9,10 @@
 namespace warden::capture {
 
 Result<KernelCapture> createKernelCapture(const CaptureOptions& options, audit::Emitter& emitter,
-                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded) {
+                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded,
+                                          std::shared_ptr<ProcessTable> table) {
   KernelCapture out;
-  out.table = std::make_shared<ProcessTable>();
+  out.table = table ? std::move(table) : std::make_shared<ProcessTable>();
   if (!options.processes && !options.file_writes) return out;
   std::string why_not_ebpf = "forced by configuration";
   if (options.backend != CaptureOptions::Backend::kFallback) {

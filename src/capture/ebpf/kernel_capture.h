@@ -30,9 +30,12 @@ struct KernelCapture {
 // eBPF when it loads (unless options.backend is kFallback), else the fallback; processes and
 // file_writes both off gives no sources. Unavailable only when neither can run (the message names
 // both causes); InvalidArgument for bad options (a path pattern, the cgroup path).
-// `preloaded` (may be null): the eBPF programs, verified ahead (LoadedPrograms).
+// `preloaded` (may be null): the eBPF programs, verified ahead (LoadedPrograms). `table` (may be
+// null: a new one): the process table to feed, when others hold it before the capture exists (the
+// proxy's attribution hook is wired before the capture starts).
 class LoadedPrograms;
 Result<KernelCapture> createKernelCapture(const CaptureOptions& options, audit::Emitter& emitter,
-                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded = nullptr);
+                                          const ocsf::SessionContext& ctx, LoadedPrograms* preloaded = nullptr,
+                                          std::shared_ptr<ProcessTable> table = nullptr);
 
 }  // namespace warden::capture

@@ -93,6 +93,35 @@ struct file {
   unsigned int f_mode;
   file_ref_t f_ref;        /* 6.13 and later: references - 1 */
   atomic_long_t f_count;   /* before 6.13: references */
+  void *private_data;      /* a socket's file: its struct socket */
+};
+
+/* A connected socket's two ends (include/net/sock.h). The kernel nests the IPv4 addresses and the
+ * ports in anonymous unions (skc_addrpair, skc_portpair); libbpf finds a field by name through the
+ * target's anonymous members, so they are flat here. */
+struct in6_addr {
+  union {
+    __u8 u6_addr8[16];
+  } in6_u;
+};
+
+struct sock_common {
+  __be32 skc_daddr;
+  __be32 skc_rcv_saddr;
+  __be16 skc_dport;
+  __u16 skc_num; /* the local port, host order */
+  unsigned short skc_family;
+  struct in6_addr skc_v6_daddr;
+  struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+  struct sock_common __sk_common;
+};
+
+struct socket {
+  short type; /* SOCK_STREAM, SOCK_DGRAM, ... */
+  struct sock *sk;
 };
 
 struct fdtable {

@@ -175,6 +175,10 @@ Result<Record> parseRecord(std::span<const uint8_t> bytes) {
       readFixed(bytes, r.fixed);
       if (r.fixed.family != 2 && r.fixed.family != 10)
         return invalidArgument(fmt::format("connect record with address family {}", r.fixed.family));
+      if (r.fixed.phase != WCP_ATTEMPT && r.fixed.phase != WCP_CONNECTED)
+        return invalidArgument(fmt::format("connect record with phase {}", r.fixed.phase));
+      if (r.fixed.phase == WCP_ATTEMPT && (r.fixed.local_port != 0 || r.fixed.sock_type != 0))
+        return invalidArgument("connect attempt record with a local end");
       return Record(r);
     }
     default: return invalidArgument(fmt::format("unknown record kind {}", h.kind));

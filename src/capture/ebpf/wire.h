@@ -34,7 +34,7 @@ enum wire_kind {
   WK_FORK = 4,      /* a new thread group (sched_process_fork of a process, not a thread) */
   WK_EXIT = 5,      /* a thread group ended (sched_process_exit, group dead) */
   WK_FILE = 6,      /* a file operation */
-  WK_CONNECT = 7,   /* a connect(2) to an IPv4/IPv6 address (attribution, not an event) */
+  WK_CONNECT = 7,   /* a connect(2) to an IPv4/IPv6 address, and its local end once connected (attribution, not an event) */
   WK_MAX = 8,
 };
 
@@ -161,12 +161,19 @@ struct wire_file {
   /* TLVs: WT_PATH1 | WT_PATH1_STR [+ WT_BASE1], WT_PATH2 | WT_PATH2_STR [+ WT_BASE2], WT_FSTYPE */
 };
 
+/* wire_connect.phase */
+#define WCP_ATTEMPT 0   /* sys_enter: the destination as the caller passed it (NET:REFUSE attribution) */
+#define WCP_CONNECTED 1 /* sys_exit, returned 0 or EINPROGRESS: both ends as the kernel socket holds them */
+
 struct wire_connect {
   struct wire_hdr h;
-  W_U16 family; /* AF_INET 2, AF_INET6 10 */
-  W_U16 port;   /* host order */
-  W_U32 reserved;
-  W_U8 addr[16]; /* 4 bytes for IPv4 */
+  W_U16 family;     /* AF_INET 2, AF_INET6 10 (WCP_CONNECTED: the socket's family) */
+  W_U16 port;       /* the remote port, host order */
+  W_U16 local_port; /* WCP_CONNECTED: the socket's local port, host order; else 0 */
+  W_U8 phase;       /* WCP_ATTEMPT or WCP_CONNECTED */
+  W_U8 sock_type;   /* WCP_CONNECTED: the socket's type (SOCK_STREAM 1, SOCK_DGRAM 2); else 0 */
+  W_U8 addr[16];    /* the remote address; 4 bytes for IPv4 */
+  W_U8 local_addr[16]; /* WCP_CONNECTED: the local address (4 bytes for IPv4); else zero */
 };
 
 #undef W_U8

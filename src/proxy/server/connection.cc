@@ -41,6 +41,7 @@ ocsf::Process actorOf(const CallerInfo& caller) {
   if (!caller.executable.empty()) {
     p.file = ocsf::File{.name = baseName(caller.executable), .path = caller.executable};
   }
+  p.attribution = caller.attribution;
   return p;
 }
 
@@ -449,7 +450,7 @@ void Connection::emitClose() {
 
 policy::ConnectRequest connectRequestFor(std::string host, uint16_t port, const std::optional<CallerInfo>& caller) {
   policy::ConnectRequest request{.host = std::move(host), .port = port};
-  if (!caller) return request;
+  if (!caller || !caller->attribution.empty()) return request;  // unknown, or named for the record only
   request.executable = caller->executable;
   request.ancestors = caller->ancestors;
   request.injected = !caller->injection.empty();

@@ -46,9 +46,13 @@ struct CallerInfo {
   std::vector<std::string> injection;  // signs of injected code (LD_PRELOAD, fileless code...); empty: none
   size_t anonymous_exec_mappings = 0;  // executable memory without a file (JIT runtimes): recorded only
   std::vector<CallerInfo> other_holders;  // every other process holding the socket, oldest first
+  // Set when /proc missed and the kernel capture named the caller (proxy/capture_attribution.h): for
+  // the record only; connectRequestFor() then gives the policy no caller at all.
+  std::string attribution;
 };
 
-// The policy's view of a connection's callers: the caller and every other holder of its socket.
+// The policy's view of a connection's callers: the caller and every other holder of its socket. A
+// caller named only by the kernel capture (`attribution` set) is no caller: no binary rule matches it.
 policy::ConnectRequest connectRequestFor(std::string host, uint16_t port, const std::optional<CallerInfo>& caller);
 
 // Looks up the caller of a connection from its 4-tuple. May block (it reads /proc); called once per

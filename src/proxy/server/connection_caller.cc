@@ -65,13 +65,33 @@ CallerInfo toCallerInfo(const CallerIdentity& id) {
   return c;
 }
 
-CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver) {
-  return [resolver = std::move(resolver)](const boost::asio::ip::tcp::endpoint& peer,
-                                          const boost::asio::ip::tcp::endpoint& local) -> std::optional<CallerInfo> {
-    auto id = resolver->lookup(toTcpEndpoint(peer), toTcpEndpoint(local));
-    if (!id.ok()) return std::nullopt;
-    return toCallerInfo(id.value());
+CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver, CaptureAttribution capture) {
+  return [resolver = std::move(resolver), capture = std::move(capture)](
+             const boost::asio::ip::tcp::endpoint& peer,
+             const boost::asio::ip::tcp::endpoint& local) -> std::optional<CallerInfo> {
+    const TcpEndpoint client = toTcpEndpoint(peer);
+    const TcpEndpoint server = toTcpEndpoint(local);
+    if (resolver) {
+      auto id = resolver->lookup(client, server);
+      if (id.ok()) return toCallerInfo(id.value());
+      if (id.error().code() != Code::kNotFound) return std::nullopt;  // bounds, permissions: not a miss
+    }
+    if (!capture) return std::nullopt;
+    auto named = capture(SocketProtocol::kTcp, client, server);
+    if (!named) return std::nullopt;
+    return capturedCaller(capturedActor(std::move(*named)));
   };
+}
+
+CallerInfo capturedCaller(const ocsf::Process& actor) {
+  CallerInfo c;
+  c.pid = actor.pid.value_or(0);
+  c.name = actor.name;
+  if (actor.file) c.executable = actor.file->path;
+  c.uid = actor.uid;
+  c.cmd_line = actor.cmd_line;
+  c.attribution = actor.attribution.empty() ? std::string(kCaptureAttribution) : actor.attribution;
+  return c;
 }
 
 asio::awaitable<std::optional<CallerInfo>> lookupCallerOffThread(CallerLookup lookup, asio::thread_pool* pool,

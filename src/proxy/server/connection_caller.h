@@ -10,17 +10,24 @@
 #include <optional>
 
 #include "proxy/caller_identity.h"
+#include "proxy/capture_attribution.h"
 #include "proxy/server/connection.h"
 
 namespace warden::proxy {
 
-// A CallerLookup backed by `resolver` (shared: the lookup keeps it alive). Lookups that fail
-// (the process exited, another namespace) give nullopt: the caller is unknown and no binary rule
-// matches it.
-CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver);
+// A CallerLookup backed by `resolver` (shared: the lookup keeps it alive; may be null). Lookups that
+// fail (the process exited, another namespace) give nullopt: the caller is unknown and no binary rule
+// matches it. With `capture`, a lookup that found no holder of the socket (NotFound; or no resolver)
+// asks the kernel capture who connected from the client's address: that caller is named for the
+// record (CallerInfo::attribution) and is still unknown to the policy.
+CallerLookup makeProcCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver,
+                                  CaptureAttribution capture = {});
 
 // The same conversion, for tests.
 CallerInfo toCallerInfo(const CallerIdentity& identity);
+// A caller the kernel capture named (capturedActor()): pid, name, executable, uid and command line for
+// the record, `attribution` set so the policy sees no caller.
+CallerInfo capturedCaller(const ocsf::Process& actor);
 
 // Runs `lookup` (blocking: it reads /proc) on `pool` and resumes on the awaiting coroutine's executor,
 // so the io thread keeps serving other connections meanwhile. Waits at most `timeout`; then (and when

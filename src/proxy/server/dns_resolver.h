@@ -25,6 +25,7 @@
 #include "ocsf/builders.h"
 #include "policy/snapshot.h"
 #include "proxy/caller_identity.h"
+#include "proxy/capture_attribution.h"
 #include "proxy/dns_message.h"
 #include "proxy/dns_tunnel.h"
 
@@ -184,6 +185,10 @@ std::vector<std::string> resolvConfNameservers(std::string_view text);
 // basename, pid, uid, cmd_line, executable). Failed or ambiguous lookups give nullopt (the actor is
 // left out of the event rather than guessed). It blocks on /proc: DnsResolver runs it on its lookup pool.
 // The supervisor creates the resolver with proc_root=/proc/<sandbox pid>/root/proc and net_pid "1".
-DnsResolver::CallerLookup makeDnsCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver);
+// With `capture`, a lookup that found no socket or holder left (NotFound; or no resolver) asks the
+// kernel capture who connected from the client's address: the actor is then named for the record
+// (unmapped.actor_source, proxy/capture_attribution.h).
+DnsResolver::CallerLookup makeDnsCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver,
+                                              CaptureAttribution capture = {});
 
 }  // namespace warden::proxy

@@ -115,14 +115,24 @@ std::vector<std::string> resolvConfNameservers(std::string_view text) {
   return out;
 }
 
-DnsResolver::CallerLookup makeDnsCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver) {
-  return [resolver = std::move(resolver)](const boost::asio::ip::udp::endpoint& client,
-                                          const boost::asio::ip::udp::endpoint& server,
-                                          bool tcp) -> std::optional<ocsf::Process> {
-    auto id = tcp ? resolver->lookup(toTcpEndpoint(client), toTcpEndpoint(server))
-                  : resolver->lookupUdpSender(toTcpEndpoint(client), toTcpEndpoint(server));
-    if (!id.ok()) return std::nullopt;
-    return toProcess(*id);
+DnsResolver::CallerLookup makeDnsCallerLookup(std::shared_ptr<CallerIdentityResolver> resolver,
+                                              CaptureAttribution capture) {
+  return [resolver = std::move(resolver), capture = std::move(capture)](
+             const boost::asio::ip::udp::endpoint& client, const boost::asio::ip::udp::endpoint& server,
+             bool tcp) -> std::optional<ocsf::Process> {
+    const TcpEndpoint from = toTcpEndpoint(client);
+    const TcpEndpoint to = toTcpEndpoint(server);
+    if (resolver) {
+      auto id = tcp ? resolver->lookup(from, to) : resolver->lookupUdpSender(from, to);
+      if (id.ok()) return toProcess(*id);
+      // Only a miss (no socket or no holder left) is the capture's to answer; an ambiguous sender
+      // (FailedPrecondition) stays unknown rather than guessed.
+      if (id.error().code() != Code::kNotFound) return std::nullopt;
+    }
+    if (!capture) return std::nullopt;
+    auto named = capture(tcp ? SocketProtocol::kTcp : SocketProtocol::kUdp, from, to);
+    if (!named) return std::nullopt;
+    return capturedActor(std::move(*named));
   };
 }
 

@@ -16,13 +16,16 @@ Result<std::unique_ptr<ProxyStack>> ProxyStack::create(ProxyStackOptions options
     note("proxy", "caller identity unavailable: " + resolver.error().toString() + "; binary rules cannot match");
   }
   const auto& ids = stack->identities_;
+  const CaptureAttribution& capture = options.capture_attribution;
+  const bool named = ids || capture;
   auto server = Server::create(std::move(options.server), store, emitter, session,
-                               ids ? makeProcCallerLookup(ids) : CallerLookup{}, options.ca);
+                               named ? makeProcCallerLookup(ids, capture) : CallerLookup{}, options.ca);
   if (!server.ok()) return server.error().withContext("egress proxy");
   stack->server_ = std::move(server).value();
   if (options.dns) {
     auto dns = DnsResolver::create(std::move(*options.dns), emitter, stack->server_->session(),
-                                   ids ? makeDnsCallerLookup(ids) : DnsResolver::CallerLookup{}, &store);
+                                   named ? makeDnsCallerLookup(ids, capture) : DnsResolver::CallerLookup{},
+                                   &store);
     if (!dns.ok()) return dns.error().withContext("DNS resolver");
     stack->dns_ = std::move(dns).value();
   }

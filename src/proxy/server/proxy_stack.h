@@ -24,6 +24,7 @@
 #include "ocsf/builders.h"
 #include "policy/snapshot.h"
 #include "proxy/caller_identity.h"
+#include "proxy/capture_attribution.h"
 #include "proxy/server/dns_resolver.h"
 #include "proxy/server/policy_reloader.h"
 #include "proxy/server/server.h"
@@ -37,6 +38,9 @@ struct ProxyStackOptions {
   std::shared_ptr<CertificateAuthority> ca;          // TLS interception; null: no termination
   std::optional<DnsResolverOptions> dns;             // the sandbox resolver; none for `warden proxy`
   std::optional<std::filesystem::path> policy_file;  // watched and reloaded; none: no reloader
+  // Who the kernel capture saw connect from a client's address, asked when caller identity misses
+  // (warden run; empty for `warden proxy`): the proxy's and the resolver's actor for the record only.
+  CaptureAttribution capture_attribution;
   // Operational notes (caller identity unavailable, no file watch): level 1 = warning.
   std::function<void(std::string_view component, std::string message)> note;
 };

@@ -428,6 +428,88 @@ TEST_F(EbpfCaptureTest, TheProcessTableNamesWhoConnectedWhereAfterTheProcessIsGo
   source_->stop();
 }
 
+// A client in the session that connects (TCP or UDP, IPv4 or IPv6) from a port the kernel picks,
+// reports that port through a pipe and exits; `ready` is the server side's address.
+struct SourceClient {
+  pid_t pid = 0;
+  int local_port = 0;
+};
+
+SourceClient connectFromSession(const std::string& cgroup, int family, int type, const sockaddr* to, socklen_t len) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t pid = spawnIn(cgroup, {}, "/", std::nullopt, [&] {
+    const int s = socket(family, type | SOCK_CLOEXEC, 0);
+    if (s < 0 || connect(s, to, len) != 0) return 1;
+    sockaddr_storage me{};
+    socklen_t me_len = sizeof me;
+    if (getsockname(s, reinterpret_cast<sockaddr*>(&me), &me_len) != 0) return 1;
+    const int port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&me)->sin_port
+                                             : reinterpret_cast<sockaddr_in6*>(&me)->sin6_port);
+    return write(fds[1], &port, sizeof port) == sizeof port ? 0 : 1;
+  });
+  close(fds[1]);
+  SourceClient c;
+  c.pid = pid;
+  if (read(fds[0], &c.local_port, sizeof c.local_port) != sizeof c.local_port) c.local_port = 0;
+  close(fds[0]);
+  return c;
+}
+
+TEST_F(EbpfCaptureTest, TheProcessTableNamesTheClientOfASourceAddressOnceItIsGone) {
+  startCapture();
+  using P = ProcessTable::Protocol;
+  // TCP over IPv4: a listener that never accepts (the handshake completes in its backlog).
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  const SourceClient tcp =
+      connectFromSession(cgroup_->path(), AF_INET, SOCK_STREAM, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ASSERT_EQ(WEXITSTATUS(waitChild(tcp.pid)), 0);
+  ASSERT_NE(tcp.local_port, 0);
+  // UDP over IPv6, connected (as resolvers do): nobody needs to listen.
+  const int udp_server = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 addr6{};
+  addr6.sin6_family = AF_INET6;
+  addr6.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(bind(udp_server, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6), 0);
+  len = sizeof addr6;
+  ASSERT_EQ(getsockname(udp_server, reinterpret_cast<sockaddr*>(&addr6), &len), 0);
+  const int port6 = ntohs(addr6.sin6_port);
+  const SourceClient udp =
+      connectFromSession(cgroup_->path(), AF_INET6, SOCK_DGRAM, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6);
+  ASSERT_EQ(WEXITSTATUS(waitChild(udp.pid)), 0);
+  ASSERT_NE(udp.local_port, 0);
+  // Both clients are gone and reaped. No waiting here but the lookup's own: it asks the reader for a
+  // pass and waits for it, so a connect the kernel recorded is found at once.
+  const int64_t now = SystemClock::instance().nowMillis();
+  const auto wait = std::chrono::seconds(5);
+  const auto who = table_->bySource({P::kTcp, "127.0.0.1", tcp.local_port, "127.0.0.1", port}, now, wait);
+  ASSERT_TRUE(who) << "no connect from 127.0.0.1:" << tcp.local_port;
+  EXPECT_EQ(who->pid, tcp.pid);
+  const auto who6 = table_->bySource({P::kUdp, "::1", udp.local_port, "::1", port6}, now, wait);
+  ASSERT_TRUE(who6) << "no connect from [::1]:" << udp.local_port;
+  EXPECT_EQ(who6->pid, udp.pid);
+  // Another port, or the other protocol, is nobody.
+  EXPECT_FALSE(table_->bySource({P::kTcp, "127.0.0.1", tcp.local_port + 1, "127.0.0.1", port}, now, wait));
+  EXPECT_FALSE(table_->bySource({P::kUdp, "127.0.0.1", tcp.local_port, "127.0.0.1", port}, now, wait));
+  close(listener);
+  close(udp_server);
+  source_->stop();
+  keepAccounts();
+  // Attempts and completions are attribution, never events: all filtered, all reconciled.
+  const auto& c = account(RecordKind::kConnect);
+  EXPECT_GE(c.received, 4u);
+  EXPECT_EQ(c.received, c.filtered);
+  EXPECT_EQ(c.dropped, 0u);
+}
+
 TEST_F(EbpfCaptureTest, ProgramsLoadedAheadAreBoundToTheSessionsCgroupOnlyWhenTheSourceIsMade) {
   // Verified before any cgroup is known (as the supervisor does beside its set-up)...
   CaptureOptions early = options_;

@@ -275,6 +275,30 @@ TEST(BuildersTest, RecordsADecisionAsActionDispositionRuleAndReason) {
   EXPECT_EQ(j["dst_endpoint"]["hostname"], "api.example.com");
 }
 
+TEST(BuildersTest, AnActorNamedAfterTheFactSaysHowInUnmappedAndNowhereElse) {
+  Connection c = conn();
+  c.actor->attribution = "kernel capture";
+  const Event marked = netOpen(sampleContext(), kTime, c, deny());
+  const json j = jsonOf(marked);
+  EXPECT_EQ(j["unmapped"]["actor_source"], "kernel capture");
+  EXPECT_EQ(j["actor"]["process"]["pid"], 7);
+  EXPECT_FALSE(j["actor"]["process"].contains("attribution"));
+  // The same on DNS and HTTP events, which take the actor the same way; none without the mark.
+  DnsLookup lookup;
+  lookup.actor = c.actor;
+  lookup.hostname = "example.com";
+  lookup.type = "A";
+  EXPECT_EQ(jsonOf(dnsQuery(sampleContext(), kTime, lookup))["unmapped"]["actor_source"], "kernel capture");
+  HttpExchange x;
+  x.actor = c.actor;
+  x.method = "GET";
+  x.url = "/";
+  x.host = "example.com";
+  EXPECT_EQ(jsonOf(httpRequest(sampleContext(), kTime, x, deny()))["unmapped"]["actor_source"], "kernel capture");
+  const json plain = jsonOf(netOpen(sampleContext(), kTime, conn(), deny()));
+  EXPECT_FALSE(plain.contains("unmapped") && plain["unmapped"].contains("actor_source"));
+}
+
 TEST(BuildersTest, RecordsAnAuditModeDenyAsObservedAndDetected) {
   Decision d;
   d.action = Action::kObserved;
