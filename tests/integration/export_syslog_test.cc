@@ -216,7 +216,9 @@ TEST_F(ExportSyslog, OverHttpsEveryEventArrivesAsNdjsonThatVerifiesAndTheTokenSt
   ASSERT_EQ(r.status, 0) << r.output;
   const auto written = jsonl();
   ASSERT_GT(written.size(), 3u);
-  // The session waited for the export to drain: the receiver has everything, once, in order.
+  // The session waited for the export to drain: the receiver answered for everything (nginx logs
+  // each body just after its answer), once, in order.
+  ASSERT_TRUE(waitFor([&] { return nginx->ingestLines().size() >= written.size(); }));
   EXPECT_EQ(nginx->ingestLines(), written);
   const auto copy = tmp_ / "siem-copy.jsonl";
   std::string text;

@@ -45,6 +45,13 @@ struct HttpsReceiver {
   }
 };
 
+// nginx writes its log after it answered: wait until it holds `n` lines (more than the lines
+// before) before comparing.
+std::vector<std::string> ingestedAtLeast(const NginxServer& nginx, size_t n) {
+  waitFor([&] { return nginx.ingestLines().size() >= n; });
+  return nginx.ingestLines();
+}
+
 SpooledExportOptions optionsFor(const std::string& url, const std::filesystem::path& spool) {
   SpooledExportOptions o;
   auto parsed = ExportUrl::parse(url);
@@ -97,7 +104,7 @@ TEST(HttpExportSinkTest, EveryEventArrivesAsOneNdjsonLineExactlyTheJsonlLine) {
   ASSERT_TRUE(s.pipeline->close().ok());
   const auto jsonl = s.jsonl();
   ASSERT_GT(jsonl.size(), 3000u);
-  EXPECT_EQ(receiver.nginx->ingestLines(), jsonl) << "in order, each exactly once, byte for byte";
+  EXPECT_EQ(ingestedAtLeast(*receiver.nginx, jsonl.size()), jsonl) << "in order, each exactly once, byte for byte";
   EXPECT_EQ(s.sink->stats().delivered_sequence, jsonl.size());
   EXPECT_EQ(s.sink->stats().outages, 0u) << warden::testing::readFile(dir / "log" / "warden.log");
   EXPECT_FALSE(std::filesystem::exists(dir / "spool"));
@@ -117,7 +124,7 @@ TEST(HttpExportSinkTest, HeadersFromTheUrlAndAHeaderFileReachTheReceiverAndNever
     ASSERT_TRUE(s.pipeline);
     for (int i = 0; i < 50; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
     ASSERT_TRUE(s.pipeline->close().ok());
-    EXPECT_EQ(receiver.nginx->ingestLines(), s.jsonl());
+    EXPECT_EQ(ingestedAtLeast(*receiver.nginx, s.jsonl().size()), s.jsonl());
     EXPECT_EQ(s.count("s3cret"), 0u);
     EXPECT_FALSE(testutil::fileContains(dir / "log" / "warden.log", "s3cret"));
   }
@@ -129,7 +136,7 @@ TEST(HttpExportSinkTest, HeadersFromTheUrlAndAHeaderFileReachTheReceiverAndNever
     const size_t before = receiver.nginx->ingestLines().size();
     for (int i = 0; i < 50; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
     ASSERT_TRUE(s.pipeline->close().ok());
-    EXPECT_EQ(receiver.nginx->ingestLines().size() - before, s.jsonl().size());
+    EXPECT_EQ(ingestedAtLeast(*receiver.nginx, before + s.jsonl().size()).size() - before, s.jsonl().size());
     EXPECT_EQ(s.count("s3cret"), 0u);
   }
   {
@@ -174,7 +181,7 @@ TEST(HttpExportSinkTest, AReceiverStoppedAndRestartedGetsEverySequenceAndTheOuta
   // acknowledgements, but allowed) are dropped by sequence.
   std::set<uint64_t> seen;
   uint64_t last = 0;
-  for (const auto& line : receiver.nginx->ingestLines()) {
+  for (const auto& line : ingestedAtLeast(*receiver.nginx, jsonl.size())) {
     const uint64_t seq = nlohmann::json::parse(line)["metadata"]["sequence"].get<uint64_t>();
     if (seen.insert(seq).second) {
       EXPECT_EQ(seq, last + 1) << "new sequences arrive in order";
@@ -196,7 +203,7 @@ TEST(HttpExportSinkTest, ABatchTheReceiverRefusesAsTooLargeIsSplitUntilItFitsWit
   // Delivered while the session runs, so the batch size change is reported in its warden.log.
   ASSERT_TRUE(waitFor([&] { return s.sink->stats().delivered_sequence >= 401; }));
   ASSERT_TRUE(s.pipeline->close().ok());
-  EXPECT_EQ(receiver.nginx->ingestLines(), s.jsonl());
+  EXPECT_EQ(ingestedAtLeast(*receiver.nginx, s.jsonl().size()), s.jsonl());
   EXPECT_EQ(s.count("\"activity_name\":\"Sink Unreachable\""), 0u);
   EXPECT_TRUE(testutil::fileContains(dir / "log" / "warden.log", "events per batch from now on"))
       << warden::testing::readFile(dir / "log" / "warden.log");
@@ -212,7 +219,7 @@ TEST(HttpExportSinkTest, AServerEndingKeepAliveConnectionsIsNotAnOutage) {
   // Five batches or more: nginx closes each connection after its second request.
   for (int i = 0; i < 5000; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
   ASSERT_TRUE(s.pipeline->close().ok());
-  EXPECT_EQ(receiver.nginx->ingestLines(), s.jsonl());
+  EXPECT_EQ(ingestedAtLeast(*receiver.nginx, s.jsonl().size()), s.jsonl());
   EXPECT_EQ(s.sink->stats().outages, 0u) << warden::testing::readFile(dir / "log" / "warden.log");
   EXPECT_GE(s.sink->stats().connections, 3u) << "new connections were opened after nginx ended the old ones";
 }
@@ -228,7 +235,7 @@ TEST(HttpExportSinkTest, EsBulkPutsACreateActionNamingSessionAndSequenceBeforeEa
   for (int i = 0; i < 30; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
   ASSERT_TRUE(s.pipeline->close().ok());
   const auto jsonl = s.jsonl();
-  const auto lines = nginx->ingestLines();
+  const auto lines = ingestedAtLeast(*nginx, 2 * jsonl.size());
   ASSERT_EQ(lines.size(), 2 * jsonl.size());
   for (size_t i = 0; i < jsonl.size(); ++i) {
     EXPECT_EQ(lines[2 * i], fmt::format("{{\"create\":{{\"_id\":\"{}-{}\"}}}}", testutil::testSession().session_id, i + 1));
