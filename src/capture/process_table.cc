@@ -104,6 +104,19 @@ void ProcessTable::connect(uint32_t pid, std::string_view comm, uint32_t uid, st
   while (connects_.size() > kMaxConnects) connects_.pop_front();
 }
 
+namespace {
+
+// The actor a connect record alone can name (the table no longer knows its process).
+ocsf::Process recordedActor(uint32_t pid, const std::string& comm, uint32_t uid) {
+  ocsf::Process p;
+  p.name = comm;
+  p.pid = pid;
+  p.uid = uid;
+  return p;
+}
+
+}  // namespace
+
 std::optional<ocsf::Process> ProcessTable::connector(std::string_view ip, int port, int64_t time_ms,
                                                      int64_t window_ms) const {
   std::lock_guard lock(mu_);
@@ -111,11 +124,7 @@ std::optional<ocsf::Process> ProcessTable::connector(std::string_view ip, int po
     if (it->ip != ip || it->port != port || it->time_ms > time_ms + 1000) continue;
     if (time_ms - it->time_ms > window_ms) break;
     if (auto known = actorLocked(it->pid, 1)) return known;
-    ocsf::Process p;
-    p.name = it->comm;
-    p.pid = it->pid;
-    p.uid = it->uid;
-    return p;
+    return recordedActor(it->pid, it->comm, it->uid);
   }
   return std::nullopt;
 }
@@ -149,11 +158,7 @@ std::optional<ocsf::Process> ProcessTable::bySource(const SocketEnds& ends, int6
     if (known != procs_.end() && (known->second.start_ms == 0 || known->second.start_ms <= it->time_ms + 1000)) {
       return actorLocked(it->pid, 1);
     }
-    ocsf::Process p;
-    p.name = it->comm;
-    p.pid = it->pid;
-    p.uid = it->uid;
-    return p;
+    return recordedActor(it->pid, it->comm, it->uid);
   }
   return std::nullopt;
 }
