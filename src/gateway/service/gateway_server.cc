@@ -10,13 +10,13 @@
 #include <sstream>
 #include <vector>
 
+#include "audit/export/export_sinks.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "detect/diagnostics.h"
 #include "detect/rule_set.h"
 #include "gateway/service/append_signal.h"
 #include "gateway/service/audit_trail.h"
-#include "audit/export/export_sinks.h"
 #include "gateway/service/fleet_detector.h"
 #include "gateway/service/fleet_export.h"
 #include "gateway/service/gateway_service.h"
