@@ -135,6 +135,11 @@ IpAddress IpAddress::v6(const std::array<uint8_t, 16>& bytes) {
   return IpAddress(Family::kV6, bytes);
 }
 
+IpAddress IpAddress::fromBytes(Family family, const std::array<uint8_t, 16>& bytes) {
+  if (family == Family::kV6) return v6(bytes);
+  return v4((uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) | bytes[3]);
+}
+
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.find(':') != std::string_view::npos) {
     if (const auto b = parseV6(text)) return v6(*b);
@@ -203,10 +208,7 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   for (int bit = prefix; bit < max; ++bit) {
     network[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
   }
-  const IpAddress masked =
-      address->isV4() ? IpAddress::v4((uint32_t{network[0]} << 24) | (uint32_t{network[1]} << 16) |
-                                      (uint32_t{network[2]} << 8) | uint32_t{network[3]})
-                      : IpAddress::v6(network);
+  const IpAddress masked = IpAddress::fromBytes(address->family(), network);
   if (masked != *address) {
     return invalidArgument(fmt::format("'{}' has host bits set below the prefix; did you mean {}/{}?", echo(text),
                                        masked.toString(), prefix));

@@ -30,6 +30,8 @@ class IpAddress {
 
   static IpAddress v4(uint32_t value);  // host byte order: 127.0.0.1 is 0x7f000001
   static IpAddress v6(const std::array<uint8_t, 16>& bytes);
+  // The inverse of bytes(): network order, the first 4 bytes for IPv4 (the rest ignored).
+  static IpAddress fromBytes(Family family, const std::array<uint8_t, 16>& bytes);
 
   // The canonical textual forms and nothing else, i.e. exactly what inet_pton accepts:
   //  - IPv4: a dotted quad of four decimal parts 0-255, no leading zeros ("10.0.0.1"; not "010.0.0.1",

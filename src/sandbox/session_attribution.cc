@@ -10,10 +10,7 @@ namespace {
 // The address as the capture's records spell it: canonical text, IPv4-mapped IPv6 as IPv4.
 std::string ipText(const proxy::TcpEndpoint& endpoint) {
   const proxy::TcpEndpoint e = endpoint.normalized();
-  if (e.v6) return IpAddress::v6(e.address).toString();
-  return IpAddress::v4((uint32_t{e.address[0]} << 24) | (uint32_t{e.address[1]} << 16) |
-                       (uint32_t{e.address[2]} << 8) | e.address[3])
-      .toString();
+  return IpAddress::fromBytes(e.v6 ? IpAddress::Family::kV6 : IpAddress::Family::kV4, e.address).toString();
 }
 
 }  // namespace

@@ -41,27 +41,16 @@ std::vector<std::string> withoutRepeats(const std::vector<std::string>& lines) {
   return out;
 }
 
-class ExportSyslog : public ::testing::Test {
+class ExportSyslog : public WardenRunTest {
  protected:
-  void SetUp() override {
-    const std::string why = sandboxUnavailableReason();
-    if (!why.empty()) GTEST_SKIP() << why;
-    log_dir_ = tmp_ / "log";
-  }
   std::string runArgs(const std::string& exports, const std::string& script) const {
-    return "cd " + ws_.path().string() + " && exec " + wardenBinary().string() + " run --log-dir " +
-           log_dir_.string() + " --ocsf-json --capture processes --rules-builtin off " + exports + " -- sh -c " +
-           shellQuote(script);
+    return wardenRun("--capture processes --rules-builtin off " + exports, script, "exec");
   }
   std::vector<std::string> jsonl() const { return completeLines(log_dir_ / "warden-ocsf.log"); }
   CommandResult verifySyslog(const std::filesystem::path& file) const {
     return runCommand(wardenBinary().string() + " audit verify --from-syslog " + file.string() + " 2>&1");
   }
   std::string exportTcp(const Rsyslog& r) const { return "--export syslog+tcp://127.0.0.1:" + std::to_string(r.port()); }
-
-  TempDir tmp_;
-  Workspace ws_;
-  std::filesystem::path log_dir_;
 };
 
 TEST_F(ExportSyslog, EveryEventOfABusySessionArrivesExactlyAsWrittenAndTheCopyVerifies) {

@@ -20,31 +20,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class RunDetection : public ::testing::Test {
+class RunDetection : public WardenRunTest {
  protected:
-  void SetUp() override {
-    const std::string why = sandboxUnavailableReason();
-    if (!why.empty()) GTEST_SKIP() << why;
-    log_dir_ = tmp_ / "log";
-  }
   CommandResult run(const std::string& args, const std::string& script) {
-    return runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json --capture all " + args + " -- sh -c " + shellQuote(script) +
-                      " 2>&1");
+    return runCommand(wardenRun("--capture all " + args, script) + " 2>&1");
   }
-  std::string log() const { return readFile(log_dir_ / "warden.log"); }
-  void expectSealedAndStrictlyValid() {
-    const auto verify = runCommand(wardenBinary().string() + " audit verify " + (log_dir_ / "warden-ocsf.log").string() +
-                                   " 2>&1");
-    EXPECT_EQ(verify.status, 0) << verify.output;
-    const auto validate = runCommand(wardenBinary().string() + " ocsf validate --strict " +
-                                     (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
-    EXPECT_EQ(validate.status, 0) << validate.output;
-  }
-
-  TempDir tmp_;
-  Workspace ws_;
-  std::filesystem::path log_dir_;
+  void expectSealedAndStrictlyValid() { expectVerified(/*strict=*/true); }
 };
 
 TEST_F(RunDetection, Base64DecodedIntoAShellIsAFinding) {

@@ -19,12 +19,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class RunInspect : public ::testing::Test {
+class RunInspect : public WardenRunTest {
  protected:
   void SetUp() override {
-    const std::string why = sandboxUnavailableReason();
-    if (!why.empty()) GTEST_SKIP() << why;
-    log_dir_ = tmp_ / "log";
+    WardenRunTest::SetUp();
+    if (IsSkipped()) return;
     std::string failed;
     upstream_ = UpstreamHost::create(&failed);
     ASSERT_TRUE(upstream_) << failed;
@@ -43,21 +42,10 @@ class RunInspect : public ::testing::Test {
   }
 
   CommandResult run(const std::string& env, const std::string& policy, const std::string& script) {
-    return runCommand("cd " + ws_.path().string() + " && " + env + " " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json --policy " + policy + " -- sh -c " + shellQuote(script) + " 2>&1");
+    return runCommand(wardenRun("--policy " + policy, script, env) + " 2>&1");
   }
-  std::string log() const { return readFile(log_dir_ / "warden.log"); }
   std::string jsonl() const { return readFile(log_dir_ / "warden-ocsf.log"); }
-  void expectVerified() {
-    const auto verify = runCommand(wardenBinary().string() + " audit verify " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
-    EXPECT_EQ(verify.status, 0) << verify.output;
-    const auto validate = runCommand(wardenBinary().string() + " ocsf validate " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
-    EXPECT_EQ(validate.status, 0) << validate.output;
-  }
 
-  TempDir tmp_;
-  Workspace ws_;
-  std::filesystem::path log_dir_;
   std::unique_ptr<UpstreamHost> upstream_;
 };
 

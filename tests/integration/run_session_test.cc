@@ -24,13 +24,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class RunSession : public ::testing::Test {
+class RunSession : public WardenRunTest {
  protected:
-  void SetUp() override {
-    const std::string why = sandboxUnavailableReason();
-    if (!why.empty()) GTEST_SKIP() << why;
-    log_dir_ = tmp_ / "log";
-  }
 
   // A policy: system dirs read-only, the workspace read-write, `network` as given (YAML text).
   std::string writePolicy(const std::string& network = "", const std::string& extra = "") {
@@ -42,20 +37,8 @@ class RunSession : public ::testing::Test {
 
   // `warden run [args] -- sh -c SCRIPT`, run in the workspace.
   CommandResult run(const std::string& args, const std::string& script) {
-    return runCommand("cd " + ws_.path().string() + " && " + wardenBinary().string() + " run --log-dir " +
-                      log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + shellQuote(script) + " 2>&1");
+    return runCommand(wardenRun(args, script) + " 2>&1");
   }
-  std::string log() const { return readFile(log_dir_ / "warden.log"); }
-  void expectVerified() {
-    const auto verify = runCommand(wardenBinary().string() + " audit verify " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
-    EXPECT_EQ(verify.status, 0) << verify.output;
-    const auto validate = runCommand(wardenBinary().string() + " ocsf validate " + (log_dir_ / "warden-ocsf.log").string() + " 2>&1");
-    EXPECT_EQ(validate.status, 0) << validate.output;
-  }
-
-  TempDir tmp_;
-  Workspace ws_;
-  std::filesystem::path log_dir_;
 };
 
 TEST_F(RunSession, ReturnsTheCommandsExitStatusAndRecordsTheWholeSession) {

@@ -11,7 +11,10 @@
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "support/child_process.h"
+#include "support/test_env.h"
 
 namespace warden::testing {
 
@@ -60,5 +63,38 @@ class UpstreamHost {
 
 // "" when the sandbox can run here, else why not (not root, no cgroups, ...), for GTEST_SKIP.
 std::string sandboxUnavailableReason();
+
+// A test that runs `warden run` sessions: skipped (with the reason) where the sandbox cannot run; a
+// temp directory, an agent-writable workspace and the session's log directory (tmp_/log).
+class WardenRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = sandboxUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    log_dir_ = tmp_ / "log";
+  }
+
+  // The shell command `cd WORKSPACE && PREFIX warden run --log-dir LOG --ocsf-json ARGS -- sh -c SCRIPT`
+  // (PREFIX: environment assignments, or `exec`).
+  std::string wardenRun(const std::string& args, const std::string& script, const std::string& prefix = "") const {
+    return "cd " + ws_.path().string() + " && " + prefix + " " + wardenBinary().string() + " run --log-dir " +
+           log_dir_.string() + " --ocsf-json " + args + " -- sh -c " + shellQuote(script);
+  }
+  std::string log() const { return readFile(log_dir_ / "warden.log"); }
+  // The session's JSONL verifies (chain and checkpoints) and validates against the schema
+  // (`--strict`: warnings fail too).
+  void expectVerified(bool strict = false) const {
+    const auto jsonl = (log_dir_ / "warden-ocsf.log").string();
+    const auto verify = runCommand(wardenBinary().string() + " audit verify " + jsonl + " 2>&1");
+    EXPECT_EQ(verify.status, 0) << verify.output;
+    const auto validate =
+        runCommand(wardenBinary().string() + " ocsf validate " + (strict ? "--strict " : "") + jsonl + " 2>&1");
+    EXPECT_EQ(validate.status, 0) << validate.output;
+  }
+
+  TempDir tmp_;
+  Workspace ws_;
+  std::filesystem::path log_dir_;
+};
 
 }  // namespace warden::testing

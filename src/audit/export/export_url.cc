@@ -55,6 +55,14 @@ bool isLoopbackHost(std::string_view host) {
   return ip->isV4() ? ip->bytes()[0] == 127 : *ip == *IpAddress::parse("::1");
 }
 
+// Takes the next '&'-separated parameter (possibly empty) off the front of `query`.
+std::string_view takeParam(std::string_view& query) {
+  const size_t amp = query.find('&');
+  const std::string_view param = query.substr(0, amp);
+  query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  return param;
+}
+
 }  // namespace
 
 std::string redactedExportUrl(std::string_view url) {
@@ -64,9 +72,7 @@ std::string redactedExportUrl(std::string_view url) {
   std::string_view query = url.substr(q + 1);
   bool first = true;
   while (!query.empty()) {
-    const size_t amp = query.find('&');
-    std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    std::string_view param = takeParam(query);
     if (!first) out += '&';
     first = false;
     if (param.substr(0, param.find('=')) == "header") param = "header=[redacted]";
@@ -167,9 +173,7 @@ Result<ExportUrl> ExportUrl::parse(std::string_view url) {
   out.target = path.empty() ? std::string("/") : std::string(path);
   std::string passed;  // an HTTP receiver's own parameters, kept in the target
   while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const std::string_view param = takeParam(query);
     if (param.empty()) continue;
     const size_t eq = param.find('=');
     const std::string_view name = param.substr(0, eq);

@@ -47,6 +47,16 @@ constexpr const char* kReceiverFile = "receiver";
 
 SpooledExportSink::SpooledExportSink(SpooledExportOptions options) : options_(std::move(options)) {}
 
+SpoolOptions SpooledExportSink::spoolOptions(const std::filesystem::path& dir) const {
+  SpoolOptions o;
+  o.dir = dir;
+  o.max_bytes = options_.spool_max_bytes;
+  // The session's own files are the durable record; this spool only has to survive the receiver.
+  o.fsync_each_batch = false;
+  o.owner_files = {kReceiverFile};
+  return o;
+}
+
 ExportDeliveryOptions SpooledExportSink::deliveryOptions() const {
   ExportDeliveryOptions d;
   d.connect_timeout = options_.connect_timeout;
@@ -71,12 +81,7 @@ Result<void> SpooledExportSink::adoptLeftovers() {
       foreign_.push_back(dir);
       continue;
     }
-    SpoolOptions spool_options;
-    spool_options.dir = dir;
-    spool_options.max_bytes = options_.spool_max_bytes;
-    spool_options.fsync_each_batch = false;
-    spool_options.owner_files = {kReceiverFile};
-    auto spool = Spool::open(spool_options);
+    auto spool = Spool::open(spoolOptions(dir));
     if (!spool.ok()) {
       foreign_.push_back(dir);  // locked by a session still running, or unreadable: left alone
       continue;
@@ -118,12 +123,6 @@ Result<std::shared_ptr<SpooledExportSink>> SpooledExportSink::make(SpooledExport
   std::shared_ptr<SpooledExportSink> sink(new SpooledExportSink(std::move(options)));
   sink->receiver_ = std::move(receiver).value();
   const SpooledExportOptions& o = sink->options_;
-  SpoolOptions spool_options;
-  spool_options.dir = o.spool_dir;
-  spool_options.max_bytes = o.spool_max_bytes;
-  // The session's own files are the durable record; this spool only has to survive the receiver.
-  spool_options.fsync_each_batch = false;
-  spool_options.owner_files = {kReceiverFile};
   // A spool left by an earlier session in the same log directory holds another session's
   // sequences: it is moved aside (kept, and reported at open()), never appended to.
   std::error_code ec;
@@ -139,7 +138,7 @@ Result<std::shared_ptr<SpooledExportSink>> SpooledExportSink::make(SpooledExport
     sink->earlier_spool_ = aside;
   }
   WARDEN_RETURN_IF_ERROR(sink->adoptLeftovers());
-  auto spool = Spool::open(spool_options);
+  auto spool = Spool::open(sink->spoolOptions(o.spool_dir));
   if (!spool.ok()) return spool.error().withContext(fmt::format("export {} spool {}", o.url.name, o.spool_dir.string()));
   sink->spool_ = std::move(spool).value();
   if (auto written = writeFileAtomically(o.spool_dir / kReceiverFile, receiverLabel(o.url), 0600); !written.ok()) {

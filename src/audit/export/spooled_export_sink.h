@@ -87,6 +87,7 @@ class SpooledExportSink final : public Sink {
   };
   explicit SpooledExportSink(SpooledExportOptions options);
   Result<void> adoptLeftovers();
+  SpoolOptions spoolOptions(const std::filesystem::path& dir) const;  // this sink's spools and its leftovers'
   ExportDeliveryOptions deliveryOptions() const;
   void closeLeftovers(std::chrono::steady_clock::time_point deadline);
 

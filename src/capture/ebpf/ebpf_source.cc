@@ -83,8 +83,7 @@ RecordKind kindOf(uint16_t wire_kind) {
 IpAddress addressOf(uint16_t family, const uint8_t (&raw)[16]) {
   std::array<uint8_t, 16> b{};
   std::memcpy(b.data(), raw, 16);
-  if (family == 2) return IpAddress::v4((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]);
-  return IpAddress::v6(b);
+  return IpAddress::fromBytes(family == 2 ? IpAddress::Family::kV4 : IpAddress::Family::kV6, b);
 }
 
 std::string commOf(const wire_hdr& h) {

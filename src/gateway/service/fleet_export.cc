@@ -49,7 +49,6 @@ class FleetExport::StoreBacklog final : public ExportBacklog {
     ExportBatch batch;
     std::vector<std::pair<std::string, uint64_t>> taken;
     size_t bytes = 0;
-    std::string rendered;
     for (const SessionRecord& s : *sessions) {
       if (batch.payloads.size() >= max_records || bytes >= max_bytes) break;
       auto highest = store_.highestContiguous(s.id);
@@ -84,10 +83,9 @@ class FleetExport::StoreBacklog final : public ExportBacklog {
           record.time = e.time_ms;
           record.json = e.json;
           record.shorthand = e.shorthand;
-          rendered.clear();
+          std::string& rendered = batch.payloads.emplace_back();
           receiver_->render(rendered, origin, record);
           bytes += rendered.size();
-          batch.payloads.push_back(rendered);
           pos = e.sequence;
           if (batch.payloads.size() >= max_records || bytes >= max_bytes) break;
         }

@@ -9,18 +9,16 @@
 
 #include "audit/export/http_export_link.h"
 #include "audit/export/spooled_export_sink.h"
-#include "audit/pipeline.h"
 #include "support/nginx.h"
 #include "support/test_env.h"
 #include "unit/audit/audit_test_util.h"
+#include "unit/audit_export/export_session.h"
 
 namespace warden::audit::exporting {
 namespace {
 
-using testutil::fileLines;
 using testutil::kNoon;
 using testutil::testEvent;
-using testutil::testOptions;
 using warden::testing::NginxServer;
 using warden::testing::TempDir;
 using warden::testing::waitFor;
@@ -63,42 +61,11 @@ SpooledExportOptions optionsFor(const std::string& url, const std::filesystem::p
   return o;
 }
 
-struct Session {
-  TempDir& dir;
-  std::shared_ptr<SpooledExportSink> sink;
-  ManualClock clock{kNoon};
-  std::unique_ptr<Pipeline> pipeline;
-
-  Session(TempDir& d, SpooledExportOptions o) : dir(d) {
-    auto made = SpooledExportSink::make(std::move(o));
-    if (!made.ok()) {
-      ADD_FAILURE() << made.error().toString();
-      return;
-    }
-    sink = made.value();
-    PipelineOptions options = testOptions(dir / "log", clock);
-    options.jsonl_enabled = true;
-    options.sinks.push_back(sink);
-    auto started = Pipeline::start(std::move(options));
-    if (!started.ok()) {
-      ADD_FAILURE() << started.error().toString();
-      return;
-    }
-    pipeline = std::move(started).value();
-  }
-  std::vector<std::string> jsonl() const { return fileLines(dir / "log" / "warden-ocsf.log").lines; }
-  size_t count(std::string_view needle) const {
-    size_t n = 0;
-    for (const auto& line : jsonl()) n += line.find(needle) != std::string::npos;
-    return n;
-  }
-};
-
 TEST(HttpExportSinkTest, EveryEventArrivesAsOneNdjsonLineExactlyTheJsonlLine) {
   HttpsReceiver receiver;
   if (!receiver.nginx) GTEST_SKIP() << receiver.why;
   TempDir dir;
-  Session s(dir, optionsFor(receiver.url("/ingest/events"), dir / "spool"));
+  ExportSession s(dir / "log", optionsFor(receiver.url("/ingest/events"), dir / "spool"));
   ASSERT_TRUE(s.pipeline);
   for (int i = 0; i < 3000; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
   ASSERT_TRUE(s.pipeline->close().ok());
@@ -120,7 +87,7 @@ TEST(HttpExportSinkTest, HeadersFromTheUrlAndAHeaderFileReachTheReceiverAndNever
   if (!receiver.nginx) GTEST_SKIP() << receiver.why;
   {
     TempDir dir;
-    Session s(dir, optionsFor(receiver.url("/ingest-auth/", "header=Authorization:Splunk%20s3cret-token"), dir / "spool"));
+    ExportSession s(dir / "log", optionsFor(receiver.url("/ingest-auth/", "header=Authorization:Splunk%20s3cret-token"), dir / "spool"));
     ASSERT_TRUE(s.pipeline);
     for (int i = 0; i < 50; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
     ASSERT_TRUE(s.pipeline->close().ok());
@@ -131,7 +98,7 @@ TEST(HttpExportSinkTest, HeadersFromTheUrlAndAHeaderFileReachTheReceiverAndNever
   {
     TempDir dir;
     warden::testing::writeFile(dir / "headers", "# the HEC token\nAuthorization: Splunk s3cret-token\nX-Splunk-Request-Channel: 0190a1b2\n");
-    Session s(dir, optionsFor(receiver.url("/ingest-auth/", "header_file=" + (dir / "headers").string()), dir / "spool"));
+    ExportSession s(dir / "log", optionsFor(receiver.url("/ingest-auth/", "header_file=" + (dir / "headers").string()), dir / "spool"));
     ASSERT_TRUE(s.pipeline);
     const size_t before = receiver.nginx->ingestLines().size();
     for (int i = 0; i < 50; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
@@ -144,7 +111,7 @@ TEST(HttpExportSinkTest, HeadersFromTheUrlAndAHeaderFileReachTheReceiverAndNever
     TempDir dir;
     SpooledExportOptions o = optionsFor(receiver.url("/ingest-auth/", "header=Authorization:Splunk%20wrong-s3cret"), dir / "spool");
     o.drain = std::chrono::milliseconds(300);
-    Session s(dir, o);
+    ExportSession s(dir / "log", o);
     ASSERT_TRUE(s.pipeline);
     const size_t before = receiver.nginx->ingestLines().size();
     for (int i = 0; i < 20; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
@@ -164,7 +131,7 @@ TEST(HttpExportSinkTest, AReceiverStoppedAndRestartedGetsEverySequenceAndTheOuta
   HttpsReceiver receiver;
   if (!receiver.nginx) GTEST_SKIP() << receiver.why;
   TempDir dir;
-  Session s(dir, optionsFor(receiver.url("/ingest/"), dir / "spool"));
+  ExportSession s(dir / "log", optionsFor(receiver.url("/ingest/"), dir / "spool"));
   ASSERT_TRUE(s.pipeline);
   for (int i = 0; i < 500; ++i) s.pipeline->emit(testEvent(kNoon, "before " + std::to_string(i)));
   ASSERT_TRUE(waitFor([&] { return s.sink->stats().delivered_sequence >= 500; }));
@@ -197,7 +164,7 @@ TEST(HttpExportSinkTest, ABatchTheReceiverRefusesAsTooLargeIsSplitUntilItFitsWit
   HttpsReceiver receiver;
   if (!receiver.nginx) GTEST_SKIP() << receiver.why;
   TempDir dir;
-  Session s(dir, optionsFor(receiver.url("/ingest-small/"), dir / "spool"));
+  ExportSession s(dir / "log", optionsFor(receiver.url("/ingest-small/"), dir / "spool"));
   ASSERT_TRUE(s.pipeline);
   for (int i = 0; i < 400; ++i) s.pipeline->emit(testEvent(kNoon, std::string(200, 'x') + std::to_string(i)));
   // Delivered while the session runs, so the batch size change is reported in its warden.log.
@@ -214,7 +181,7 @@ TEST(HttpExportSinkTest, AServerEndingKeepAliveConnectionsIsNotAnOutage) {
   HttpsReceiver receiver;
   if (!receiver.nginx) GTEST_SKIP() << receiver.why;
   TempDir dir;
-  Session s(dir, optionsFor(receiver.url("/ingest-short/"), dir / "spool"));
+  ExportSession s(dir / "log", optionsFor(receiver.url("/ingest-short/"), dir / "spool"));
   ASSERT_TRUE(s.pipeline);
   // Five batches or more: nginx closes each connection after its second request.
   for (int i = 0; i < 5000; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
@@ -229,7 +196,7 @@ TEST(HttpExportSinkTest, EsBulkPutsACreateActionNamingSessionAndSequenceBeforeEa
   std::string why;
   auto nginx = NginxServer::start(&why);  // plain http: allowed on loopback
   if (!nginx) GTEST_SKIP() << why;
-  Session s(dir, optionsFor(fmt::format("http://127.0.0.1:{}/ingest/warden/_bulk?format=es-bulk&refresh=false", nginx->port()),
+  ExportSession s(dir / "log", optionsFor(fmt::format("http://127.0.0.1:{}/ingest/warden/_bulk?format=es-bulk&refresh=false", nginx->port()),
                             dir / "spool"));
   ASSERT_TRUE(s.pipeline);
   for (int i = 0; i < 30; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));

@@ -16,10 +16,10 @@
 
 #include <gtest/gtest.h>
 
-#include "audit/pipeline.h"
 #include "common/unique_fd.h"
 #include "support/test_env.h"
 #include "unit/audit/audit_test_util.h"
+#include "unit/audit_export/export_session.h"
 
 namespace warden::audit::exporting {
 namespace {
@@ -27,7 +27,6 @@ namespace {
 using testutil::fileLines;
 using testutil::kNoon;
 using testutil::testEvent;
-using testutil::testOptions;
 using warden::testing::TempDir;
 using warden::testing::waitFor;
 
@@ -152,25 +151,19 @@ size_t countLines(const std::filesystem::path& path, std::string_view needle) {
 TEST(SpooledExportSinkTest, EveryEventArrivesOctetCountedWithMsgExactlyTheJsonlLine) {
   TempDir dir;
   Receiver receiver;
-  auto sink = SpooledExportSink::make(optionsFor(receiver.port(), dir / "spool"));
-  ASSERT_TRUE(sink.ok()) << sink.error().toString();
-  ManualClock clock(kNoon);
-  PipelineOptions options = testOptions(dir / "log", clock);
-  options.jsonl_enabled = true;
-  options.sinks.push_back(sink.value());
-  auto pipeline = Pipeline::start(std::move(options));
-  ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-  for (int i = 0; i < 2500; ++i) (*pipeline)->emit(testEvent(kNoon, "event " + std::to_string(i)));
-  ASSERT_TRUE((*pipeline)->close().ok());
+  ExportSession s(dir / "log", optionsFor(receiver.port(), dir / "spool"));
+  ASSERT_TRUE(s.pipeline);
+  for (int i = 0; i < 2500; ++i) s.pipeline->emit(testEvent(kNoon, "event " + std::to_string(i)));
+  ASSERT_TRUE(s.pipeline->close().ok());
 
-  const auto jsonl = fileLines(dir / "log" / "warden-ocsf.log").lines;
+  const auto jsonl = s.jsonl();
   ASSERT_GT(jsonl.size(), 2500u);  // LOG:START, the events, checkpoints
   ASSERT_TRUE(waitFor([&] { return messages(receiver.bytes()).size() >= jsonl.size(); }));
   EXPECT_EQ(messages(receiver.bytes()), jsonl);
   const auto first = frames(receiver.bytes()).front();
   EXPECT_TRUE(first.starts_with("<110>1 2026-11-23T12:00:00.000Z host1 warden ")) << first;
   EXPECT_NE(first.find("[warden@32473 session=\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\" seq=\"1\"]"), std::string::npos);
-  EXPECT_EQ(sink.value()->stats().delivered_sequence, jsonl.size());
+  EXPECT_EQ(s.sink->stats().delivered_sequence, jsonl.size());
   EXPECT_FALSE(std::filesystem::exists(dir / "spool")) << "a spool whose events were all delivered is removed";
 }
 
@@ -178,31 +171,25 @@ TEST(SpooledExportSinkTest, AReceiverDownAtTheStartIsRecordedOnceEachWayAndGetsE
   TempDir dir;
   uint16_t port = 0;
   { port = Receiver().port(); }  // a free port, closed again
-  auto sink = SpooledExportSink::make(optionsFor(port, dir / "spool"));
-  ASSERT_TRUE(sink.ok()) << sink.error().toString();
-  ManualClock clock(kNoon);
-  PipelineOptions options = testOptions(dir / "log", clock);
-  options.jsonl_enabled = true;
-  options.sinks.push_back(sink.value());
-  auto pipeline = Pipeline::start(std::move(options));
-  ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-  for (int i = 0; i < 300; ++i) (*pipeline)->emit(testEvent(kNoon, "before " + std::to_string(i)));
-  ASSERT_TRUE(waitFor([&] { return sink.value()->stats().outages == 1; }));
+  ExportSession s(dir / "log", optionsFor(port, dir / "spool"));
+  ASSERT_TRUE(s.pipeline);
+  for (int i = 0; i < 300; ++i) s.pipeline->emit(testEvent(kNoon, "before " + std::to_string(i)));
+  ASSERT_TRUE(waitFor([&] { return s.sink->stats().outages == 1; }));
   // Several failed attempts (backoff) later, still one outage.
   ASSERT_TRUE(waitFor([&] { return countLines(dir / "log" / "warden-ocsf.log", "Sink Unreachable") == 1; }));
   {
     Receiver receiver(port);
-    ASSERT_TRUE(waitFor([&] { return sink.value()->stats().connections == 1; }));
-    for (int i = 0; i < 300; ++i) (*pipeline)->emit(testEvent(kNoon, "after " + std::to_string(i)));
-    ASSERT_TRUE((*pipeline)->close().ok());
-    const auto jsonl = fileLines(dir / "log" / "warden-ocsf.log").lines;
+    ASSERT_TRUE(waitFor([&] { return s.sink->stats().connections == 1; }));
+    for (int i = 0; i < 300; ++i) s.pipeline->emit(testEvent(kNoon, "after " + std::to_string(i)));
+    ASSERT_TRUE(s.pipeline->close().ok());
+    const auto jsonl = s.jsonl();
     ASSERT_TRUE(waitFor([&] { return messages(receiver.bytes()).size() >= jsonl.size(); }));
     EXPECT_EQ(messages(receiver.bytes()), jsonl);
   }
   const std::string log = dir / "log" / "warden-ocsf.log";
   EXPECT_EQ(countLines(log, "\"activity_name\":\"Sink Unreachable\""), 1u);
   EXPECT_EQ(countLines(log, "\"activity_name\":\"Sink Reconnected\""), 1u);
-  EXPECT_EQ(sink.value()->stats().outages, 1u);
+  EXPECT_EQ(s.sink->stats().outages, 1u);
 }
 
 TEST(SpooledExportSinkTest, AReceiverThatDropsTheConnectionGetsTheUnacknowledgedEventsAgain) {
@@ -212,21 +199,15 @@ TEST(SpooledExportSinkTest, AReceiverThatDropsTheConnectionGetsTheUnacknowledged
   port = first->port();
   SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.settle = std::chrono::seconds(30);  // nothing counts as delivered while the first receiver lives
-  auto sink = SpooledExportSink::make(o);
-  ASSERT_TRUE(sink.ok()) << sink.error().toString();
-  ManualClock clock(kNoon);
-  PipelineOptions options = testOptions(dir / "log", clock);
-  options.jsonl_enabled = true;
-  options.sinks.push_back(sink.value());
-  auto pipeline = Pipeline::start(std::move(options));
-  ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-  for (int i = 0; i < 100; ++i) (*pipeline)->emit(testEvent(kNoon, "one " + std::to_string(i)));
+  ExportSession s(dir / "log", o);
+  ASSERT_TRUE(s.pipeline);
+  for (int i = 0; i < 100; ++i) s.pipeline->emit(testEvent(kNoon, "one " + std::to_string(i)));
   ASSERT_TRUE(waitFor([&] { return messages(first->bytes()).size() >= 100; }));
   first.reset();  // the receiver goes away with what it had
   Receiver second(port);
-  ASSERT_TRUE(waitFor([&] { return sink.value()->stats().connections == 2; }));
-  ASSERT_TRUE((*pipeline)->close().ok());
-  const auto jsonl = fileLines(dir / "log" / "warden-ocsf.log").lines;
+  ASSERT_TRUE(waitFor([&] { return s.sink->stats().connections == 2; }));
+  ASSERT_TRUE(s.pipeline->close().ok());
+  const auto jsonl = s.jsonl();
   ASSERT_TRUE(waitFor([&] { return messages(second.bytes()).size() >= jsonl.size(); }));
   // Everything again from LOG:START: the first receiver's copy was never settled.
   EXPECT_EQ(messages(second.bytes()), jsonl);
@@ -239,19 +220,13 @@ TEST(SpooledExportSinkTest, AFullSpoolSkipsForThisSinkOnlyAndRecordsTheOverflow)
   SpooledExportOptions o = optionsFor(port, dir / "spool");
   o.spool_max_bytes = 8192;
   o.drain = std::chrono::milliseconds(100);
-  auto sink = SpooledExportSink::make(o);
-  ASSERT_TRUE(sink.ok()) << sink.error().toString();
-  ManualClock clock(kNoon);
-  PipelineOptions options = testOptions(dir / "log", clock);
-  options.jsonl_enabled = true;
-  options.sinks.push_back(sink.value());
-  auto pipeline = Pipeline::start(std::move(options));
-  ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-  for (int i = 0; i < 200; ++i) (*pipeline)->emit(testEvent(kNoon, "fills the spool " + std::to_string(i)));
-  ASSERT_TRUE((*pipeline)->close().ok());
+  ExportSession s(dir / "log", o);
+  ASSERT_TRUE(s.pipeline);
+  for (int i = 0; i < 200; ++i) s.pipeline->emit(testEvent(kNoon, "fills the spool " + std::to_string(i)));
+  ASSERT_TRUE(s.pipeline->close().ok());
   const std::string log = dir / "log" / "warden-ocsf.log";
   EXPECT_GE(countLines(log, "\"activity_name\":\"Sink Overflow\""), 1u);
-  EXPECT_GT(sink.value()->stats().skipped, 0u);
+  EXPECT_GT(s.sink->stats().skipped, 0u);
   EXPECT_GT(fileLines(log).lines.size(), 200u) << "the session's own file keeps everything";
   EXPECT_TRUE(std::filesystem::exists(dir / "spool")) << "undelivered events stay on disk";
 }
@@ -264,18 +239,12 @@ TEST(SpooledExportSinkTest, AnEarlierSessionsSpoolIsMovedAsideNotAppendedToAndDe
   o.drain = std::chrono::milliseconds(50);
   std::vector<std::vector<std::string>> written;
   auto session = [&](int n) {
-    auto sink = SpooledExportSink::make(o);
-    ASSERT_TRUE(sink.ok()) << sink.error().toString();
-    ManualClock clock(kNoon);
-    PipelineOptions options = testOptions(dir / ("log" + std::to_string(n)), clock);
-    options.jsonl_enabled = true;
-    options.sinks.push_back(sink.value());
-    auto pipeline = Pipeline::start(std::move(options));
-    ASSERT_TRUE(pipeline.ok()) << pipeline.error().toString();
-    for (int i = 0; i < 20; ++i) (*pipeline)->emit(testEvent(kNoon, "session " + std::to_string(n) + " event " + std::to_string(i)));
-    ASSERT_TRUE((*pipeline)->close().ok());
-    EXPECT_EQ(sink.value()->stats().skipped, 0u) << "session " << n << " spooled every batch";
-    written.push_back(fileLines(dir / ("log" + std::to_string(n)) / "warden-ocsf.log").lines);
+    ExportSession s(dir / ("log" + std::to_string(n)), o);
+    ASSERT_TRUE(s.pipeline);
+    for (int i = 0; i < 20; ++i) s.pipeline->emit(testEvent(kNoon, "session " + std::to_string(n) + " event " + std::to_string(i)));
+    ASSERT_TRUE(s.pipeline->close().ok());
+    EXPECT_EQ(s.sink->stats().skipped, 0u) << "session " << n << " spooled every batch";
+    written.push_back(s.jsonl());
   };
   auto aside = [&] {
     size_t n = 0;
